@@ -1,0 +1,1 @@
+"""Fraud detection: projections, community detection, shared identifiers, double claims, anomalies."""

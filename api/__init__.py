@@ -1,0 +1,1 @@
+"""The investigation API (FastAPI + strawberry GraphQL), the CLI and the /ui page."""

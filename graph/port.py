@@ -1,0 +1,210 @@
+"""The store port: the few primitives everything above ``graph/`` needs, and nothing more.
+
+Two adapters implement it: ``graph.duckdb_store.DuckDBStore`` (embedded, the default) and
+``graph.neo4j_store.Neo4jStore``. Business logic — subgraph assembly, ring scoring, access rules —
+lives above this port and is written once. ``tests/integration/test_store_contract.py`` runs the
+same known-answer suite against every adapter.
+
+Row formats
+- Node rows: a DataFrame/Arrow table whose columns are properties of the label (the key column
+  required). Upsert sets the given columns and leaves the others of an existing node as they were.
+- Relationship rows: columns ``src`` and ``dst`` (node keys), ``src_label`` / ``dst_label`` when the
+  relationship type allows more than one label at that end (optional otherwise), plus the type's
+  properties. A relationship is identified by (type, start node, end node).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+import pandas as pd
+import pyarrow as pa
+
+from graph.model import Edge, Node, NodeRef
+
+Rows = pd.DataFrame | pa.Table
+Direction = Literal["out", "in", "both"]
+
+
+@dataclass
+class Expansion:
+    """One hop around a set of seed nodes.
+
+    ``cut`` maps a seed to the number of its relationships that matched the filters but were
+    left out because of the per-node cap (hub control); seeds that lost none are absent.
+    ``nodes`` holds the neighbour nodes (not the seeds themselves) with their properties.
+    """
+
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    cut: dict[NodeRef, int] = field(default_factory=dict)
+
+
+@dataclass
+class QueryResult:
+    columns: list[str]
+    rows: list[list[Any]]
+    truncated: bool = False
+
+
+@dataclass
+class DerivedData:
+    """What one detection run writes (see :meth:`GraphStore.replace_derived`).
+
+    Frames use model property names; ``ring_members`` has columns ``src`` (ring_id), ``dst``
+    (member key), ``dst_label`` and ``role``; ``finding_claims`` has ``src`` (finding_id) and
+    ``dst`` (claim_key); ``finding_persons`` has ``src`` (finding_id) and ``dst`` (person_id).
+    """
+
+    run: pd.DataFrame
+    rings: pd.DataFrame
+    ring_members: pd.DataFrame
+    findings: pd.DataFrame
+    finding_claims: pd.DataFrame
+    finding_persons: pd.DataFrame
+
+
+class GraphStore(ABC):
+    """Port to a property-graph store."""
+
+    kind: str  # "duckdb" or "neo4j"
+    query_language: str  # "sql" or "cypher"
+
+    # -- schema and writes -------------------------------------------------------------------
+    @abstractmethod
+    def apply_schema(self) -> None:
+        """Create tables/constraints/indexes from ``graph.model`` (idempotent)."""
+
+    @abstractmethod
+    def upsert_nodes(self, label: str, rows: Rows, *, batch_size: int | None = None) -> int:
+        """Insert or update nodes by key; returns the number of rows written.
+
+        Each batch is atomic: a failure leaves no half-written batch behind.
+        """
+
+    @abstractmethod
+    def upsert_relationships(self, rel_type: str, rows: Rows, *, batch_size: int | None = None) -> int:
+        """Insert or update relationships (MERGE on type + endpoints); returns rows written.
+
+        Endpoints that do not exist are not created; such rows are skipped and not counted.
+        """
+
+    @abstractmethod
+    def delete_nodes(self, label: str, keys: Sequence[str]) -> int:
+        """Delete nodes and their relationships; returns the number of nodes deleted."""
+
+    @abstractmethod
+    def replace_derived(self, data: DerivedData) -> None:
+        """Write one detection run atomically.
+
+        Upserts the run node and the given rings; for each given ring its ``HAS_MEMBER`` set is
+        replaced by ``ring_members``; all existing ``Finding`` nodes (and their relationships)
+        are replaced by ``findings``. Rings not given are left untouched, so a vanished ring
+        keeps the cases and reviews attached to it.
+        """
+
+    # -- reads -----------------------------------------------------------------------------
+    @abstractmethod
+    def get_nodes(self, label: str, keys: Sequence[str]) -> list[Node]:
+        """Nodes of a label by key, in the order asked; unknown keys are omitted."""
+
+    @abstractmethod
+    def neighbours(
+        self,
+        seeds: Sequence[NodeRef],
+        *,
+        rel_types: Sequence[str] | None = None,
+        labels: Sequence[str] | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        cap: int = 100,
+        direction: Direction = "both",
+    ) -> Expansion:
+        """One hop from the seeds.
+
+        Filters: relationship types, neighbour labels, and a date window applied to dated
+        relationships (undated ones always pass). At most ``cap`` relationships per seed are
+        returned — most recent first, then by neighbour key — and the number left out is
+        reported in ``Expansion.cut``.
+        """
+
+    @abstractmethod
+    def degrees(self, refs: Sequence[NodeRef], rel_types: Sequence[str] | None = None) -> dict[NodeRef, int]:
+        """Number of relationships (both directions) of each node."""
+
+    @abstractmethod
+    def search(self, text: str, *, labels: Sequence[str] | None = None, limit: int = 20) -> list[Node]:
+        """Nodes whose key starts with ``text`` or whose searchable name contains it."""
+
+    @abstractmethod
+    def stream_nodes(
+        self, label: str, columns: Sequence[str] | None = None, *, batch_size: int = 1_000_000
+    ) -> Iterator[pa.RecordBatch]:
+        """All nodes of a label as Arrow batches (the columns asked for, default all)."""
+
+    @abstractmethod
+    def stream_relationships(
+        self, rel_type: str, columns: Sequence[str] | None = None, *, batch_size: int = 1_000_000
+    ) -> Iterator[pa.RecordBatch]:
+        """All relationships of a type as Arrow batches: src, dst, src_label, dst_label, props."""
+
+    @abstractmethod
+    def count_nodes(self) -> dict[str, int]:
+        """Node count per label (every model label, zeros included)."""
+
+    @abstractmethod
+    def count_relationships(self) -> dict[str, int]:
+        """Relationship count per type (every model type, zeros included)."""
+
+    @abstractmethod
+    def read_query(
+        self,
+        text: str,
+        params: dict[str, Any] | None = None,
+        *,
+        limit: int | None = None,
+        timeout_s: float | None = None,
+    ) -> QueryResult:
+        """Run the store's own language read-only; writes raise ``WriteRefused``.
+
+        At most ``limit`` rows come back (``truncated`` says whether more were there); a query
+        running past ``timeout_s`` raises ``QueryTimeout``.
+        """
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise ``StoreUnavailable`` if the store cannot answer a trivial query."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections/drivers."""
+
+    # -- conveniences built on the primitives ----------------------------------------------
+    def nodes_frame(self, label: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        batches = list(self.stream_nodes(label, columns))
+        if not batches:
+            from graph.model import node_type
+
+            cols = list(columns) if columns else list(node_type(label).prop_names)
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+        return pa.Table.from_batches(batches).to_pandas()
+
+    def relationships_frame(self, rel_type: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        batches = list(self.stream_relationships(rel_type, columns))
+        if not batches:
+            from graph.model import rel_type as rt
+
+            cols = list(columns) if columns else ["src", "dst", "src_label", "dst_label",
+                                                  *rt(rel_type).prop_names]
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+        return pa.Table.from_batches(batches).to_pandas()
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

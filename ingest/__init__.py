@@ -1,0 +1,1 @@
+"""Reading bureau exports into the graph, and the synthetic city generator."""

@@ -19,14 +19,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import pandas as pd
 import pyarrow as pa
 
 from graph.model import Edge, Node, NodeRef
 
-Rows = pd.DataFrame | pa.Table
+Rows: TypeAlias = "pd.DataFrame | pa.Table"
 Direction = Literal["out", "in", "both"]
 
 
@@ -191,7 +191,8 @@ class GraphStore(ABC):
 
             cols = list(columns) if columns else list(node_type(label).prop_names)
             return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-        return pa.Table.from_batches(batches).to_pandas()
+        frame: pd.DataFrame = pa.Table.from_batches(batches).to_pandas()
+        return frame
 
     def relationships_frame(self, rel_type: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
         batches = list(self.stream_relationships(rel_type, columns))
@@ -201,7 +202,8 @@ class GraphStore(ABC):
             cols = list(columns) if columns else ["src", "dst", "src_label", "dst_label",
                                                   *rt(rel_type).prop_names]
             return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-        return pa.Table.from_batches(batches).to_pandas()
+        frame: pd.DataFrame = pa.Table.from_batches(batches).to_pandas()
+        return frame
 
     def __enter__(self) -> GraphStore:
         return self

@@ -11,7 +11,7 @@ variable, never later with a driver stack trace.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,7 +61,7 @@ class Settings(BaseSettings):
 S = TypeVar("S", bound=BaseSettings)
 
 
-def load_settings(cls: type[S] = Settings, **overrides: object) -> S:  # type: ignore[assignment]
+def load_settings(cls: type[S] = Settings, **overrides: Any) -> S:  # type: ignore[assignment]
     """Build a settings object, turning validation errors into a ConfigError that names the variable."""
     try:
         return cls(**overrides)

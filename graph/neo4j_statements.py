@@ -1,0 +1,173 @@
+"""The Cypher statements :class:`graph.neo4j_store.Neo4jStore` sends, one small builder each.
+
+Every value travels as a parameter (``$rows``, ``$keys``, ...). The only text interpolated into a
+statement is a label, relationship type or property name, and each builder takes those from
+``graph.model`` after validating them, so nothing a user typed ever becomes Cypher. Keeping the
+builders pure (text in, text out) lets the Cypher lint test run Neo4j's own linter over exactly
+what the store sends.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from graph.errors import SchemaError
+from graph.model import NODE_TYPES, node_type, rel_type
+
+Direction = Literal["out", "in", "both"]
+
+
+def _key(label: str) -> str:
+    return node_type(label).key
+
+
+def _check_prop(label: str, prop: str) -> str:
+    if prop not in node_type(label).prop_names:
+        raise SchemaError(f"label {label} has no property {prop!r}")
+    return prop
+
+
+def node_key_expr(var: str) -> str:
+    """The key of a node whatever its label (several labels share a key name but not all do)."""
+    cases = " ".join(f"WHEN {var}:{n.label} THEN {var}.{n.key}" for n in NODE_TYPES)
+    return f"CASE {cases} END"
+
+
+# -- writes -------------------------------------------------------------------------------------
+def upsert_nodes(label: str) -> str:
+    key = _key(label)
+    return (
+        f"UNWIND $rows AS row MERGE (n:{label} {{{key}: row.{key}}}) SET n += row "
+        "RETURN count(n) AS written"
+    )
+
+
+def upsert_relationships(rel: str, src_label: str, dst_label: str) -> str:
+    rt = rel_type(rel)
+    if src_label not in rt.start or dst_label not in rt.end:
+        raise SchemaError(f"{rel} does not go from {src_label} to {dst_label}")
+    return (
+        f"UNWIND $rows AS row "
+        f"MATCH (a:{src_label} {{{_key(src_label)}: row.src}}) "
+        f"MATCH (b:{dst_label} {{{_key(dst_label)}: row.dst}}) "
+        f"MERGE (a)-[r:{rel}]->(b) SET r += row.props RETURN count(r) AS written"
+    )
+
+
+def delete_nodes(label: str) -> str:
+    key = _key(label)
+    return f"UNWIND $keys AS k MATCH (n:{label} {{{key}: k}}) DETACH DELETE n RETURN count(k) AS deleted"
+
+
+def delete_some_nodes() -> str:
+    """One bounded slice of a full wipe; repeated until it deletes nothing (test helper)."""
+    return "MATCH (n) WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS deleted"
+
+
+def clear_ring_members() -> str:
+    return "UNWIND $ring_ids AS rid MATCH (:Ring {ring_id: rid})-[m:HAS_MEMBER]->() DELETE m"
+
+
+def delete_all_findings() -> str:
+    return "MATCH (f:Finding) DETACH DELETE f"
+
+
+# -- reads --------------------------------------------------------------------------------------
+def ping() -> str:
+    return "RETURN 1 AS ok"
+
+
+def get_nodes(label: str) -> str:
+    key = _key(label)
+    return f"MATCH (n:{label}) WHERE n.{key} IN $keys RETURN n.{key} AS key, properties(n) AS props"
+
+
+def neighbours(label: str, direction: Direction) -> str:
+    """One hop from the seeds of one label, capped per seed, most recent first.
+
+    Optional filters are parameters that may be null so that one statement (and one cached plan)
+    serves every combination. Dated relationships sort first (newest first), undated ones after;
+    ties break on the neighbour's key so the cap is deterministic.
+    """
+    key = _key(label)
+    pattern = {"out": "(s)-[r]->(m)", "in": "(s)<-[r]-(m)", "both": "(s)-[r]-(m)"}[direction]
+    return (
+        f"UNWIND $keys AS k MATCH (s:{label} {{{key}: k}}) "
+        f"MATCH {pattern} "
+        "WHERE ($types IS NULL OR type(r) IN $types) "
+        "AND ($labels IS NULL OR any(l IN labels(m) WHERE l IN $labels)) "
+        "AND ($since IS NULL OR r.date IS NULL OR r.date >= $since) "
+        "AND ($until IS NULL OR r.date IS NULL OR r.date <= $until) "
+        f"WITH k, s, r, m, {node_key_expr('m')} AS mkey "
+        "ORDER BY k, r.date IS NULL, r.date DESC, mkey "
+        "WITH k, s, collect({rel: r, node: m, key: mkey}) AS hits "
+        "RETURN k AS seed, size(hits) AS total, "
+        "[h IN hits[0..$cap] | {type: type(h.rel), outgoing: startNode(h.rel) = s, "
+        "rel_props: properties(h.rel), label: head(labels(h.node)), key: h.key, "
+        "props: properties(h.node)}] AS kept"
+    )
+
+
+def degrees(label: str) -> str:
+    key = _key(label)
+    return (
+        f"UNWIND $keys AS k MATCH (s:{label} {{{key}: k}}) "
+        "RETURN k AS key, COUNT { MATCH (s)-[r]-() WHERE $types IS NULL OR type(r) IN $types } AS degree"
+    )
+
+
+def search(label: str) -> str:
+    nt = node_type(label)
+    names = [p for p in nt.search_props if p != nt.key]
+    where = " OR ".join([f"n.{nt.key} STARTS WITH $text", *(f"n.{p} CONTAINS $text" for p in names)])
+    return (
+        f"MATCH (n:{label}) WHERE {where} "
+        f"RETURN n.{nt.key} AS key, properties(n) AS props, n.{nt.key} STARTS WITH $text AS by_key "
+        f"ORDER BY by_key DESC, key LIMIT $limit"
+    )
+
+
+def stream_nodes_page(label: str, columns: tuple[str, ...] | None) -> str:
+    """A page of nodes after ``$last`` in key order: seeks on the key index instead of SKIP."""
+    key = _key(label)
+    if columns is None:
+        projection = "properties(n) AS props"
+    else:
+        projection = "n {" + ", ".join(f".{_check_prop(label, c)}" for c in columns) + "} AS props"
+    return (
+        f"MATCH (n:{label}) WHERE $last IS NULL OR n.{key} > $last "
+        f"RETURN n.{key} AS key, {projection} ORDER BY key LIMIT $limit"
+    )
+
+
+def stream_relationships_page(rel: str, src_label: str, dst_label: str) -> str:
+    """The relationships of a page of start nodes (keyed paging on the start node's key).
+
+    Start nodes without such a relationship still come back (dst null) so that the page cursor
+    advances past them.
+    """
+    rt = rel_type(rel)
+    if src_label not in rt.start or dst_label not in rt.end:
+        raise SchemaError(f"{rel} does not go from {src_label} to {dst_label}")
+    skey, dkey = _key(src_label), _key(dst_label)
+    return (
+        f"MATCH (a:{src_label}) WHERE $last IS NULL OR a.{skey} > $last "
+        f"WITH a ORDER BY a.{skey} LIMIT $limit "
+        f"OPTIONAL MATCH (a)-[r:{rel}]->(b:{dst_label}) "
+        f"RETURN a.{skey} AS src, b.{dkey} AS dst, properties(r) AS props ORDER BY src, dst"
+    )
+
+
+def count_label(label: str) -> str:
+    node_type(label)
+    return f"MATCH (n:{label}) RETURN count(n) AS count"
+
+
+def count_rel_type(rel: str) -> str:
+    rel_type(rel)
+    return f"MATCH ()-[r:{rel}]->() RETURN count(r) AS count"
+
+
+def explain(text: str) -> str:
+    """Plan an analyst's query without running it, to learn whether it would write."""
+    return "EXPLAIN " + text

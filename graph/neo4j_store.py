@@ -121,6 +121,15 @@ class Neo4jStore(GraphStore):
             row_limit=settings.read_query_row_limit,
         )
 
+    @property
+    def driver(self) -> Driver:
+        """The driver, shared with the GDS engine so both use one connection pool."""
+        return self._driver
+
+    @property
+    def database(self) -> str:
+        return self._database
+
     # -- plumbing ----------------------------------------------------------------------------
     @contextmanager
     def _errors(self, action: str, *, analyst: bool = False) -> Iterator[None]:

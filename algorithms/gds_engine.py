@@ -1,0 +1,229 @@
+"""The Neo4j community engine: Graph Data Science (GDS) Leiden and WCC on an in-memory projection.
+
+Detection hands both engines the same weighted, undirected edge list (string node ids). This
+engine numbers the nodes 0..n-1, projects the edge list into the GDS catalog with a Cypher
+projection over ``UNWIND $relationships`` (integer source/target ids, so nothing is read from the
+stored graph and no node needs to exist in Neo4j), runs ``gds.leiden.stream`` or
+``gds.wcc.stream``, maps the integer ids back and drops the projection in a ``finally`` — also
+when projecting or the algorithm fails, so a failed run never leaks catalog memory.
+
+Resolution: the in-process engine (``algorithms.igraph_engine``) optimises the Constant Potts
+Model (CPM) — a community pays ``resolution`` per member pair — because modularity's resolution
+limit merges small rings in a city-sized graph. GDS Leiden optimises modularity only: moving
+node *v* into community *C* gains ``w(v, C) - gamma * vol(v) * vol(C) / W`` where ``vol`` is the
+weighted degree and ``W`` the total volume (``W = 2 * sum of weights`` on an undirected
+projection). Setting every ``vol`` to the mean volume ``W / n`` turns that penalty into
+``gamma * W / n**2`` per pair, so this engine passes
+
+    gamma = resolution * n**2 / W
+
+which is exactly CPM when all nodes have the same weighted degree. Otherwise the two differ:
+GDS penalises pairs of high-degree nodes more than CPM (heavier hub control) and pairs of
+low-degree nodes less, so memberships agree on well-separated rings and may differ at the
+margins. WCC is exact (components do not depend on weights).
+
+Determinism: ``randomSeed`` with ``concurrency: 1`` (the default here) gives repeatable results.
+None of this has been run against a real GDS installation in this repository's CI; the unit tests
+check the statements sent and the mapping of results with a recording query runner.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from graphdatascience import GraphDataScience
+from graphdatascience.graph.graph_api import Graph
+from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+
+from graph.errors import ConfigError, InvalidRequest, StoreError, StoreUnavailable
+from graph.port import GraphStore
+from graph.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+# Integer ids: the projection is built from the edge list alone, not from stored nodes.
+PROJECT_QUERY = (
+    "UNWIND $relationships AS rel "
+    "RETURN gds.graph.project($graph_name, rel.source, rel.target, "
+    "{relationshipProperties: {weight: rel.weight}}, "
+    "{undirectedRelationshipTypes: ['*']}) AS graph"
+)
+WEIGHT = "weight"
+
+
+@contextmanager
+def _gds_errors(action: str) -> Iterator[None]:
+    try:
+        yield
+    except (ServiceUnavailable, SessionExpired) as exc:
+        raise StoreUnavailable(f"Neo4j is unreachable while trying to {action}: {exc}") from exc
+    except (Neo4jError, DriverError) as exc:
+        raise StoreError(f"GDS failed to {action}: {exc}") from exc
+
+
+class _IndexedEdges:
+    """The edge list with nodes numbered 0..n-1 (GDS node ids) and the way back to string ids."""
+
+    def __init__(self, edges: pd.DataFrame, weight: str) -> None:
+        missing = [c for c in ("src", "dst", weight) if c not in edges.columns]
+        if missing:
+            raise InvalidRequest(f"edge list lacks column(s) {', '.join(missing)}")
+        weights = edges[weight].astype(float).to_numpy()
+        if len(weights) and not (np.isfinite(weights).all() and (weights > 0).all()):
+            raise InvalidRequest("edge weights must be finite and > 0")
+        src = edges["src"].astype(str).to_numpy()
+        dst = edges["dst"].astype(str).to_numpy()
+        self.names, codes = np.unique(np.concatenate([src, dst]), return_inverse=True)
+        n = len(src)
+        self.source = codes[:n].astype(np.int64)
+        self.target = codes[n:].astype(np.int64)
+        self.weight = weights
+
+    @property
+    def node_count(self) -> int:
+        return len(self.names)
+
+    @property
+    def total_volume(self) -> float:
+        # Each undirected relationship adds its weight to both endpoints' volume.
+        return float(2.0 * self.weight.sum())
+
+    def relationships(self) -> list[dict[str, Any]]:
+        return [
+            {"source": int(s), "target": int(t), "weight": float(w)}
+            for s, t, w in zip(self.source, self.target, self.weight, strict=True)
+        ]
+
+    def map_back(self, frame: pd.DataFrame, column: str, name: str) -> pd.Series:
+        node_ids = frame["nodeId"].astype(np.int64).to_numpy()
+        if len(node_ids) and (node_ids.min() < 0 or node_ids.max() >= self.node_count):
+            raise StoreError(f"GDS returned node ids outside the projected 0..{self.node_count - 1}")
+        labels = frame[column].astype(np.int64).to_numpy()
+        series = pd.Series(labels, index=pd.Index(self.names[node_ids], name="node"), name=name)
+        return series.sort_index()
+
+
+class GdsEngine:
+    """CommunityEngine on Neo4j Graph Data Science (needs the GDS plugin on the server)."""
+
+    name = "gds"
+
+    def __init__(
+        self,
+        gds: GraphDataScience | None = None,
+        *,
+        concurrency: int = 1,
+        max_levels: int = 10,
+        theta: float = 0.01,
+        tolerance: float = 0.0001,
+    ) -> None:
+        self._gds = gds if gds is not None else self._connect(load_settings())
+        self.concurrency = concurrency
+        self.max_levels = max_levels
+        self.theta = theta
+        self.tolerance = tolerance
+
+    @classmethod
+    def from_store(cls, store: GraphStore) -> GdsEngine:
+        """Share the Neo4j store's driver (one connection pool, same database)."""
+        from graph.neo4j_store import Neo4jStore
+
+        if not isinstance(store, Neo4jStore):
+            raise ConfigError("the gds engine needs the Neo4j store: set MEDFRAUD_STORE=neo4j")
+        return cls(cls._open(store.driver, store.database))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GdsEngine:
+        return cls(cls._connect(settings))
+
+    @staticmethod
+    def _connect(settings: Settings) -> GraphDataScience:
+        if not settings.neo4j_uri or not settings.neo4j_password:
+            raise ConfigError("the gds engine needs MEDFRAUD_NEO4J_URI and MEDFRAUD_NEO4J_PASSWORD")
+        from neo4j import GraphDatabase
+
+        driver = GraphDatabase.driver(settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password))
+        return GdsEngine._open(driver, settings.neo4j_database)
+
+    @staticmethod
+    def _open(endpoint: Any, database: str) -> GraphDataScience:
+        try:
+            with _gds_errors("connect to GDS"):
+                return GraphDataScience(endpoint, database=database, arrow=False, show_progress=False)
+        except StoreError:
+            raise
+        except Exception as exc:  # the client raises its own GdsNotFound / UnableToConnectError
+            raise ConfigError(
+                "cannot use Graph Data Science on Neo4j: is the plugin installed "
+                f"(NEO4J_PLUGINS='[\"graph-data-science\"]')? {exc}"
+            ) from exc
+
+    # -- CommunityEngine -----------------------------------------------------------------------
+    def modularity_gamma(self, resolution: float, edges: _IndexedEdges) -> float:
+        """GDS's modularity ``gamma`` equivalent to the CPM ``resolution`` (see module docstring)."""
+        return resolution * edges.node_count**2 / edges.total_volume
+
+    def communities(
+        self, edges: pd.DataFrame, *, resolution: float, seed: int, weight: str = WEIGHT
+    ) -> pd.Series:
+        if resolution <= 0:
+            raise InvalidRequest("resolution must be > 0")
+        if edges.empty:
+            return pd.Series([], dtype="int64", name="community")
+        indexed = _IndexedEdges(edges, weight)
+        gamma = self.modularity_gamma(resolution, indexed)
+        with self._projection(indexed) as graph, _gds_errors("run Leiden"):
+            frame = self._gds.leiden.stream(
+                graph,
+                gamma=gamma,
+                random_seed=seed,
+                relationship_weight_property=WEIGHT,
+                concurrency=self.concurrency,
+                max_levels=self.max_levels,
+                theta=self.theta,
+                tolerance=self.tolerance,
+                consecutive_ids=True,
+                log_progress=False,
+            )
+        return indexed.map_back(frame, "communityId", "community")
+
+    def components(self, edges: pd.DataFrame) -> pd.Series:
+        if edges.empty:
+            return pd.Series([], dtype="int64", name="component")
+        frame_edges = edges if WEIGHT in edges.columns else edges.assign(**{WEIGHT: 1.0})
+        indexed = _IndexedEdges(frame_edges, WEIGHT)
+        with self._projection(indexed) as graph, _gds_errors("run WCC"):
+            frame = self._gds.wcc.stream(
+                graph, concurrency=self.concurrency, consecutive_ids=True, log_progress=False
+            )
+        return indexed.map_back(frame, "componentId", "component")
+
+    @contextmanager
+    def _projection(self, edges: _IndexedEdges) -> Iterator[Graph]:
+        """A uniquely named in-memory graph, dropped however the block ends."""
+        graph_name = f"medfraud-{uuid.uuid4().hex}"
+        failed = False
+        try:
+            with _gds_errors("project the graph"):
+                graph, _ = self._gds.graph.project.cypher(
+                    PROJECT_QUERY, graph_name=graph_name, relationships=edges.relationships()
+                )
+            yield graph
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            try:
+                with _gds_errors("drop the projection"):
+                    self._gds.graph.drop(graph_name, fail_if_missing=False)
+            except StoreError:
+                if not failed:
+                    raise
+                # The original failure matters more; the leak is logged for the operator.
+                log.exception("could not drop GDS projection %s after a failure", graph_name)

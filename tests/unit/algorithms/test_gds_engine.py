@@ -1,0 +1,132 @@
+"""GdsEngine through the real graphdatascience client, talking to a recording query runner.
+
+These tests check what is sent to GDS and how answers map back; they do not (cannot, here) show
+what a real GDS server computes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+from graphdatascience import GraphDataScience
+from neo4j.exceptions import ServiceUnavailable
+
+from algorithms.gds_engine import PROJECT_QUERY, GdsEngine
+from graph.errors import ConfigError, InvalidRequest, StoreError, StoreUnavailable
+from tests.unit.algorithms.gds_recording import RecordingQueryRunner
+from tests.unit.graph.neo4j_recording import neo4j_error
+
+TWO_TRIANGLES = pd.DataFrame({
+    "src": ["P1", "P2", "P3", "P7", "P8", "P9"],
+    "dst": ["P2", "P3", "P1", "P8", "P9", "P7"],
+    "weight": [3.0, 2.0, 4.0, 1.0, 1.0, 5.0],
+})
+
+
+def engine_with(runner: RecordingQueryRunner) -> GdsEngine:
+    return GdsEngine(GraphDataScience(runner, arrow=False, show_progress=False))
+
+
+def _calls(runner: RecordingQueryRunner, fragment: str) -> list[Any]:
+    return [c for c in runner.calls if fragment in c.statement]
+
+
+def test_communities_map_gds_node_ids_back_to_the_callers_ids() -> None:
+    runner = RecordingQueryRunner()
+    result = engine_with(runner).communities(TWO_TRIANGLES, resolution=0.5, seed=42)
+    assert sorted(result.index) == ["P1", "P2", "P3", "P7", "P8", "P9"]
+    assert result.dtype == "int64"
+    groups = {frozenset(g.index) for _, g in result.groupby(result)}
+    assert groups == {frozenset({"P1", "P2", "P3"}), frozenset({"P7", "P8", "P9"})}
+
+
+def test_leiden_is_weighted_seeded_single_threaded_with_the_mapped_resolution() -> None:
+    runner = RecordingQueryRunner()
+    engine_with(runner).communities(TWO_TRIANGLES, resolution=0.5, seed=42)
+    (project,) = _calls(runner, "gds.graph.project(")
+    assert project.statement == PROJECT_QUERY
+    rels = project.parameters["relationships"]
+    assert rels[0] == {"source": 0, "target": 1, "weight": 3.0}  # integer ids, P1 -> 0, P2 -> 1
+    (leiden,) = _calls(runner, "gds.leiden.stream")
+    config = leiden.parameters["config"]
+    assert config["relationshipWeightProperty"] == "weight"
+    assert config["randomSeed"] == 42 and config["concurrency"] == 1
+    # CPM resolution 0.5 -> modularity gamma = 0.5 * n^2 / (2 * total weight) = 0.5 * 36 / 32
+    assert config["gamma"] == pytest.approx(0.5625)
+    assert leiden.parameters["graph_name"] == project.parameters["graph_name"]
+
+
+def test_projection_is_dropped_after_success() -> None:
+    runner = RecordingQueryRunner()
+    engine_with(runner).components(TWO_TRIANGLES[["src", "dst"]])
+    (project,) = _calls(runner, "gds.graph.project(")
+    assert runner.dropped == [project.parameters["graph_name"]]
+    assert runner.graphs == {}
+    assert runner.statements()[-1].startswith("CALL gds.graph.drop(")
+
+
+def test_projection_is_dropped_when_the_algorithm_fails() -> None:
+    failure = neo4j_error("Neo.ClientError.Procedure.ProcedureCallFailed")
+    runner = RecordingQueryRunner(fail_on={"gds.leiden.stream": failure})
+    with pytest.raises(StoreError, match="Leiden"):
+        engine_with(runner).communities(TWO_TRIANGLES, resolution=0.5, seed=1)
+    (project,) = _calls(runner, "gds.graph.project(")
+    assert runner.dropped == [project.parameters["graph_name"]]
+    assert runner.graphs == {}
+
+
+def test_projection_is_dropped_when_projecting_fails_half_way() -> None:
+    runner = RecordingQueryRunner(fail_on={"gds.graph.project(": ServiceUnavailable("gone")})
+    with pytest.raises(StoreUnavailable):
+        engine_with(runner).components(TWO_TRIANGLES)
+    assert len(runner.dropped) == 1
+    drop = _calls(runner, "gds.graph.drop")[0]
+    assert drop.parameters["failIfMissing"] is False  # the graph may never have been created
+
+
+def test_a_failing_drop_does_not_hide_the_original_error() -> None:
+    runner = RecordingQueryRunner(fail_on={
+        "gds.wcc.stream": neo4j_error("Neo.ClientError.Procedure.ProcedureCallFailed", "wcc broke"),
+        "gds.graph.drop": ServiceUnavailable("gone"),
+    })
+    with pytest.raises(StoreError, match="wcc broke"):
+        engine_with(runner).components(TWO_TRIANGLES)
+
+
+def test_a_failing_drop_after_success_is_reported() -> None:
+    runner = RecordingQueryRunner(fail_on={"gds.graph.drop": ServiceUnavailable("gone")})
+    with pytest.raises(StoreUnavailable, match="drop the projection"):
+        engine_with(runner).components(TWO_TRIANGLES)
+
+
+def test_each_run_uses_its_own_projection_name() -> None:
+    runner = RecordingQueryRunner()
+    engine = engine_with(runner)
+    engine.components(TWO_TRIANGLES)
+    engine.components(TWO_TRIANGLES)
+    names = [c.parameters["graph_name"] for c in _calls(runner, "gds.graph.project(")]
+    assert len(set(names)) == 2
+
+
+def test_empty_and_invalid_edge_lists() -> None:
+    runner = RecordingQueryRunner()
+    engine = engine_with(runner)
+    assert engine.communities(TWO_TRIANGLES.iloc[:0], resolution=1.0, seed=1).empty
+    assert engine.components(TWO_TRIANGLES.iloc[:0]).empty
+    assert runner.calls == []  # nothing projected for nothing
+    with pytest.raises(InvalidRequest, match="weights"):
+        engine.communities(TWO_TRIANGLES.assign(weight=0.0), resolution=1.0, seed=1)
+    with pytest.raises(InvalidRequest, match="dst"):
+        engine.components(TWO_TRIANGLES[["src"]])
+
+
+def test_from_store_needs_the_neo4j_store() -> None:
+    with pytest.raises(ConfigError, match="MEDFRAUD_STORE=neo4j"):
+        GdsEngine.from_store(object())  # type: ignore[arg-type]
+
+
+def test_a_missing_gds_plugin_is_a_configuration_error_naming_the_fix() -> None:
+    with pytest.raises(ConfigError, match="graph-data-science"):
+        GdsEngine._open(RecordingQueryRunner(gds_installed=False), "neo4j")

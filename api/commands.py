@@ -1,9 +1,90 @@
-"""Commands of this package for the ``medfraud`` CLI."""
+"""Commands of this package for the ``medfraud`` CLI: serve, token, export-schema, audit verify."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from api.auth import Role
+from api.settings import ApiSettings
+from graph.settings import Settings, load_settings
+
+SCHEMA_FILE = Path("docs/schema.graphql")
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="interface to listen on (MEDFRAUD_API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (MEDFRAUD_API_PORT)")] = None,
+) -> None:
+    """Serve the GraphQL API, /healthz, /metrics and /ui (the server owns the store file)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = load_settings()
+    api = load_settings(ApiSettings)
+    app = create_app(settings, api_settings=api)
+    uvicorn.run(app, host=host or api.host, port=port if port is not None else api.port,
+                log_level=settings.log_level.lower(), access_log=False)
+
+
+def token(
+    role: Annotated[str, typer.Option(help=f"one of: {', '.join(r.value for r in Role)}")],
+    agency: Annotated[str, typer.Option(help="the caller's agency (police see cases shared with it)")],
+    sub: Annotated[str, typer.Option(help="who the token is for (recorded in the audit log)")],
+    ttl: Annotated[int | None, typer.Option(help="seconds of validity (MEDFRAUD_API_TOKEN_TTL_S)")] = None,
+) -> None:
+    """Issue a bearer token; the token alone is printed on the last line."""
+    from api.auth import issue_token
+
+    settings: Settings = load_settings()
+    api = load_settings(ApiSettings)
+    value = issue_token(settings.secret, sub=sub, role=role, agency=agency,
+                        ttl_s=ttl if ttl is not None else api.token_ttl_s)
+    typer.echo(f"# {role} token for {sub} ({agency}), valid {ttl or api.token_ttl_s} s", err=True)
+    typer.echo(value)
+
+
+def export_schema(
+    out: Annotated[Path, typer.Option(help="where to write the SDL ('-' for stdout)")] = SCHEMA_FILE,
+) -> None:
+    """Write the GraphQL schema as SDL (docs/schema.graphql is diffed against the live schema in tests)."""
+    from api.schema import schema_sdl
+
+    sdl = schema_sdl()
+    if str(out) == "-":
+        typer.echo(sdl, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(sdl, encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+audit_app = typer.Typer(help="The hash-chained audit log of access to person-level data.", no_args_is_help=True)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    path: Annotated[Path | None, typer.Argument(help="the log (default MEDFRAUD_API_AUDIT_LOG)")] = None,
+) -> None:
+    """Check the chain; exits 1 naming the first bad line when the log was edited, cut or reordered."""
+    from api.audit import verify
+
+    target = path or load_settings(ApiSettings).audit_log
+    result = verify(target)
+    if result.ok:
+        typer.echo(f"{target}: {result.records} records, chain intact")
+        return
+    where = f"line {result.line}: " if result.line is not None else ""
+    typer.echo(f"{target}: {where}{result.reason} ({result.records} good records before it)", err=True)
+    raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
     """Add this package's commands to the CLI."""
+    app.command("serve")(serve)
+    app.command("token")(token)
+    app.command("export-schema")(export_schema)
+    app.add_typer(audit_app, name="audit")

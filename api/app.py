@@ -1,0 +1,130 @@
+"""The FastAPI application: /graphql, /healthz, /metrics and the /ui page.
+
+``create_app`` builds everything from settings; the lifespan opens the store (unless one is given,
+as tests and the demo do), starts the scheduled detection job in-process (the API server owns the
+DuckDB file, so scheduled runs must live here) and closes both on shutdown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator
+
+import anyio
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from strawberry.fastapi import GraphQLRouter
+
+from algorithms.schedule import SchedulerHandle, start_background_scheduler
+from algorithms.settings import DetectionSettings
+from api.access import ScopeCache
+from api.audit import AuditLog
+from api.auth import Principal, Role, principal_from_header
+from api.context import Context, Services
+from api.deps import ServicesDep, StoreDep, unauthorized
+from api.detection import DetectionRunner
+from api.masking import KeyCipher
+from api.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware
+from api.schema import build_schema
+from api.settings import ApiSettings
+from graph.errors import AuthenticationError, MedfraudError
+from graph.port import GraphStore
+from graph.settings import Settings, load_settings
+
+log = logging.getLogger("medfraud.api")
+
+# GraphiQL's page itself is fetched without a token; queries over GET are disabled, so this
+# principal can render the page and nothing else.
+_IDE_VIEWER = Principal(sub="graphiql-page", role=Role.analyst, agency="-")
+
+
+def _start_scheduler(store: GraphStore) -> SchedulerHandle:
+    return start_background_scheduler(store, load_settings(DetectionSettings))
+
+
+def create_app(settings: Settings | None = None, store: GraphStore | None = None, *,
+               api_settings: ApiSettings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    api = api_settings or load_settings(ApiSettings)
+    dev = settings.env == "dev"
+    metrics = Metrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = store is None
+        if store is None:
+            from graph.factory import open_store
+
+            opened = await anyio.to_thread.run_sync(open_store, settings)
+        else:
+            opened = store
+        ensure_indexes = getattr(opened, "ensure_indexes", None)
+        if callable(ensure_indexes):
+            # build the DuckDB indexes a bulk load dropped now, not on the first user's request
+            await anyio.to_thread.run_sync(ensure_indexes)
+        services = Services(
+            settings=settings, api=api, store=opened, cipher=KeyCipher(settings.secret),
+            audit=AuditLog(api.audit_log, fsync=api.audit_fsync), scopes=ScopeCache(api.scope_cache_s),
+        )
+        services.metrics = metrics
+        services.detection = DetectionRunner(opened)
+        app.state.services = services
+        # A store handed in (tests, the demo) belongs to the caller, and so does its schedule.
+        scheduler = _start_scheduler(opened) if owned else None
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+            if services.detection is not None:
+                services.detection.wait(timeout=60)
+            if owned:
+                opened.close()
+
+    app = FastAPI(title="medfraud investigation API", lifespan=lifespan, docs_url="/docs" if dev else None,
+                  redoc_url=None, openapi_url="/openapi.json" if dev else None)
+
+    async def get_context(request: Request, services: ServicesDep) -> Context:
+        authorization = request.headers.get("authorization")
+        if request.method == "GET" and authorization is None and dev:
+            return Context(services, _IDE_VIEWER)
+        try:
+            principal = principal_from_header(settings.secret, authorization)
+        except AuthenticationError as exc:
+            raise unauthorized(exc) from None
+        ctx = Context(services, principal)
+        if ctx.is_police:
+            await ctx.run(ctx.scope)
+        return ctx
+
+    router: GraphQLRouter[Context, None] = GraphQLRouter(
+        build_schema(api, dev=dev), context_getter=get_context,
+        graphql_ide="graphiql" if dev else None, allow_queries_via_get=False,
+    )
+    app.include_router(router, prefix="/graphql")
+
+    @app.get("/healthz")
+    async def healthz(store_: StoreDep, services: ServicesDep) -> JSONResponse:
+        try:
+            with anyio.fail_after(services.api.store_timeout_s):
+                await anyio.to_thread.run_sync(store_.ping, abandon_on_cancel=True)
+        except (MedfraudError, TimeoutError) as exc:
+            return JSONResponse({"status": "unavailable", "store": store_.kind, "error": str(exc)},
+                                status_code=503)
+        return JSONResponse({"status": "ok", "store": store_.kind})
+
+    @app.get("/metrics")
+    async def metrics_endpoint() -> PlainTextResponse:
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    if importlib.util.find_spec("api.ui") is not None:
+        from api import ui
+
+        app.include_router(ui.router)
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=api.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

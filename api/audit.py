@@ -1,0 +1,133 @@
+"""Append-only, hash-chained audit log of access to person-level data.
+
+One JSON object per line. Each record carries ``seq`` (1, 2, ...), ``prev`` (the previous record's
+hash, 64 zeros for the first) and ``hash`` = SHA-256 of ``prev`` + the canonical JSON of the record
+without ``hash``. Editing a line breaks its hash; deleting or reordering lines breaks ``seq`` and
+``prev``; cutting lines off the end is caught by the ``<log>.head`` file, which holds the last
+``seq`` and ``hash`` written.
+
+A record that cannot be written raises :class:`~graph.errors.AuditError`, and the API fails the
+request: person-level data is never returned without its trace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from graph.errors import AuditError
+
+GENESIS = "0" * 64
+
+
+def _digest(prev: str, body: dict[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((prev + canonical).encode()).hexdigest()
+
+
+def head_path(log: Path) -> Path:
+    return log.with_name(log.name + ".head")
+
+
+class AuditLog:
+    """Thread-safe appender; one instance per process owns the file."""
+
+    def __init__(self, path: Path, *, fsync: bool = True) -> None:
+        self.path = path
+        self.fsync = fsync
+        self._lock = threading.Lock()
+        self._seq, self._prev = self._tail()
+
+    def _tail(self) -> tuple[int, str]:
+        if not self.path.exists():
+            return 0, GENESIS
+        last = ""
+        try:
+            with self.path.open("rb") as fh:
+                for line in fh:
+                    if line.strip():
+                        last = line.decode("utf-8")
+            if not last:
+                return 0, GENESIS
+            rec = json.loads(last)
+            return int(rec["seq"]), str(rec["hash"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise AuditError(f"cannot continue audit log {self.path}: last line unreadable ({exc})") from exc
+
+    def append(self, **fields: Any) -> dict[str, Any]:
+        """Write one record (who, what, which entities); returns it with its chain fields."""
+        with self._lock:
+            body: dict[str, Any] = {
+                "seq": self._seq + 1,
+                "ts": datetime.now(UTC).isoformat(timespec="microseconds"),
+                **fields,
+                "prev": self._prev,
+            }
+            digest = _digest(self._prev, body)
+            record = {**body, "hash": digest}
+            line = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a", encoding="utf-8") as fh:
+                    fh.write(line)
+                    fh.flush()
+                    if self.fsync:
+                        os.fsync(fh.fileno())
+                tmp = head_path(self.path).with_suffix(".tmp")
+                tmp.write_text(json.dumps({"seq": body["seq"], "hash": digest}), encoding="utf-8")
+                os.replace(tmp, head_path(self.path))
+            except OSError as exc:
+                raise AuditError(f"cannot write audit record to {self.path}: {exc}") from exc
+            self._seq, self._prev = body["seq"], digest
+            return record
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    records: int
+    line: int | None = None
+    reason: str = ""
+
+
+def verify(path: Path) -> VerifyResult:
+    """Check the whole chain; the first bad line (1-based) and why, or ok."""
+    if not path.exists():
+        return VerifyResult(False, 0, None, f"audit log {path} does not exist")
+    prev, seq, count = GENESIS, 0, 0
+    with path.open("r", encoding="utf-8") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                return VerifyResult(False, count, lineno, "empty line")
+            try:
+                rec = json.loads(raw)
+                stated = rec.pop("hash")
+            except (ValueError, KeyError, AttributeError, TypeError):
+                return VerifyResult(False, count, lineno, "not a JSON audit record")
+            if rec.get("seq") != seq + 1:
+                return VerifyResult(False, count, lineno,
+                                    f"sequence {rec.get('seq')} where {seq + 1} was expected "
+                                    "(a line was deleted, inserted or moved)")
+            if rec.get("prev") != prev:
+                return VerifyResult(False, count, lineno,
+                                    "previous-hash link broken (lines deleted or moved)")
+            if _digest(prev, rec) != stated:
+                return VerifyResult(False, count, lineno, "hash mismatch (the line was edited)")
+            prev, seq, count = stated, rec["seq"], count + 1
+    head = head_path(path)
+    if head.exists():
+        try:
+            state = json.loads(head.read_text(encoding="utf-8"))
+        except ValueError:
+            return VerifyResult(False, count, None, f"{head} is unreadable")
+        if state.get("seq") != seq or state.get("hash") != prev:
+            return VerifyResult(False, count, count + 1,
+                                f"log ends at record {seq} but {head} says {state.get('seq')} were "
+                                "written (lines cut off the end)")
+    return VerifyResult(True, count)

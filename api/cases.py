@@ -1,0 +1,151 @@
+"""Investigation cases: opening, notes, the status machine and sharing with police agencies.
+
+Cases live in the graph as ``Case`` and ``CaseNote`` nodes linked by ``INCLUDES`` (entities),
+``INCLUDES_RING`` and ``HAS_NOTE`` (graph/model.py), so they survive detection re-runs (which
+never touch them) and police scoping is a graph walk from the cases shared with an agency.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from api.access import shared_agencies
+from api.auth import Principal
+from graph.errors import InvalidRequest, NotFound
+from graph.model import Node, NodeRef, node_type
+from graph.port import GraphStore
+
+STATUSES = ("open", "investigating", "referred_to_police", "closed")
+# Forward only: a case can be closed at any point, never reopened or moved back.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "open": frozenset({"investigating", "closed"}),
+    "investigating": frozenset({"referred_to_police", "closed"}),
+    "referred_to_police": frozenset({"closed"}),
+    "closed": frozenset(),
+}
+INCLUDABLE = ("Patient", "Doctor", "Institution", "Pharmacy", "Claim", "InjuryCase")
+MAX_TITLE = 200
+MAX_NOTE = 20_000
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}-{now_utc():%Y%m%d}-{secrets.token_hex(4)}"
+
+
+def get_case(store: GraphStore, case_id: str) -> Node:
+    found = store.get_nodes("Case", [case_id])
+    if not found:
+        raise NotFound(f"case {case_id} not found")
+    return found[0]
+
+
+def open_case(store: GraphStore, principal: Principal, title: str, ring_ids: Sequence[str],
+              entities: Sequence[NodeRef]) -> Node:
+    title = title.strip()
+    if not title:
+        raise InvalidRequest("a case needs a title")
+    if len(title) > MAX_TITLE:
+        raise InvalidRequest(f"case title longer than {MAX_TITLE} characters")
+    for ref in entities:
+        if ref.label not in INCLUDABLE:
+            raise InvalidRequest(f"{ref.label} cannot be included in a case; one of {', '.join(INCLUDABLE)}")
+    rings = list(dict.fromkeys(ring_ids))
+    found_rings = {n.key for n in store.get_nodes("Ring", rings)} if rings else set()
+    missing = [r for r in rings if r not in found_rings]
+    ents = list(dict.fromkeys(entities))
+    by_label: dict[str, list[str]] = {}
+    for ref in ents:
+        by_label.setdefault(ref.label, []).append(ref.key)
+    for label, keys in by_label.items():
+        have = {n.key for n in store.get_nodes(label, keys)}
+        missing += [f"{label}:{k}" for k in keys if k not in have]
+    if missing:
+        raise NotFound("cannot open the case, not found: " + ", ".join(missing[:10]))
+    now = now_utc()
+    case_id = _new_id("CASE")
+    store.upsert_nodes("Case", pd.DataFrame([{
+        "case_id": case_id, "title": title, "status": "open", "created_by": principal.sub,
+        "agency": principal.agency, "shared_with": [], "created_at": now, "updated_at": now,
+    }]))
+    if rings:
+        store.upsert_relationships("INCLUDES_RING", pd.DataFrame({"src": case_id, "dst": rings}))
+    if ents:
+        store.upsert_relationships("INCLUDES", pd.DataFrame({
+            "src": [case_id] * len(ents), "dst": [r.key for r in ents], "dst_label": [r.label for r in ents],
+        }))
+    return get_case(store, case_id)
+
+
+def add_note(store: GraphStore, principal: Principal, case_id: str, text: str) -> Node:
+    get_case(store, case_id)
+    text = text.strip()
+    if not text:
+        raise InvalidRequest("a note needs text")
+    if len(text) > MAX_NOTE:
+        raise InvalidRequest(f"note longer than {MAX_NOTE} characters")
+    note_id = _new_id("NOTE")
+    now = now_utc()
+    store.upsert_nodes("CaseNote", pd.DataFrame([{
+        "note_id": note_id, "case_id": case_id, "text": text, "author": principal.sub, "created_at": now,
+    }]))
+    store.upsert_relationships("HAS_NOTE", pd.DataFrame({"src": [case_id], "dst": [note_id]}))
+    _touch(store, case_id, now)
+    return store.get_nodes("CaseNote", [note_id])[0]
+
+
+def set_status(store: GraphStore, case_id: str, status: str) -> Node:
+    case = get_case(store, case_id)
+    if status not in STATUSES:
+        raise InvalidRequest(f"unknown case status {status!r}; one of {', '.join(STATUSES)}")
+    current = str(case.props.get("status") or "open")
+    if status == current:
+        return case
+    if status not in TRANSITIONS.get(current, frozenset()):
+        allowed = ", ".join(sorted(TRANSITIONS.get(current, frozenset()))) or "none (the case is closed)"
+        raise InvalidRequest(f"case {case_id} cannot move from {current} to {status}; allowed: {allowed}")
+    store.upsert_nodes("Case", pd.DataFrame([{"case_id": case_id, "status": status,
+                                              "updated_at": now_utc()}]))
+    return get_case(store, case_id)
+
+
+def share(store: GraphStore, case_id: str, agency: str) -> Node:
+    case = get_case(store, case_id)
+    agency = agency.strip()
+    if not agency:
+        raise InvalidRequest("shareCase needs an agency")
+    agencies = shared_agencies(case.props.get("shared_with"))
+    if agency not in agencies:
+        frame = pd.DataFrame({"case_id": [case_id], "updated_at": [now_utc()]})
+        frame["shared_with"] = pd.Series([[*agencies, agency]], dtype="object")
+        store.upsert_nodes("Case", frame)
+    return get_case(store, case_id)
+
+
+def _touch(store: GraphStore, case_id: str, now: datetime) -> None:
+    store.upsert_nodes("Case", pd.DataFrame([{"case_id": case_id, "updated_at": now}]))
+
+
+def list_cases(store: GraphStore, *, status: str | None, visible: frozenset[str] | None) -> list[Node]:
+    """Cases newest first; ``visible`` restricts to those ids (a police scope)."""
+    if status is not None and status not in STATUSES:
+        raise InvalidRequest(f"unknown case status {status!r}; one of {', '.join(STATUSES)}")
+    frame = store.nodes_frame("Case")
+    nodes = []
+    key = node_type("Case").key
+    for rec in frame.to_dict("records"):
+        cid = str(rec[key])
+        if visible is not None and cid not in visible:
+            continue
+        if status is not None and rec.get("status") != status:
+            continue
+        nodes.append(Node("Case", cid, {str(k): v for k, v in rec.items()}))
+    nodes.sort(key=lambda n: (str(n.props.get("created_at") or ""), n.key), reverse=True)
+    return nodes

@@ -1,0 +1,615 @@
+"""Entity, ring, finding and case types with their nested fields.
+
+Nested fields load through the request's DataLoaders (nodes by ref, ring memberships by ref) so a
+list of claims asking for their patients costs one store call, not one per claim.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from strawberry.types import Info
+
+from api import subgraph as sg
+from api.masking import mask_id
+from api.types import (
+    GraphEdge,
+    GraphNode,
+    PageInfo,
+    RingMember,
+    RingMembership,
+    RingReview,
+    ScorePoint,
+    SharedIdentifier,
+    Subgraph,
+    as_date,
+    as_float,
+    as_int,
+    as_json_list,
+    as_str,
+    check_first,
+    decode_cursor,
+    encode_cursor,
+    present,
+    present_edge,
+    shown_props,
+    title_of,
+)
+from graph.model import Node, NodeRef
+
+if TYPE_CHECKING:
+    from api.context import Context
+
+# Where an entity's claims hang, and in which direction from the entity.
+CLAIM_RELS: dict[str, tuple[str, str]] = {
+    "Patient": ("HAS_CLAIM", "out"),
+    "Institution": ("TREATED_AT", "in"),
+    "Pharmacy": ("TREATED_AT", "in"),
+    "Doctor": ("BY_DOCTOR", "in"),
+    "InjuryCase": ("FOR_INJURY", "in"),
+}
+IDENTIFIER_RELS: dict[str, tuple[str, str]] = {
+    "HAS_PHONE": ("phone", "Phone"),
+    "HAS_ACCOUNT": ("bank_account", "BankAccount"),
+    "LIVES_AT": ("address", "Address"),
+    "EMPLOYED_BY": ("employer", "Employer"),
+}
+_BIG_CAP = 100_000
+
+
+def ctx_of(info: Info) -> Context:
+    return info.context  # type: ignore[no-any-return]
+
+
+async def load_rings(ctx: Context, ref: NodeRef) -> list[tuple[str, float]]:
+    rings = await ctx.ring_loader.load(ref)
+    scope = ctx.scope() if ctx.is_police else None
+    return [r for r in rings if scope is None or r[0] in scope.rings]
+
+
+async def present_async(ctx: Context, node: Node) -> GraphNode:
+    return present(ctx, node, rings=await ctx.ring_loader.load(node.ref))
+
+
+# -- claims connection -----------------------------------------------------------------------
+@strawberry.type
+class ClaimEdge:
+    cursor: str
+    node: Claim
+
+
+@strawberry.type
+class ClaimConnection:
+    edges: list[ClaimEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+def _claims_page(ctx: Context, ref: NodeRef, first: int, offset: int) -> tuple[list[Node], int]:
+    rel, direction = CLAIM_RELS[ref.label]
+    scope = ctx.scope()
+    if scope is not None:
+        exp = ctx.store.neighbours([ref], rel_types=[rel], labels=["Claim"], direction=direction,  # type: ignore[arg-type]
+                                   cap=_BIG_CAP)
+        allowed = [n for n in exp.nodes if scope.allows(n.ref)]
+        return allowed[offset:offset + first], len(allowed)
+    exp = ctx.store.neighbours([ref], rel_types=[rel], labels=["Claim"], direction=direction,  # type: ignore[arg-type]
+                               cap=offset + first)
+    total = ctx.store.degrees([ref], [rel]).get(ref, 0)
+    return exp.nodes[offset:offset + first], total
+
+
+async def claims_connection(ctx: Context, ref: NodeRef, first_: int | None,
+                            after: str | None) -> ClaimConnection:
+    first = check_first(first_, ctx.api.max_page)
+    offset = decode_cursor(after)
+    nodes, total = await ctx.run(_claims_page, ctx, ref, first, offset)
+    edges = [ClaimEdge(cursor=encode_cursor(offset + i), node=make_claim(ctx, n))
+             for i, n in enumerate(nodes)]
+    return ClaimConnection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=offset + len(nodes) < total,
+                           end_cursor=edges[-1].cursor if edges else None),
+        total_count=total,
+    )
+
+
+# -- entity types ------------------------------------------------------------------------------
+@strawberry.interface
+class Entity:
+    _node: strawberry.Private[Node]
+
+    @strawberry.field
+    async def node(self, info: Info) -> GraphNode:
+        return await present_async(ctx_of(info), self._node)
+
+    @strawberry.field
+    async def rings(self, info: Info) -> list[RingMembership]:
+        return [RingMembership(ring_id=r, score=s) for r, s in await load_rings(ctx_of(info), self._node.ref)]
+
+    @strawberry.field
+    async def risk_score(self, info: Info) -> float | None:
+        """The highest score of the rings the entity belongs to (none when in no ring)."""
+        return max((s for _, s in await load_rings(ctx_of(info), self._node.ref)), default=None)
+
+
+async def _load_entity(ctx: Context, label: str, key: object) -> Node | None:
+    if key is None or key == "":
+        return None
+    ref = NodeRef(label, str(key))
+    if ctx.is_police and not await ctx.run(ctx.allows, ref):
+        return None
+    node = await ctx.node_loader.load(ref)
+    if node is not None:
+        ctx.note(node)
+    return node
+
+
+@strawberry.type
+class Claim(Entity):
+    claim_key: str
+    claim_id: str
+    scheme: str
+    payer: str | None
+    person_id: str | None
+    institution_id: str | None
+    doctor_id: str | None
+    visit_type: str | None
+    start_date: date | None
+    end_date: date | None
+    diagnosis_code: str | None
+    total_amount: float | None
+    reimbursed_amount: float | None
+    injury_case_id: str | None
+
+    @strawberry.field
+    async def patient(self, info: Info) -> Patient | None:
+        node = await _load_entity(ctx_of(info), "Patient", self._node.props.get("person_id"))
+        return make_patient(ctx_of(info), node) if node else None
+
+    @strawberry.field
+    async def institution(self, info: Info) -> Institution | None:
+        ctx = ctx_of(info)
+        iid = self._node.props.get("institution_id")
+        node = await _load_entity(ctx, "Institution", iid) or await _load_entity(ctx, "Pharmacy", iid)
+        return make_institution(ctx, node) if node else None
+
+    @strawberry.field
+    async def doctor(self, info: Info) -> Doctor | None:
+        node = await _load_entity(ctx_of(info), "Doctor", self._node.props.get("doctor_id"))
+        return make_doctor(ctx_of(info), node) if node else None
+
+    @strawberry.field
+    async def injury_case(self, info: Info) -> InjuryCase | None:
+        node = await _load_entity(ctx_of(info), "InjuryCase", self._node.props.get("injury_case_id"))
+        return make_injury_case(ctx_of(info), node) if node else None
+
+
+@strawberry.type
+class Patient(Entity):
+    person_id: str
+    name: str | None
+    gender: str | None
+    birth_date: str | None
+    phone: str | None
+    address: str | None
+    bank_account: str | None
+    employer_id: str | None
+    death_date: date | None
+
+    @strawberry.field
+    async def claims(self, info: Info, first: int | None = 20, after: str | None = None) -> ClaimConnection:
+        return await claims_connection(ctx_of(info), self._node.ref, first, after)
+
+    @strawberry.field
+    async def shared_identifiers(self, info: Info) -> list[SharedIdentifier]:
+        """The phones, accounts, address and employer of this person, with how many persons share each."""
+        ctx = ctx_of(info)
+        found = await ctx.run(_shared_identifiers, ctx, self._node.ref)
+        out = []
+        for rel, node, count in found:
+            kind, _ = IDENTIFIER_RELS[rel]
+            ctx.note(node)
+            out.append(SharedIdentifier(kind=kind, label=node.label, key=ctx.shown_key(node.label, node.key),
+                                        value=title_of(ctx, node), person_count=count))
+        return out
+
+    @strawberry.field
+    async def injury_cases(self, info: Info) -> list[InjuryCase]:
+        ctx = ctx_of(info)
+        exp = await ctx.run(ctx.store.neighbours, [self._node.ref], rel_types=["HAS_INJURY"], direction="out",
+                            cap=1_000)
+        return [make_injury_case(ctx, n) for n in exp.nodes]
+
+
+def _shared_identifiers(ctx: Context, ref: NodeRef) -> list[tuple[str, Node, int]]:
+    rels = list(IDENTIFIER_RELS)
+    exp = ctx.store.neighbours([ref], rel_types=rels, direction="out", cap=1_000)
+    by_ref = {n.ref: n for n in exp.nodes}
+    rel_of = {e.dst: e.type for e in exp.edges}
+    counts = ctx.store.degrees(list(by_ref), rels) if by_ref else {}
+    return [(rel_of[r], n, counts.get(r, 0)) for r, n in by_ref.items() if r in rel_of]
+
+
+@strawberry.type
+class Doctor(Entity):
+    doctor_id: str
+    name: str | None
+    institution_id: str | None
+    person_id: str | None
+
+    @strawberry.field
+    async def institution(self, info: Info) -> Institution | None:
+        ctx = ctx_of(info)
+        iid = self._node.props.get("institution_id")
+        node = await _load_entity(ctx, "Institution", iid) or await _load_entity(ctx, "Pharmacy", iid)
+        return make_institution(ctx, node) if node else None
+
+    @strawberry.field
+    async def claims(self, info: Info, first: int | None = 20, after: str | None = None) -> ClaimConnection:
+        return await claims_connection(ctx_of(info), self._node.ref, first, after)
+
+
+@strawberry.type
+class Institution(Entity):
+    label: str
+    institution_id: str
+    name: str | None
+    kind: str | None
+    level: int | None
+    ownership: str | None
+    region: str | None
+    grid: str | None
+
+    @strawberry.field
+    async def claims(self, info: Info, first: int | None = 20, after: str | None = None) -> ClaimConnection:
+        return await claims_connection(ctx_of(info), self._node.ref, first, after)
+
+    @strawberry.field
+    async def doctors(self, info: Info, first: int | None = 100) -> list[Doctor]:
+        ctx = ctx_of(info)
+        exp = await ctx.run(ctx.store.neighbours, [self._node.ref], rel_types=["WORKS_AT"], direction="in",
+                            cap=check_first(first, ctx.api.max_page, 100))
+        return [make_doctor(ctx, n) for n in exp.nodes if not ctx.is_police or ctx.allows(n.ref)]
+
+
+@strawberry.type
+class InjuryCase(Entity):
+    injury_case_id: str
+    person_id: str | None
+    injury_date: date | None
+    cause: str | None
+    third_party_liable: bool | None
+    employer_id: str | None
+    reported_to: str | None
+
+    @strawberry.field
+    async def claims(self, info: Info, first: int | None = 20, after: str | None = None) -> ClaimConnection:
+        return await claims_connection(ctx_of(info), self._node.ref, first, after)
+
+
+def _bool(value: object) -> bool | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
+
+
+def make_claim(ctx: Context, node: Node) -> Claim:
+    ctx.note(node)
+    p = shown_props(ctx, node)
+    return Claim(
+        _node=node, claim_key=node.key, claim_id=str(p.get("claim_id") or node.key.partition(":")[2]),
+        scheme=str(p.get("scheme") or node.key.partition(":")[0]), payer=as_str(p.get("payer")),
+        person_id=as_str(p.get("person_id")), institution_id=as_str(p.get("institution_id")),
+        doctor_id=as_str(p.get("doctor_id")), visit_type=as_str(p.get("visit_type")),
+        start_date=as_date(p.get("start_date")), end_date=as_date(p.get("end_date")),
+        diagnosis_code=as_str(p.get("diagnosis_code")), total_amount=as_float(p.get("total_amount")),
+        reimbursed_amount=as_float(p.get("reimbursed_amount")),
+        injury_case_id=as_str(p.get("injury_case_id")),
+    )
+
+
+def make_patient(ctx: Context, node: Node) -> Patient:
+    ctx.note(node)
+    p = shown_props(ctx, node)
+    return Patient(
+        _node=node, person_id=as_str(p.get("person_id")) or (mask_id(node.key) if ctx.masked else node.key),
+        name=as_str(p.get("name")), gender=as_str(p.get("gender")), birth_date=as_str(p.get("birth_date")),
+        phone=as_str(p.get("phone")), address=as_str(p.get("address")),
+        bank_account=as_str(p.get("bank_account")), employer_id=as_str(p.get("employer_id")),
+        death_date=as_date(p.get("death_date")),
+    )
+
+
+def make_doctor(ctx: Context, node: Node) -> Doctor:
+    ctx.note(node)
+    p = shown_props(ctx, node)
+    return Doctor(_node=node, doctor_id=node.key, name=as_str(p.get("name")),
+                  institution_id=as_str(p.get("institution_id")), person_id=as_str(p.get("person_id")))
+
+
+def make_institution(ctx: Context, node: Node) -> Institution:
+    p = node.props
+    return Institution(
+        _node=node, label=node.label, institution_id=node.key, name=as_str(p.get("name")),
+        kind=as_str(p.get("kind")), level=as_int(p.get("level")), ownership=as_str(p.get("ownership")),
+        region=as_str(p.get("region")), grid=as_str(p.get("grid")),
+    )
+
+
+def make_injury_case(ctx: Context, node: Node) -> InjuryCase:
+    ctx.note(node)
+    p = shown_props(ctx, node)
+    return InjuryCase(
+        _node=node, injury_case_id=node.key, person_id=as_str(p.get("person_id")),
+        injury_date=as_date(p.get("injury_date")), cause=as_str(p.get("cause")),
+        third_party_liable=_bool(p.get("third_party_liable")), employer_id=as_str(p.get("employer_id")),
+        reported_to=as_str(p.get("reported_to")),
+    )
+
+
+def subgraph_of(ctx: Context, assembled: sg.Assembled) -> Subgraph:
+    """Present an assembled subgraph: one batched ring lookup for all its nodes."""
+    refs = list(assembled.nodes)
+    rings = sg.ring_memberships(ctx.store, refs)
+    nodes = [present(ctx, assembled.nodes[r], rings=rings.get(r), cut=assembled.cut.get(r, 0)) for r in refs]
+    edges: list[GraphEdge] = [present_edge(ctx, e) for e in assembled.edges.values()]
+    return Subgraph(nodes=nodes, edges=edges, truncated=assembled.truncated)
+
+
+def build_subgraph(ctx: Context, seeds: list[NodeRef], *, hops: int, max_nodes: int,
+                   rel_types: list[str] | None = None, since: date | None = None,
+                   until: date | None = None) -> Subgraph:
+    assembled = sg.expand(
+        ctx.store, seeds, hops=hops, max_nodes=max_nodes, cap=ctx.api.hub_cap, rel_types=rel_types,
+        since=since, until=until, allow=ctx.allows if ctx.is_police else None,
+    )
+    return subgraph_of(ctx, assembled)
+
+
+def check_subgraph_args(ctx: Context, hops: int | None, max_nodes: int | None, *,
+                        default_hops: int) -> tuple[int, int]:
+    """Hops and node ceiling of a subgraph request (``null`` means the default)."""
+    from graph.errors import InvalidRequest
+
+    hops = default_hops if hops is None else hops
+    max_nodes = min(300, ctx.api.max_nodes) if max_nodes is None else max_nodes
+    if not 0 <= hops <= ctx.api.max_hops:
+        raise InvalidRequest(f"hops must be between 0 and {ctx.api.max_hops}")
+    if not 1 <= max_nodes <= ctx.api.max_nodes:
+        raise InvalidRequest(f"maxNodes must be between 1 and {ctx.api.max_nodes}")
+    return hops, max_nodes
+
+
+# -- rings -------------------------------------------------------------------------------------
+@strawberry.type
+class Ring:
+    ring_id: str
+    kind: str
+    score: float
+    status: str | None
+    member_count: int
+    evidence: list[str]
+    score_history: list[ScorePoint]
+    review: RingReview | None
+    first_run_id: str | None
+    last_run_id: str | None
+    _node: strawberry.Private[Node]
+    _members: strawberry.Private[list[tuple[Node, str | None]] | None] = None
+
+    async def _load_members(self, ctx: Context) -> list[tuple[Node, str | None]]:
+        if self._members is None:
+            self._members = await ctx.run(ring_members, ctx, self.ring_id)
+        return self._members
+
+    @strawberry.field
+    async def members(self, info: Info) -> list[RingMember]:
+        ctx = ctx_of(info)
+        out = []
+        for node, role in await self._load_members(ctx):
+            ctx.note(node)
+            out.append(RingMember(type=node.label, id=ctx.shown_key(node.label, node.key),
+                                  title=title_of(ctx, node), role=role))
+        return out
+
+    @strawberry.field
+    async def subgraph(self, info: Info, hops: int | None = 1, max_nodes: int | None = 300) -> Subgraph:
+        """The ring's members and what ties them together, ready to draw."""
+        ctx = ctx_of(info)
+        hops, max_nodes = check_subgraph_args(ctx, hops, max_nodes, default_hops=1)
+        seeds = [n.ref for n, _ in await self._load_members(ctx)]
+        if not seeds:
+            return Subgraph(nodes=[], edges=[], truncated=False)
+        return await ctx.run(build_subgraph, ctx, seeds, hops=hops, max_nodes=max_nodes)
+
+
+def ring_members(ctx: Context, ring_id: str) -> list[tuple[Node, str | None]]:
+    exp = ctx.store.neighbours([NodeRef("Ring", ring_id)], rel_types=["HAS_MEMBER"], direction="out",
+                               cap=_BIG_CAP)
+    roles = {e.dst: as_str(e.props.get("role")) for e in exp.edges}
+    order = {"patient": 1, "doctor": 0, "institution": 0}
+    nodes = sorted(exp.nodes, key=lambda n: (order.get(roles.get(n.ref) or "", 2), n.label, n.key))
+    return [(n, roles.get(n.ref)) for n in nodes]
+
+
+def make_ring(node: Node) -> Ring:
+    p = node.props
+    history = []
+    for point in as_json_list(p.get("score_history")):
+        if isinstance(point, dict):
+            history.append(ScorePoint(run_id=str(point.get("run_id", "")),
+                                      score=as_float(point.get("score")) or 0.0,
+                                      member_count=as_int(point.get("member_count")) or 0))
+    verdict = as_str(p.get("review_verdict"))
+    review = RingReview(verdict=verdict, reason=as_str(p.get("review_reason")),
+                        reviewed_by=as_str(p.get("reviewed_by")),
+                        reviewed_at=as_str(p.get("reviewed_at"))) if verdict else None
+    return Ring(
+        _node=node, ring_id=node.key, kind=str(p.get("kind") or ""), score=as_float(p.get("score")) or 0.0,
+        status=as_str(p.get("status")), member_count=as_int(p.get("member_count")) or 0,
+        evidence=[str(e) for e in as_json_list(p.get("evidence"))], score_history=history, review=review,
+        first_run_id=as_str(p.get("first_run_id")), last_run_id=as_str(p.get("last_run_id")),
+    )
+
+
+@strawberry.type
+class RingEdge:
+    cursor: str
+    node: Ring
+
+
+@strawberry.type
+class RingConnection:
+    edges: list[RingEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+# -- findings ----------------------------------------------------------------------------------
+@strawberry.type
+class Finding:
+    finding_id: str
+    category: str
+    kind: str
+    person_id: str | None
+    excess_amount: float | None
+    score: float | None
+    evidence: list[str]
+    run_id: str | None
+    claim_keys: list[str]
+    _node: strawberry.Private[Node]
+
+    @strawberry.field
+    async def claims(self, info: Info) -> list[Claim]:
+        ctx = ctx_of(info)
+        raw = [str(k) for k in as_json_list(self._node.props.get("claim_keys"))]
+        nodes = await ctx.node_loader.load_many([NodeRef("Claim", k) for k in raw])
+        return [make_claim(ctx, n) for n in nodes
+                if n is not None and (not ctx.is_police or ctx.allows(n.ref))]
+
+    @strawberry.field
+    async def patient(self, info: Info) -> Patient | None:
+        node = await _load_entity(ctx_of(info), "Patient", self._node.props.get("person_id"))
+        return make_patient(ctx_of(info), node) if node else None
+
+
+def make_finding(ctx: Context, node: Node) -> Finding:
+    ctx.note(node)
+    p = shown_props(ctx, node)
+    return Finding(
+        _node=node, finding_id=node.key, category=str(p.get("category") or ""), kind=str(p.get("kind") or ""),
+        person_id=as_str(p.get("person_id")), excess_amount=as_float(p.get("excess_amount")),
+        score=as_float(p.get("score")), evidence=[str(e) for e in as_json_list(p.get("evidence"))],
+        run_id=as_str(p.get("run_id")),
+        claim_keys=[str(k) for k in as_json_list(node.props.get("claim_keys"))],
+    )
+
+
+@strawberry.type
+class FindingEdge:
+    cursor: str
+    node: Finding
+
+
+@strawberry.type
+class FindingConnection:
+    edges: list[FindingEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+# -- cases -------------------------------------------------------------------------------------
+@strawberry.type
+class CaseNote:
+    note_id: str
+    case_id: str
+    text: str
+    author: str | None
+    created_at: str | None
+
+
+def make_note(node: Node) -> CaseNote:
+    p = node.props
+    return CaseNote(note_id=node.key, case_id=str(p.get("case_id") or ""), text=str(p.get("text") or ""),
+                    author=as_str(p.get("author")), created_at=as_str(p.get("created_at")))
+
+
+@strawberry.type
+class Case:
+    case_id: str
+    title: str
+    status: str
+    created_by: str | None
+    agency: str | None
+    shared_with: list[str]
+    created_at: str | None
+    updated_at: str | None
+    _node: strawberry.Private[Node]
+    _contents: strawberry.Private[dict[str, list[Node]] | None] = None
+
+    async def _load(self, ctx: Context) -> dict[str, list[Node]]:
+        if self._contents is None:
+            self._contents = await ctx.run(case_contents, ctx, self.case_id)
+        return self._contents
+
+    @strawberry.field
+    async def rings(self, info: Info) -> list[Ring]:
+        return [make_ring(n) for n in (await self._load(ctx_of(info)))["rings"]]
+
+    @strawberry.field
+    async def entities(self, info: Info) -> list[GraphNode]:
+        ctx = ctx_of(info)
+        nodes = (await self._load(ctx))["entities"]
+        rings = await ctx.ring_loader.load_many([n.ref for n in nodes])
+        return [present(ctx, n, rings=r) for n, r in zip(nodes, rings, strict=True)]
+
+    @strawberry.field
+    async def notes(self, info: Info) -> list[CaseNote]:
+        nodes = (await self._load(ctx_of(info)))["notes"]
+        return [make_note(n) for n in sorted(nodes, key=lambda n: str(n.props.get("created_at") or ""))]
+
+    @strawberry.field
+    async def subgraph(self, info: Info, hops: int | None = 1, max_nodes: int | None = 300) -> Subgraph:
+        """The case's entities and ring members with what connects them."""
+        ctx = ctx_of(info)
+        hops, max_nodes = check_subgraph_args(ctx, hops, max_nodes, default_hops=1)
+        contents = await self._load(ctx)
+        seeds = [n.ref for n in contents["entities"]]
+        for ring in contents["rings"]:
+            seeds += [n.ref for n, _ in await ctx.run(ring_members, ctx, ring.key)]
+        if not seeds:
+            return Subgraph(nodes=[], edges=[], truncated=False)
+        return await ctx.run(build_subgraph, ctx, list(dict.fromkeys(seeds)), hops=hops, max_nodes=max_nodes)
+
+
+def case_contents(ctx: Context, case_id: str) -> dict[str, list[Node]]:
+    rels = ["INCLUDES", "INCLUDES_RING", "HAS_NOTE"]
+    exp = ctx.store.neighbours([NodeRef("Case", case_id)], rel_types=rels, direction="out", cap=_BIG_CAP)
+    out: dict[str, list[Node]] = {"rings": [], "entities": [], "notes": []}
+    for n in exp.nodes:
+        kind = "rings" if n.label == "Ring" else "notes" if n.label == "CaseNote" else "entities"
+        out[kind].append(n)
+    return out
+
+
+def make_case(ctx: Context, node: Node) -> Case:
+    from api.access import shared_agencies
+
+    ctx.note_case(node.key)
+    p = node.props
+    return Case(
+        _node=node, case_id=node.key, title=str(p.get("title") or ""), status=str(p.get("status") or "open"),
+        created_by=as_str(p.get("created_by")), agency=as_str(p.get("agency")),
+        shared_with=shared_agencies(p.get("shared_with")), created_at=as_str(p.get("created_at")),
+        updated_at=as_str(p.get("updated_at")),
+    )
+
+
+def make_entity(ctx: Context, node: Node) -> Any:
+    makers = {"Patient": make_patient, "Doctor": make_doctor, "Institution": make_institution,
+              "Pharmacy": make_institution, "Claim": make_claim, "InjuryCase": make_injury_case}
+    return makers[node.label](ctx, node)

@@ -1,0 +1,101 @@
+"""The one place where domain errors become HTTP statuses and GraphQL error codes.
+
+Policy (documented in docs/api.md):
+- authentication failures (no token, bad signature, expired) refuse the whole request with HTTP 401;
+- an oversized body is refused with HTTP 413 before it is read;
+- everything else — wrong role, outside a police scope, not found, refused writes, conflicts,
+  a failed audit write — is a GraphQL error in an HTTP 200 answer, carrying
+  ``extensions.code`` from :mod:`graph.errors` so clients branch on the code, not the text;
+- an unexpected exception is reported as ``INTERNAL``; outside dev its message is masked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, SchemaExtension
+
+from graph.errors import (
+    AccessDenied,
+    AuditError,
+    AuthenticationError,
+    ConfigError,
+    Conflict,
+    InvalidRequest,
+    MedfraudError,
+    NotFound,
+    QueryTimeout,
+    SchemaError,
+    StoreUnavailable,
+    WriteRefused,
+)
+
+HTTP_STATUS: dict[type[MedfraudError], int] = {
+    AuthenticationError: 401,
+    AccessDenied: 403,
+    NotFound: 404,
+    InvalidRequest: 400,
+    SchemaError: 400,
+    WriteRefused: 400,
+    Conflict: 409,
+    QueryTimeout: 504,
+    StoreUnavailable: 503,
+    ConfigError: 500,
+    AuditError: 500,
+}
+
+INTERNAL = "INTERNAL"
+BAD_REQUEST = "BAD_REQUEST"
+# Errors graphql-core raises while validating a document (depth, aliases, tokens, unknown field).
+VALIDATION_CODE = "GRAPHQL_VALIDATION_FAILED"
+
+
+def http_status(exc: MedfraudError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]
+    return 500
+
+
+def error_code(error: GraphQLError) -> str:
+    """The code a GraphQL error should carry."""
+    original = error.original_error
+    if isinstance(original, MedfraudError):
+        return original.code
+    if original is None:
+        existing = (error.extensions or {}).get("code")
+        return str(existing) if existing else VALIDATION_CODE
+    return INTERNAL
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, MedfraudError)
+
+
+class ErrorCodes(SchemaExtension):
+    """Attach ``extensions.code`` to every error of a result."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        metrics = getattr(getattr(self.execution_context.context, "services", None), "metrics", None)
+        for error in errors or ():
+            code = error_code(error)
+            error.extensions = {**(error.extensions or {}), "code": code}
+            if metrics is not None:
+                metrics.graphql_error(code)
+
+
+class MaskUnexpected(MaskErrors):
+    """strawberry's MaskErrors for exceptions we did not raise on purpose, keeping the code."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=is_unexpected, error_message="Internal error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": INTERNAL}
+        return masked

@@ -1,0 +1,208 @@
+"""Masking of personal identities (脱敏) for roles that may not see them.
+
+Rules (issue 5): ID numbers as first 6 + ``********`` + last 4, names as surname + ``*``, phones as
+3 + ``****`` + 4, bank accounts as their last 4. Addresses keep their first 6 characters (district
+level) and birth dates their year, because either would otherwise give back what the ID mask hides.
+
+Masked nodes still need a key a client can send back (to expand a node, open a lookup), so the
+key of a masked node is replaced by an opaque, deterministic token: ``~`` + AES-SIV of the real
+key under a key derived from ``MEDFRAUD_SECRET``. Only the server can turn it back.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+
+from graph.errors import InvalidRequest
+from graph.model import Node
+
+TOKEN_PREFIX = "~"
+
+
+def mask_id(value: str) -> str:
+    if len(value) <= 10:
+        return "*" * len(value)
+    return f"{value[:6]}********{value[-4:]}"
+
+
+def mask_name(value: str) -> str:
+    return f"{value[:1]}*" if value else value
+
+
+def mask_phone(value: str) -> str:
+    if len(value) < 7:
+        return "*" * len(value)
+    return f"{value[:3]}****{value[-4:]}"
+
+
+def mask_account(value: str) -> str:
+    return f"****{value[-4:]}" if len(value) > 4 else "****"
+
+
+def mask_address(value: str) -> str:
+    return f"{value[:6]}****" if len(value) > 6 else "****"
+
+
+def mask_date_to_year(value: str) -> str:
+    return f"{value[:4]}-**-**" if len(value) >= 4 else value
+
+
+_Masker = Callable[[str], str]
+
+# Which properties of which label carry personal data, and how each is masked.
+PROP_MASKS: dict[str, dict[str, _Masker]] = {
+    "Patient": {
+        "person_id": mask_id, "name": mask_name, "phone": mask_phone, "bank_account": mask_account,
+        "address": mask_address, "birth_date": mask_date_to_year,
+    },
+    "Doctor": {"name": mask_name, "person_id": mask_id},
+    "Claim": {"person_id": mask_id},
+    "InjuryCase": {"person_id": mask_id},
+    "Finding": {"person_id": mask_id},
+    "Phone": {"phone": mask_phone},
+    "BankAccount": {"account": mask_account},
+    "Address": {"address": mask_address},
+}
+# Labels whose key is personal: a masked role sees an opaque token instead.
+MASKED_KEY_LABELS = frozenset({"Patient", "Phone", "BankAccount", "Address"})
+# Unknown input columns may hold anything; a masked role does not get them.
+DROPPED_WHEN_MASKED = frozenset({"extra"})
+
+
+class KeyCipher:
+    """Deterministic, authenticated encryption of node keys into opaque tokens."""
+
+    def __init__(self, secret: str) -> None:
+        self._siv = AESSIV(hashlib.sha512(f"medfraud-key-token:{secret}".encode()).digest())
+
+    def seal(self, label: str, key: str) -> str:
+        raw = self._siv.encrypt(key.encode(), [label.encode()])
+        return TOKEN_PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def open(self, label: str, token: str) -> str:
+        body = token[len(TOKEN_PREFIX):]
+        try:
+            raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            return self._siv.decrypt(raw, [label.encode()]).decode()
+        except (InvalidTag, ValueError):
+            raise InvalidRequest(f"invalid masked key {token!r} for {label}") from None
+
+
+def _as_text(value: object) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def mask_props(label: str, props: Mapping[str, object]) -> dict[str, object]:
+    rules = PROP_MASKS.get(label, {})
+    out: dict[str, object] = {}
+    for name, value in props.items():
+        if name in DROPPED_WHEN_MASKED:
+            continue
+        rule = rules.get(name)
+        text = _as_text(value) if rule else None
+        out[name] = rule(text) if rule and text is not None else value
+    return out
+
+
+def display_title(node: Node) -> str:
+    """A short human name for a node, before masking."""
+    p = node.props
+    label = node.label
+    if label in ("Patient", "Doctor", "Institution", "Pharmacy") and p.get("name"):
+        return str(p["name"])
+    if label == "Claim":
+        return f"{p.get('scheme', '')} {p.get('claim_id', node.key)}".strip()
+    if label == "InjuryCase":
+        cause = p.get("cause")
+        return f"injury {node.key}" + (f" ({cause})" if cause else "")
+    if label == "Ring":
+        return f"{p.get('kind', 'ring')} ring {node.key}"
+    if label == "Case" and p.get("title"):
+        return str(p["title"])
+    if label == "Finding" and p.get("kind"):
+        return f"{p['kind']} {node.key}"
+    return node.key
+
+
+def masked_title(node: Node) -> str:
+    title = display_title(node)
+    label = node.label
+    if label in ("Patient", "Doctor"):
+        return mask_name(title) if node.props.get("name") else mask_id(title)
+    if label in PROP_MASKS and label in MASKED_KEY_LABELS:
+        key_prop = next(iter(PROP_MASKS[label]))
+        return PROP_MASKS[label][key_prop](title)
+    return title
+
+
+def mask_key(cipher: KeyCipher, label: str, key: str) -> str:
+    return cipher.seal(label, key) if label in MASKED_KEY_LABELS else key
+
+
+def unmask_key(cipher: KeyCipher, label: str, key: str) -> str:
+    """The real key behind what a client sent: tokens are opened, plain keys pass through."""
+    return cipher.open(label, key) if key.startswith(TOKEN_PREFIX) else key
+
+
+# -- free-form query rows (readQuery / named queries) ------------------------------------------
+_ID_RE = re.compile(r"\b\d{6}(?:18|19|20)\d{2}[01]\d[0-3]\d\d{3}[\dXx]\b")
+_PHONE_RE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
+_NAME_COLUMNS = re.compile(r"(^|_)(name|patient|person_name|doctor_name)$", re.IGNORECASE)
+_ACCOUNT_COLUMNS = re.compile(r"(account)$", re.IGNORECASE)
+_ADDRESS_COLUMNS = re.compile(r"(address)$", re.IGNORECASE)
+_INSTITUTION_COLUMNS = re.compile(r"(institution|pharmacy|clinic|hospital)", re.IGNORECASE)
+
+
+def _mask_text(value: str) -> str:
+    value = _ID_RE.sub(lambda m: mask_id(m.group(0)), value)
+    return _PHONE_RE.sub(lambda m: mask_phone(m.group(0)), value)
+
+
+def _mask_cell(column: str, value: Any) -> Any:
+    if isinstance(value, str):
+        if _ACCOUNT_COLUMNS.search(column):
+            return mask_account(value)
+        if _ADDRESS_COLUMNS.search(column):
+            return mask_address(value)
+        if _NAME_COLUMNS.search(column) and not _INSTITUTION_COLUMNS.search(column):
+            return mask_name(value)
+        return _mask_text(value)
+    if isinstance(value, list):
+        return [_mask_cell(column, v) for v in value]
+    if isinstance(value, dict):
+        return {k: _mask_cell(str(k), v) for k, v in value.items()}
+    return value
+
+
+def mask_rows(columns: list[str], rows: list[list[Any]]) -> list[list[Any]]:
+    """Mask free-form rows: ID numbers and phones wherever they appear, names/accounts/addresses by column.
+
+    Columns are matched by name because a query can alias anything; an analyst who renames a
+    name column to something innocuous still gets ID numbers and phones masked by pattern.
+    """
+    return [[_mask_cell(col, cell) for col, cell in zip(columns, row, strict=False)] for row in rows]
+
+
+def json_safe(value: Any) -> Any:
+    """Dates and numpy scalars become JSON values."""
+    return json.loads(json.dumps(value, default=_default))
+
+
+def _default(value: object) -> object:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)

@@ -1,0 +1,498 @@
+"""The GraphQL schema: queries and mutations over the graph, with the limits as extensions.
+
+Field names follow /tmp contract shared with the UI (camelCase by strawberry's default). Each
+top-level resolver checks the role first, runs its store work in a worker thread under the store
+time limit, and presents nodes through :func:`api.types.present` (masking + audit trail).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+import pandas as pd
+import strawberry
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from api import cases as case_ops
+from api import subgraph as sg
+from api.access import Action
+from api.audit_extension import AuditExtension
+from api.entities import (
+    Case,
+    CaseNote,
+    Claim,
+    Doctor,
+    FindingConnection,
+    FindingEdge,
+    InjuryCase,
+    Institution,
+    Patient,
+    Ring,
+    RingConnection,
+    RingEdge,
+    build_subgraph,
+    check_subgraph_args,
+    ctx_of,
+    make_case,
+    make_claim,
+    make_doctor,
+    make_finding,
+    make_injury_case,
+    make_institution,
+    make_note,
+    make_patient,
+    make_ring,
+    subgraph_of,
+)
+from api.errors import ErrorCodes, MaskUnexpected
+from api.masking import json_safe, mask_rows
+from api.settings import ApiSettings
+from api.types import (
+    DetectionRunInfo,
+    NamedQuery,
+    NamedQueryParam,
+    NodeRefInput,
+    PageInfo,
+    Path,
+    QueryRows,
+    RingVerdict,
+    SearchHit,
+    Subgraph,
+    check_first,
+    decode_cursor,
+    encode_cursor,
+    present_edge,
+    search_hit,
+)
+from graph.errors import InvalidRequest, NotFound
+from graph.model import NODE_TYPES, Node, NodeRef, claim_key
+from graph.port import QueryResult
+from queries import library
+
+SEARCHABLE = (*tuple(n.label for n in NODE_TYPES if not n.derived), "Ring")
+
+
+def _lookup(ctx: Any, label: str, key: str) -> Node | None:
+    ref = ctx.real_ref(label, key)
+    if not ctx.allows(ref):
+        return None
+    found = ctx.store.get_nodes(label, [ref.key])
+    return found[0] if found else None
+
+
+def _page(items: list[Any], first: int, after: str | None) -> tuple[list[tuple[str, Any]], PageInfo]:
+    offset = decode_cursor(after)
+    chunk = items[offset:offset + first]
+    cursors = [(encode_cursor(offset + i), item) for i, item in enumerate(chunk)]
+    info = PageInfo(has_next_page=offset + len(chunk) < len(items),
+                    end_cursor=cursors[-1][0] if cursors else None)
+    return cursors, info
+
+
+def _frame_nodes(frame: pd.DataFrame, label: str, key: str) -> list[Node]:
+    return [Node(label, str(rec[key]), {str(k): v for k, v in rec.items()})
+            for rec in frame.to_dict("records")]
+
+
+def _rings(ctx: Any, kind: str | None, min_score: float | None, status: str | None) -> list[Node]:
+    frame = ctx.store.nodes_frame("Ring")
+    if kind is not None:
+        frame = frame[frame["kind"] == kind]
+    if min_score is not None:
+        frame = frame[pd.to_numeric(frame["score"], errors="coerce") >= min_score]
+    if status is not None:
+        frame = frame[frame["status"] == status]
+    scope = ctx.scope()
+    if scope is not None:
+        frame = frame[frame["ring_id"].astype(str).isin(scope.rings)]
+    frame = frame.assign(_score=pd.to_numeric(frame["score"], errors="coerce").fillna(0.0))
+    frame = frame.sort_values(["_score", "ring_id"], ascending=[False, True]).drop(columns="_score")
+    return _frame_nodes(frame, "Ring", "ring_id")
+
+
+def _findings(ctx: Any, category: str, kind: str | None, person_id: str | None) -> list[Node]:
+    frame = ctx.store.nodes_frame("Finding")
+    frame = frame[frame["category"] == category]
+    if kind is not None:
+        frame = frame[frame["kind"] == kind]
+    if person_id is not None:
+        frame = frame[frame["person_id"] == ctx.real_key("Patient", person_id)]
+    scope = ctx.scope()
+    if scope is not None:
+        frame = frame[frame["person_id"].astype(str).isin(scope.patients)]
+    frame = frame.assign(_x=pd.to_numeric(frame["excess_amount"], errors="coerce").fillna(0.0))
+    frame = frame.sort_values(["_x", "finding_id"], ascending=[False, True]).drop(columns="_x")
+    return _frame_nodes(frame, "Finding", "finding_id")
+
+
+def _search(ctx: Any, text: str, first: int) -> list[Node]:
+    text = text.strip()
+    if not text:
+        raise InvalidRequest("search needs some text")
+    labels = [label for label in SEARCHABLE if not (ctx.is_police and label == "Ring")]
+    if ctx.is_police:
+        found = ctx.store.search(text, labels=labels, limit=10_000)
+        return [n for n in found if ctx.allows(n.ref)][:first]
+    hits: list[Node] = ctx.store.search(text, labels=labels, limit=first)
+    return hits
+
+
+def _read_query(ctx: Any, text: str, params: dict[str, Any] | None) -> QueryRows:
+    s = ctx.services.settings
+    result = ctx.store.read_query(text, params or {}, limit=s.read_query_row_limit,
+                                  timeout_s=s.query_timeout_s)
+    return _rows(ctx, result)
+
+
+def _rows(ctx: Any, result: QueryResult) -> QueryRows:
+    rows = json_safe(result.rows)
+    if ctx.masked:
+        rows = mask_rows(list(result.columns), rows)
+    return QueryRows(columns=list(result.columns), rows=rows, truncated=result.truncated)
+
+
+async def _entity(info: Info, label: str, key: str) -> Node | None:
+    ctx = ctx_of(info)
+    ctx.require(Action.read_graph)
+    return await ctx.run(_lookup, ctx, label, key)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def patient(self, info: Info, id: str) -> Patient | None:
+
+        """An insured person by ID number (or the masked key an analyst was given)."""
+        node = await _entity(info, "Patient", id)
+        return make_patient(ctx_of(info), node) if node else None
+
+    @strawberry.field
+    async def doctor(self, info: Info, id: str) -> Doctor | None:
+        node = await _entity(info, "Doctor", id)
+        return make_doctor(ctx_of(info), node) if node else None
+
+    @strawberry.field
+    async def institution(self, info: Info, id: str) -> Institution | None:
+        node = await _entity(info, "Institution", id)
+        return make_institution(ctx_of(info), node) if node else None
+
+    @strawberry.field
+    async def pharmacy(self, info: Info, id: str) -> Institution | None:
+        node = await _entity(info, "Pharmacy", id)
+        return make_institution(ctx_of(info), node) if node else None
+
+    @strawberry.field
+    async def claim(self, info: Info, scheme: str, id: str) -> Claim | None:
+        node = await _entity(info, "Claim", claim_key(scheme, id))
+        return make_claim(ctx_of(info), node) if node else None
+
+    @strawberry.field
+    async def injury_case(self, info: Info, id: str) -> InjuryCase | None:
+        node = await _entity(info, "InjuryCase", id)
+        return make_injury_case(ctx_of(info), node) if node else None
+
+    @strawberry.field
+    async def search(self, info: Info, text: str, first: int | None = 20) -> list[SearchHit]:
+
+        """Entities whose key starts with the text or whose name contains it."""
+        ctx = ctx_of(info)
+        ctx.require(Action.read_graph)
+        first = check_first(first, ctx.api.max_page)
+        nodes = await ctx.run(_search, ctx, text, first)
+        return [search_hit(ctx, n) for n in nodes]
+
+    @strawberry.field
+    async def subgraph(
+        self, info: Info, seeds: list[NodeRefInput], hops: int | None = 2, rel_types: list[str] | None = None,
+        since: date | None = None, until: date | None = None, max_nodes: int | None = 300,
+    ) -> Subgraph:
+
+        """Nodes and relationships around the seeds, capped per hub and in total."""
+        ctx = ctx_of(info)
+        ctx.require(Action.read_graph)
+        hops, max_nodes = check_subgraph_args(ctx, hops, max_nodes, default_hops=2)
+        if not seeds:
+            raise InvalidRequest("subgraph needs at least one seed")
+        refs = [ctx.real_ref(s.label, s.key) for s in seeds]
+        return await ctx.run(build_subgraph, ctx, refs, hops=hops, max_nodes=max_nodes,
+                             rel_types=rel_types, since=since, until=until)
+
+    @strawberry.field
+    async def paths(
+        self, info: Info, from_: Annotated[NodeRefInput, strawberry.argument(name="from")],
+        to: NodeRefInput, max_hops: int | None = 4,
+    ) -> list[Path]:
+
+        """Shortest connections between two entities (within the hub caps)."""
+        ctx = ctx_of(info)
+        ctx.require(Action.read_graph)
+        max_hops = 4 if max_hops is None else max_hops
+        if not 1 <= max_hops <= ctx.api.max_hops:
+            raise InvalidRequest(f"maxHops must be between 1 and {ctx.api.max_hops}")
+        source, target = ctx.real_ref(from_.label, from_.key), ctx.real_ref(to.label, to.key)
+
+        def work() -> list[Path]:
+            found, assembled = sg.paths(
+                ctx.store, source, target, max_hops=max_hops, max_nodes=ctx.api.max_nodes,
+                cap=ctx.api.hub_cap, max_paths=ctx.api.max_paths,
+                allow=ctx.allows if ctx.is_police else None,
+            )
+            drawn = subgraph_of(ctx, sg.Assembled(
+                nodes={r: assembled.nodes[r] for p in found for r in p}, cut=assembled.cut))
+            by_id = {n.id: n for n in drawn.nodes}
+            out = []
+            for p in found:
+                nodes = [by_id[strawberry.ID(f"{r.label}:{ctx.shown_key(r.label, r.key)}")] for r in p]
+                edges = [present_edge(ctx, e) for e in sg.path_edges(assembled, p)]
+                out.append(Path(nodes=nodes, edges=edges))
+            return out
+
+        return await ctx.run(work)
+
+    @strawberry.field
+    async def rings(
+        self, info: Info, kind: str | None = None, min_score: float | None = None, status: str | None = None,
+        first: int | None = 20, after: str | None = None,
+    ) -> RingConnection:
+
+        """Rings found by detection, highest score first."""
+        ctx = ctx_of(info)
+        ctx.require(Action.read_graph)
+        first = check_first(first, ctx.api.max_page)
+        nodes = await ctx.run(_rings, ctx, kind, min_score, status)
+        page, info_ = _page(nodes, first, after)
+        return RingConnection(edges=[RingEdge(cursor=c, node=make_ring(n)) for c, n in page],
+                              page_info=info_, total_count=len(nodes))
+
+    @strawberry.field
+    async def ring(self, info: Info, id: strawberry.ID) -> Ring | None:
+        node = await _entity(info, "Ring", str(id))
+        return make_ring(node) if node else None
+
+    @strawberry.field
+    async def double_claims(
+        self, info: Info, kind: str | None = None, person_id: str | None = None, first: int | None = 20,
+        after: str | None = None,
+    ) -> FindingConnection:
+
+        """Double claims across cover found by the latest detection run."""
+        return await _finding_page(info, "double_claim", kind, person_id, first, after)
+
+    @strawberry.field
+    async def anomalies(
+        self, info: Info, kind: str | None = None, person_id: str | None = None, first: int | None = 20,
+        after: str | None = None,
+    ) -> FindingConnection:
+
+        """Impossible-care anomalies found by the latest detection run."""
+        return await _finding_page(info, "anomaly", kind, person_id, first, after)
+
+    @strawberry.field
+    async def cases(self, info: Info, status: str | None = None, first: int | None = 20,
+                    after: str | None = None) -> CaseConnection:
+        ctx = ctx_of(info)
+        ctx.require(Action.read_cases)
+        first = check_first(first, ctx.api.max_page)
+        scope = await ctx.run(ctx.scope)
+        nodes = await ctx.run(case_ops.list_cases, ctx.store, status=status,
+                              visible=scope.cases if scope is not None else None)
+        page, info_ = _page(nodes, first, after)
+        return CaseConnection(edges=[CaseEdge(cursor=c, node=make_case(ctx, n)) for c, n in page],
+                              page_info=info_, total_count=len(nodes))
+
+    @strawberry.field
+    async def case(self, info: Info, id: strawberry.ID) -> Case | None:
+        ctx = ctx_of(info)
+        ctx.require(Action.read_cases)
+        node = await _entity(info, "Case", str(id))
+        return make_case(ctx, node) if node else None
+
+    @strawberry.field
+    async def named_queries(self, info: Info) -> list[NamedQuery]:
+
+        """The analysts' library of vetted queries (queries/*.cypher)."""
+        ctx = ctx_of(info)
+        ctx.require(Action.named_query)
+        return [
+            NamedQuery(name=q.name, description=q.description,
+                       parameters=[NamedQueryParam(name=p.name, type=str(p.type)) for p in q.parameters])
+            for q in library.list_named_queries()
+        ]
+
+    @strawberry.field
+    async def run_named_query(self, info: Info, name: str, params: JSON | None = None) -> QueryRows:
+
+        """Run a named query with typed parameters, row-capped."""
+        ctx = ctx_of(info)
+        ctx.require(Action.named_query)
+        if params is not None and not isinstance(params, dict):
+            raise InvalidRequest("params must be a JSON object")
+        ctx.force_audit(named_query=name, params=json_safe(params or {}))
+        s = ctx.services.settings
+        result = await ctx.run(library.run_named_query, ctx.store, name, params,
+                               limit=s.read_query_row_limit, timeout_s=s.query_timeout_s)
+        return _rows(ctx, result)
+
+    @strawberry.field
+    async def read_query(self, info: Info, text: str, params: JSON | None = None) -> QueryRows:
+
+        """Run the store's own query language read-only (SQL on DuckDB, Cypher on Neo4j)."""
+        ctx = ctx_of(info)
+        ctx.require(Action.read_query)
+        if params is not None and not isinstance(params, dict):
+            raise InvalidRequest("params must be a JSON object")
+        ctx.force_audit(query=text[:2_000])
+        return await ctx.run(_read_query, ctx, text, params)
+
+
+async def _finding_page(info: Info, category: str, kind: str | None, person_id: str | None, first: int | None,
+                        after: str | None) -> FindingConnection:
+    ctx = ctx_of(info)
+    ctx.require(Action.read_graph)
+    first = check_first(first, ctx.api.max_page)
+    nodes = await ctx.run(_findings, ctx, category, kind, person_id)
+    page, info_ = _page(nodes, first, after)
+    return FindingConnection(edges=[FindingEdge(cursor=c, node=make_finding(ctx, n)) for c, n in page],
+                             page_info=info_, total_count=len(nodes))
+
+
+@strawberry.type
+class CaseEdge:
+    cursor: str
+    node: Case
+
+
+@strawberry.type
+class CaseConnection:
+    edges: list[CaseEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+def _visible_case(ctx: Any, case_id: str) -> Node:
+    if not ctx.allows(NodeRef("Case", case_id)):
+        raise NotFound(f"case {case_id} not found")
+    return case_ops.get_case(ctx.store, case_id)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def open_case(self, info: Info, title: str, ring_ids: list[str] | None = None,
+                        entities: list[NodeRefInput] | None = None) -> Case:
+        ctx = ctx_of(info)
+        ctx.require(Action.write_cases)
+        refs = [ctx.real_ref(e.label, e.key) for e in entities or []]
+        node = await ctx.run(case_ops.open_case, ctx.store, ctx.principal, title, ring_ids or [], refs)
+        ctx.services.scopes.invalidate()
+        ctx.force_audit(mutation="openCase", rings=list(ring_ids or []), entities=[str(r) for r in refs])
+        return make_case(ctx, node)
+
+    @strawberry.mutation
+    async def add_case_note(self, info: Info, case_id: str, text: str) -> CaseNote:
+        ctx = ctx_of(info)
+        ctx.require(Action.add_note)
+        await ctx.run(_visible_case, ctx, case_id)
+        node = await ctx.run(case_ops.add_note, ctx.store, ctx.principal, case_id, text)
+        ctx.note_case(case_id)
+        ctx.force_audit(mutation="addCaseNote")
+        return make_note(node)
+
+    @strawberry.mutation
+    async def set_case_status(self, info: Info, case_id: str, status: str) -> Case:
+        ctx = ctx_of(info)
+        ctx.require(Action.write_cases)
+        node = await ctx.run(case_ops.set_status, ctx.store, case_id, status)
+        ctx.force_audit(mutation="setCaseStatus", status=status)
+        return make_case(ctx, node)
+
+    @strawberry.mutation
+    async def share_case(self, info: Info, case_id: str, agency: str) -> Case:
+        ctx = ctx_of(info)
+        ctx.require(Action.write_cases)
+        node = await ctx.run(case_ops.share, ctx.store, case_id, agency)
+        ctx.services.scopes.invalidate()
+        ctx.force_audit(mutation="shareCase", shared_with=agency)
+        return make_case(ctx, node)
+
+    @strawberry.mutation
+    async def review_ring(self, info: Info, ring_id: str, verdict: RingVerdict, reason: str) -> Ring:
+        ctx = ctx_of(info)
+        ctx.require(Action.review_ring)
+        if not reason.strip():
+            raise InvalidRequest("a ring review needs a reason")
+
+        def work() -> Node:
+            if not ctx.store.get_nodes("Ring", [ring_id]):
+                raise NotFound(f"ring {ring_id} not found")
+            ctx.store.upsert_nodes("Ring", pd.DataFrame([{
+                "ring_id": ring_id, "review_verdict": verdict.value, "review_reason": reason.strip(),
+                "reviewed_by": ctx.principal.sub, "reviewed_at": case_ops.now_utc(),
+            }]))
+            return ctx.store.get_nodes("Ring", [ring_id])[0]
+
+        node = await ctx.run(work)
+        ctx.force_audit(mutation="reviewRing", ring=ring_id, verdict=verdict.value)
+        return make_ring(node)
+
+    @strawberry.mutation
+    async def run_detection(self, info: Info) -> DetectionRunInfo:
+
+        """Start a detection run in the background (admin); refused while one runs."""
+        ctx = ctx_of(info)
+        ctx.require(Action.run_detection)
+        runner = ctx.services.detection
+        if runner is None:
+            raise InvalidRequest("detection cannot be started from this server")
+        started = await ctx.run(runner.start)
+        ctx.force_audit(mutation="runDetection")
+        return DetectionRunInfo(status="started", started_at=started.isoformat(),
+                                started_by=ctx.principal.sub)
+
+
+ExtensionFactory = type[SchemaExtension] | Callable[[], SchemaExtension]
+
+
+def schema_extensions(api: ApiSettings, *, dev: bool) -> list[ExtensionFactory]:
+    """The limits and error handling every request goes through.
+
+    Factories, not instances: strawberry builds fresh extensions per request, so concurrent
+    requests never share an extension's execution context.
+    """
+    exts: list[ExtensionFactory] = [
+        functools.partial(QueryDepthLimiter, max_depth=api.max_depth),
+        functools.partial(MaxAliasesLimiter, max_alias_count=api.max_aliases),
+        functools.partial(MaxTokensLimiter, max_token_count=api.max_tokens),
+        # exit order is the reverse of this list: audit runs before the codes are attached so
+        # that an AUDIT_FAILED replacement gets its code too
+        ErrorCodes,
+        AuditExtension,
+    ]
+    if not dev:
+        exts.append(functools.partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
+        exts.append(MaskUnexpected)
+    return exts
+
+
+def build_schema(api: ApiSettings | None = None, *, dev: bool = True) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query, mutation=Mutation,
+        extensions=schema_extensions(api or ApiSettings(), dev=dev),
+    )
+
+
+# The live schema shape (no extensions change it); `medfraud export-schema` prints this.
+def schema_sdl() -> str:
+    return str(strawberry.Schema(query=Query, mutation=Mutation)) + "\n"

@@ -1,0 +1,483 @@
+"""The /ui page in Debian's headless chromium, against the real app over real HTTP.
+
+The server is ``api.app.create_app`` on a DuckDB store holding the fixture city and a detection
+run, under uvicorn on a free loopback port. Chromium is driven through the DevTools protocol with
+a tiny websocket client (no WebDriver dependency): it opens ``/ui#token=...&ring=...``, waits
+until the page says it has drawn the ring, then the test reads the DOM, checks that every request
+stayed on the server (the page must work offline), and saves a screenshot.
+
+Chromium missing means skip, not fail: CI installs it with
+``apt-get update && apt-get install -y chromium chromium-driver fonts-wqy-zenhei``.
+Screenshots go to ``$MEDFRAUD_TEST_ARTEFACTS`` when set (CI uploads that folder), else a temp dir.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+INSTALL_HINT = "apt-get update && apt-get install -y chromium chromium-driver fonts-wqy-zenhei"
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--metrics-recording-only",
+    "--no-default-browser-check",
+    "--hide-scrollbars",
+    "--remote-debugging-port=0",
+)
+
+
+def find_chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@dataclass
+class PageLog:
+    requests: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+class Browser:
+    """One headless chromium with one page, driven over the DevTools websocket."""
+
+    def __init__(self, executable: str, *, width: int = 1440, height: int = 900, timeout_s: float = 30.0):
+        self._profile = Path(tempfile.mkdtemp(prefix="medfraud-chromium-"))
+        self._timeout_s = timeout_s
+        # stderr to a file: chromium is chatty and a full pipe would block it
+        self._stderr = (self._profile.parent / f"{self._profile.name}.stderr").open("w+b")
+        self._proc = subprocess.Popen(
+            [
+                executable,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={self._profile}",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+        )
+        self._next_id = 0
+        self.log = PageLog()
+        self._ws: ClientConnection | None = None
+        self._sockets = contextlib.ExitStack()
+        try:
+            self._ws = self._sockets.enter_context(
+                connect(self._page_socket_url(), max_size=64 * 1024 * 1024, open_timeout=timeout_s)
+            )
+            self.call("Page.enable")
+            self.call("Runtime.enable")
+            self.call("Network.enable")
+            self.call("Log.enable")
+            self.call(
+                "Emulation.setDeviceMetricsOverride",
+                width=width,
+                height=height,
+                deviceScaleFactor=1,
+                mobile=False,
+            )
+        except BaseException:
+            self.close()
+            raise
+
+    def _page_socket_url(self) -> str:
+        port_file = self._profile / "DevToolsActivePort"
+        deadline = time.monotonic() + self._timeout_s
+        while not port_file.exists() or len(port_file.read_text().splitlines()) < 2:
+            if self._proc.poll() is not None:
+                self._stderr.seek(0)
+                err = self._stderr.read().decode(errors="replace")
+                raise RuntimeError(f"chromium exited with {self._proc.returncode}: {err[-2000:]}")
+            if time.monotonic() > deadline:
+                raise TimeoutError("chromium did not open its DevTools port")
+            time.sleep(0.05)
+        port = int(port_file.read_text().splitlines()[0])
+        browser_url = f"ws://127.0.0.1:{port}{port_file.read_text().splitlines()[1]}"
+        # Ask the browser for its page target rather than guessing the /json endpoint's shape.
+        with connect(browser_url, open_timeout=self._timeout_s) as ws:
+            ws.send(json.dumps({"id": 1, "method": "Target.getTargets"}))
+            while True:
+                msg = json.loads(ws.recv(timeout=self._timeout_s))
+                if msg.get("id") == 1:
+                    break
+        pages = [t for t in msg["result"]["targetInfos"] if t["type"] == "page"]
+        if not pages:
+            raise RuntimeError("chromium has no page target")
+        return f"ws://127.0.0.1:{port}/devtools/page/{pages[0]['targetId']}"
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        assert self._ws is not None
+        self._next_id += 1
+        call_id = self._next_id
+        self._ws.send(json.dumps({"id": call_id, "method": method, "params": params}))
+        deadline = time.monotonic() + self._timeout_s
+        while True:
+            msg = json.loads(self._ws.recv(timeout=max(deadline - time.monotonic(), 0.01)))
+            if msg.get("id") == call_id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method} failed: {msg['error']}")
+                result: dict[str, Any] = msg.get("result", {})
+                return result
+            self._record(msg)
+
+    def _record(self, msg: dict[str, Any]) -> None:
+        method = msg.get("method")
+        params = msg.get("params", {})
+        if method == "Network.requestWillBeSent":
+            self.log.requests.append(params["request"]["url"])
+        elif method == "Runtime.exceptionThrown":
+            details = params["exceptionDetails"]
+            text = details.get("exception", {}).get("description") or details.get("text", "")
+            self.log.problems.append(f"exception: {text}")
+        elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning", "assert"):
+            args = " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
+            self.log.problems.append(f"console.{params['type']}: {args}")
+        elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
+            entry = params["entry"]
+            where = entry.get("url", "")
+            self.log.problems.append(f"{entry['source']} {entry['level']}: {entry['text']} {where}")
+
+    def navigate(self, url: str) -> None:
+        self.call("Page.navigate", url=url)
+
+    def evaluate(self, expression: str) -> Any:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"page error evaluating {expression!r}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, *, timeout_s: float | None = None) -> Any:
+        """Poll a JS expression until it is truthy; return its value."""
+        deadline = time.monotonic() + (timeout_s or self._timeout_s)
+        while True:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"page never satisfied {expression!r}")
+            time.sleep(0.1)
+
+    def screenshot(self, path: Path) -> Path:
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=False)["data"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+        return path
+
+    def close(self) -> None:
+        # the browser may already be gone; closing the socket is best effort
+        with contextlib.suppress(Exception):
+            self._sockets.close()
+        self._ws = None
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout=10)
+        self._stderr.close()
+        Path(self._stderr.name).unlink(missing_ok=True)
+        shutil.rmtree(self._profile, ignore_errors=True)
+
+    def __enter__(self) -> Browser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Static checks (no browser needed)
+# ---------------------------------------------------------------------------------------------
+STATIC_DIR = Path(__file__).resolve().parents[2] / "api" / "static"
+# a scheme://host, a protocol-relative //host in src/href/url(), or an @import of anything
+_EXTERNAL = re.compile(
+    r"""[a-z][a-z0-9+.-]*://[^\s'"`)]+|(?:src|href)\s*=\s*["']//|url\(\s*["']?//|@import""", re.I
+)
+
+
+def test_ui_assets_reference_no_external_host() -> None:
+    files = sorted(p for p in STATIC_DIR.rglob("*") if p.is_file())
+    assert {p.name for p in files} >= {"index.html", "app.js", "graph.js", "style.css"}
+    offenders = [
+        f"{p.relative_to(STATIC_DIR)}: {m.group(0)}"
+        for p in files
+        for m in _EXTERNAL.finditer(p.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_ui_router_serves_the_page_and_only_its_assets() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from api.ui import router
+
+    app = FastAPI()
+    app.include_router(router)
+    client = TestClient(app)
+    page = client.get("/ui")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "connect-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+    for asset in re.findall(r'(?:src|href)="(/ui/static/[^"]+)"', page.text):
+        resp = client.get(asset)
+        assert resp.status_code == 200, asset
+        assert resp.headers["content-security-policy"]
+    assert client.get("/ui/static/app.js").headers["content-type"].startswith("text/javascript")
+    for bad in ("/ui/static/..%2Fui.py", "/ui/static/.hidden.js", "/ui/static/nope.js", "/ui/static/ui.py"):
+        assert client.get(bad).status_code == 404, bad
+
+
+# ---------------------------------------------------------------------------------------------
+# The live app
+# ---------------------------------------------------------------------------------------------
+CHROMIUM = find_chromium()
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason=f"needs Debian's headless chromium; install it with: {INSTALL_HINT}"
+)
+
+
+@dataclass
+class LiveApp:
+    base_url: str
+    secret: str
+    ring_id: str
+    ring_members: set[str]  # "Label:key"
+    patient_name: str
+
+    def token(self, role: str, agency: str = "bureau-1") -> str:
+        from api.auth import issue_token
+
+        return issue_token(self.secret, sub=f"ui-test-{role}", role=role, agency=agency, ttl_s=3600)
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@pytest.fixture(scope="module")
+def live_app(ui_city_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+    from graph.duckdb_store import DuckDBStore
+    from graph.settings import Settings
+
+    secret = "ui-browser-test-secret-0123456789abcdef"
+    work = tmp_path_factory.mktemp("ui-app")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MEDFRAUD_API_AUDIT_LOG", str(work / "audit.log"))
+        mp.setenv("MEDFRAUD_API_AUDIT_FSYNC", "false")
+        settings = Settings(env="dev", store="duckdb", duckdb_path=ui_city_store_path, secret=secret)
+        store = DuckDBStore.from_settings(settings)
+        rings = store.nodes_frame("Ring", ["ring_id", "score", "status"])
+        rings = rings[rings["status"] != "vanished"].sort_values(
+            ["score", "ring_id"], ascending=[False, True]
+        )
+        ring_id = str(rings.iloc[0]["ring_id"])
+        members = store.relationships_frame("HAS_MEMBER", ["src", "dst", "dst_label"])
+        mine = members[members["src"] == ring_id]
+        ring_members = {f"{lbl}:{key}" for lbl, key in zip(mine["dst_label"], mine["dst"], strict=True)}
+        patient_key = next(m.split(":", 1)[1] for m in sorted(ring_members) if m.startswith("Patient:"))
+        patient_name = str(store.get_nodes("Patient", [patient_key])[0].props["name"])
+
+        app = create_app(
+            settings, store=store, api_settings=ApiSettings(audit_log=work / "audit.log", audit_fsync=False)
+        )
+        sock = _free_socket()
+        port = sock.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        try:
+            yield LiveApp(f"http://127.0.0.1:{port}", secret, ring_id, ring_members, patient_name)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=15)
+            sock.close()
+            store.close()
+
+
+def artefact_dir(tmp_path: Path) -> Path:
+    configured = os.environ.get("MEDFRAUD_TEST_ARTEFACTS")
+    out = Path(configured) if configured else tmp_path
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+PAGE_SETTLED = "document.body && document.body.dataset.state !== 'loading' && document.body.dataset.state"
+
+
+def _assert_offline_and_clean(browser: Browser, base_url: str) -> None:
+    external = [
+        u for u in browser.log.requests if not (u.startswith(base_url + "/") or u.startswith("data:"))
+    ]
+    assert external == [], f"the page asked for something outside its server: {external}"
+    assert browser.log.problems == [], browser.log.problems
+
+
+@needs_chromium
+def test_investigator_sees_the_ring_drawn_with_its_members_and_evidence(
+    live_app: LiveApp, tmp_path: Path
+) -> None:
+    assert CHROMIUM is not None
+    token = live_app.token("investigator")
+    with Browser(CHROMIUM) as browser:
+        browser.navigate(f"{live_app.base_url}/ui#token={token}&ring={live_app.ring_id}")
+        browser.wait_for(f"({PAGE_SETTLED}) && document.body.dataset.ring === {json.dumps(live_app.ring_id)}")
+        assert browser.evaluate("document.body.dataset.state") == "ready", browser.evaluate(
+            "document.querySelector('#status').textContent"
+        )
+        shot = browser.screenshot(artefact_dir(tmp_path) / "ui-ring.png")
+        listed = set(
+            browser.evaluate(
+                "Array.from(document.querySelectorAll('#members li')).map(li => li.dataset.member)"
+            )
+        )
+        drawn = set(
+            browser.evaluate("Array.from(document.querySelectorAll('#graph .node')).map(g => g.dataset.id)")
+        )
+        highlighted = set(
+            browser.evaluate(
+                "Array.from(document.querySelectorAll('#graph .node.ring-member')).map(g => g.dataset.id)"
+            )
+        )
+        evidence = browser.evaluate(
+            "Array.from(document.querySelectorAll('#evidence li')).map(li => li.textContent)"
+        )
+        edges = int(browser.evaluate("document.querySelector('#graph').dataset.edges"))
+        legend = set(
+            browser.evaluate(
+                "Array.from(document.querySelectorAll('[data-legend-label]')).map(d => d.dataset.legendLabel)"
+            )
+        )
+        # the token must not stay in the address bar
+        assert "token=" not in browser.evaluate("window.location.href")
+        _assert_offline_and_clean(browser, live_app.base_url)
+
+    print(f"screenshot: {shot}")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+    assert listed == live_app.ring_members
+    patients = {m for m in live_app.ring_members if m.startswith("Patient:")}
+    assert patients <= drawn, "every patient of the ring is in the picture"
+    assert patients <= highlighted and highlighted <= live_app.ring_members
+    assert len(drawn) > len(live_app.ring_members) and edges > 0
+    assert evidence and all(line.strip() for line in evidence)
+    assert {"Patient", "Claim"} <= legend
+
+
+@needs_chromium
+def test_clicking_a_node_expands_it_and_search_opens_a_person(live_app: LiveApp, tmp_path: Path) -> None:
+    assert CHROMIUM is not None
+    token = live_app.token("investigator")
+    with Browser(CHROMIUM) as browser:
+        browser.navigate(f"{live_app.base_url}/ui#token={token}&ring={live_app.ring_id}")
+        browser.wait_for(f"({PAGE_SETTLED}) && document.body.dataset.ring === {json.dumps(live_app.ring_id)}")
+        before = set(
+            browser.evaluate("Array.from(document.querySelectorAll('#graph .node')).map(g => g.dataset.id)")
+        )
+        # a doctor or institution of the ring reaches beyond the ring's own claims
+        target = next(
+            m for m in sorted(live_app.ring_members) if m.split(":")[0] in ("Institution", "Doctor")
+        )
+        if target not in before:
+            target = sorted(before)[0]
+        requests_before = browser.log.requests.count(f"{live_app.base_url}/graphql")
+        browser.evaluate(
+            f"document.querySelector('#graph .node[data-id={json.dumps(json.dumps(target))[1:-1]}]')"
+            ".dispatchEvent(new MouseEvent('click', {bubbles: true}))"
+        )
+        browser.wait_for(
+            f"document.querySelector('#details-title').textContent && ({PAGE_SETTLED}) === 'ready' "
+            f"&& document.querySelector('#status').textContent.includes('in the picture')"
+        )
+        after = set(
+            browser.evaluate("Array.from(document.querySelectorAll('#graph .node')).map(g => g.dataset.id)")
+        )
+        assert before <= after
+        assert browser.log.requests.count(f"{live_app.base_url}/graphql") > requests_before
+        assert not browser.evaluate("document.querySelector('#details-panel').hidden")
+        assert browser.evaluate("document.querySelector('#graph .node.selected').dataset.id") == target
+
+        browser.evaluate(
+            f"document.querySelector('#search-text').value = {json.dumps(live_app.patient_name)};"
+            "document.querySelector('#search-form').requestSubmit()"
+        )
+        browser.wait_for(f"document.querySelectorAll('#search-results li').length > 0 && ({PAGE_SETTLED})")
+        browser.evaluate("document.querySelector('#search-results li button').click()")
+        browser.wait_for(
+            f"!document.querySelector('#details-panel').hidden && ({PAGE_SETTLED}) === 'ready' "
+            "&& document.querySelector('#status').textContent.includes('nodes around')"
+        )
+        assert int(browser.evaluate("document.querySelector('#graph').dataset.nodes")) > 1
+        assert browser.evaluate("document.querySelector('#ring-panel').hidden") is True
+        browser.screenshot(artefact_dir(tmp_path) / "ui-search.png")
+        _assert_offline_and_clean(browser, live_app.base_url)
+
+
+@needs_chromium
+def test_police_token_outside_its_cases_draws_nothing(live_app: LiveApp) -> None:
+    assert CHROMIUM is not None
+    token = live_app.token("police", agency="police-no-cases")
+    with Browser(CHROMIUM) as browser:
+        browser.navigate(f"{live_app.base_url}/ui#token={token}&ring={live_app.ring_id}")
+        browser.wait_for(
+            f"({PAGE_SETTLED}) && document.querySelector('#status').textContent !== "
+            "'Enter your access token to start.'"
+        )
+        browser.wait_for(PAGE_SETTLED)
+        time.sleep(0.5)  # a late answer would still be drawn: give it the chance to be wrong
+        assert browser.evaluate("document.querySelectorAll('#members li').length") == 0
+        assert browser.evaluate("document.querySelector('#graph').dataset.nodes") == "0"
+        assert browser.evaluate("document.querySelectorAll('#ring-list li').length") == 0
+
+
+@pytest.fixture(scope="module")
+def ui_city_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from graph.duckdb_store import DuckDBStore
+    from tests.integration.test_named_queries import build_small_city
+
+    path = tmp_path_factory.mktemp("ui-city") / "city.duckdb"
+    store = DuckDBStore(path)
+    store.apply_schema()
+    build_small_city(store)
+    store.close()
+    return path

@@ -481,3 +481,32 @@ def ui_city_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build_small_city(store)
     store.close()
     return path
+
+
+@needs_chromium
+def test_analyst_sees_masked_identities_and_can_still_expand(live_app: LiveApp) -> None:
+    assert CHROMIUM is not None
+    token = live_app.token("analyst")
+    with Browser(CHROMIUM) as browser:
+        browser.navigate(f"{live_app.base_url}/ui#token={token}&ring={live_app.ring_id}")
+        browser.wait_for(f"({PAGE_SETTLED}) && document.body.dataset.ring === {json.dumps(live_app.ring_id)}")
+        members = browser.evaluate(
+            "Array.from(document.querySelectorAll('#members li')).map(li => "
+            "[li.dataset.member, li.querySelector('span + span').textContent])"
+        )
+        patients = [(ref, title) for ref, title in members if ref.startswith("Patient:")]
+        assert len(members) == len(live_app.ring_members) and patients
+        assert all(title.endswith("*") for _, title in patients), patients
+        assert live_app.patient_name not in browser.evaluate("document.documentElement.outerHTML")
+        patient_node = patients[0][0]
+        assert patient_node not in live_app.ring_members  # an opaque key, not the ID number
+        browser.evaluate(
+            f"document.querySelector('#graph .node[data-id={json.dumps(json.dumps(patient_node))[1:-1]}]')"
+            ".dispatchEvent(new MouseEvent('click', {bubbles: true}))"
+        )
+        browser.wait_for(
+            f"({PAGE_SETTLED}) && document.querySelector('#status').textContent.includes('in the picture')"
+        )
+        assert browser.evaluate("document.body.dataset.state") == "ready"
+        assert browser.evaluate("document.querySelector('#details-title').textContent").endswith("*")
+        _assert_offline_and_clean(browser, live_app.base_url)

@@ -1,0 +1,228 @@
+"""Collusive rings (团伙骗保 / 聚集性就医): patients who visit the same clinic together, again and again.
+
+What it finds: a group of patients, with the institution(s) and doctor(s) where they meet, who
+attended the same institution on the same days far more often than chance allows — including
+rings that meet on only a handful of days in changing subgroups, sometimes at a second clinic.
+
+How: the co-visit projection (:mod:`algorithms.projections`) links patients by the distinct days
+they shared an institution (hub-controlled, with a bonus for days far above the institution's
+normal traffic); communities come from Leiden/CPM (:mod:`algorithms.igraph_engine`), which does
+not merge small dense groups. Each community is then checked as a group: its *meetings* are the
+institution-days a sizable share of its members attended together; members that attended fewer
+than ``member_min_meetings`` meetings are dropped (background patients who happened to be there).
+
+Why legitimate cohorts are not reported: the scoring (:mod:`algorithms.scoring`) reads features
+of each group that explain co-visiting — a shared address (households, care homes), an
+elderly-care institution, a fixed weekly shift over months with chronic diagnoses (dialysis,
+rehabilitation), routine check-up diagnoses on a single day (health-check days).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from algorithms.engine import CommunityEngine
+from algorithms.projections import (
+    CoVisit,
+    DetectionInputs,
+    covisit_projection,
+    with_optional,
+)
+from algorithms.results import Member, Ring
+from algorithms.scoring import collusion_score
+from algorithms.settings import DetectionSettings
+
+
+def _prefix_sql(column: str, prefixes: tuple[str, ...]) -> str:
+    if not prefixes:
+        return "FALSE"
+    return "(" + " OR ".join(f"starts_with({column}, '{p}')" for p in prefixes) + ")"
+
+
+def detect_collusion(
+    inputs: DetectionInputs,
+    settings: DetectionSettings,
+    engine: CommunityEngine,
+    *,
+    covisit: CoVisit | None = None,
+    stats: dict[str, Any] | None = None,
+) -> list[Ring]:
+    """Collusion rings (all candidates, scored; the caller applies the reporting threshold)."""
+    s = settings
+    cv = covisit or covisit_projection(inputs.claims, s)
+    if stats is not None:
+        stats.update(cv.stats)
+    if cv.edges.empty:
+        return []
+    membership = engine.communities(cv.edges, resolution=s.resolution, seed=s.seed)
+    m = membership.rename("community").rename_axis("person_id").reset_index()
+    sizes = m.groupby("community")["person_id"].transform("size")
+    m = m[sizes >= s.min_ring_patients]
+    if stats is not None:
+        stats["communities"] = int(membership.nunique())
+        stats["candidate_communities"] = int(m["community"].nunique())
+    if m.empty:
+        return []
+    con = cv.con
+    con.register("m_raw", m)
+    con.register("persons_raw", with_optional(inputs.persons, ("address", "phone", "birth_date")))
+    con.register("inst_raw", with_optional(inputs.institutions, ("kind", "name", "label")))
+    con.execute("CREATE OR REPLACE TEMP TABLE m AS SELECT CAST(person_id AS VARCHAR) person_id, "
+                "community::BIGINT community FROM m_raw")
+    # Meetings: institution-days attended by a sizable share of a community.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE att AS
+        SELECT m.community, v.institution_id, v.day, v.person_id, v.doctor_id, v.diagnosis_code,
+               v.reimbursed_amount, CASE WHEN i.n <= $max THEN '' ELSE v.doctor_id END AS gdoc
+        FROM visits v JOIN m USING (person_id) JOIN idays i USING (institution_id, day)
+    """, {"max": s.max_group_size})
+    # Two passes: background patients pulled into a community by one shared busy day inflate its
+    # size, so meetings are first any institution-day with 3+ members present; members must attend
+    # several; then meetings are re-counted against the members that remain.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE pres AS
+        SELECT community, institution_id, gdoc, day, count(DISTINCT person_id) AS present FROM att GROUP BY ALL
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE members AS
+        WITH k AS (
+            SELECT a.community, a.person_id, count(DISTINCT (a.institution_id, a.gdoc, a.day)) AS attended
+            FROM att a JOIN pres p USING (community, institution_id, gdoc, day) WHERE p.present >= 3
+            GROUP BY ALL
+        )
+        SELECT community, person_id, attended FROM k
+        QUALIFY attended >= $mm AND attended >= 0.25 * max(attended) OVER (PARTITION BY community)
+    """, {"mm": s.member_min_meetings})
+    for _ in range(2):
+        con.execute("CREATE OR REPLACE TEMP TABLE members_prev AS SELECT * FROM members")
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE meetings AS
+            WITH csize AS (SELECT community, count(*) AS n FROM members_prev GROUP BY ALL),
+                 pres AS (SELECT a.community, a.institution_id, a.gdoc, a.day, count(DISTINCT a.person_id) AS present
+                          FROM att a JOIN members_prev USING (community, person_id) GROUP BY ALL)
+            SELECT p.community, p.institution_id, p.gdoc, p.day, p.present, i.burst, i.base, i.n AS traffic
+            FROM pres p JOIN csize c USING (community) JOIN idays i USING (institution_id, day)
+            WHERE p.present >= greatest(3, ceil($share * c.n))
+        """, {"share": s.meeting_min_share})
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE members AS
+            SELECT a.community, a.person_id, count(DISTINCT (a.institution_id, a.gdoc, a.day)) AS attended
+            FROM att a JOIN members_prev USING (community, person_id)
+                 JOIN meetings mt USING (community, institution_id, gdoc, day)
+            GROUP BY ALL HAVING count(DISTINCT (a.institution_id, a.gdoc, a.day)) >= $mm
+        """, {"mm": s.member_min_meetings})
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE ring_att AS
+        SELECT a.* FROM att a JOIN members USING (community, person_id)
+                              JOIN meetings USING (community, institution_id, gdoc, day)
+    """)
+    groups = con.execute(f"""
+        WITH mem AS (SELECT community, count(*) AS n_patients, avg(attended) AS mean_attended
+                     FROM members GROUP BY ALL HAVING count(*) >= $minp),
+             mt AS (SELECT community, count(*) AS meetings, count(DISTINCT day) AS meeting_days,
+                           count(*) FILTER (WHERE burst) AS burst_meetings,
+                           avg(present) AS mean_present, avg(base) AS mean_base,
+                           min(day) AS first_day, max(day) AS last_day
+                    FROM meetings GROUP BY ALL),
+             dow AS (SELECT community, list(c ORDER BY c DESC)[1:3] AS top3
+                     FROM (SELECT community, dayofweek(day) AS d, count(DISTINCT day) AS c
+                           FROM meetings GROUP BY ALL) GROUP BY ALL),
+             dx AS (SELECT community,
+                           avg(CASE WHEN {_prefix_sql('diagnosis_code', s.chronic_prefixes)}
+                               THEN 1.0 ELSE 0.0 END) AS chronic_share,
+                           sum(reimbursed_amount) AS reimbursed
+                    FROM ring_att GROUP BY ALL),
+             addr AS (SELECT community, max(c) AS top_address
+                      FROM (SELECT mb.community, p.address, count(*) AS c FROM members mb
+                            JOIN persons_raw p ON CAST(p.person_id AS VARCHAR) = mb.person_id
+                            WHERE p.address IS NOT NULL AND CAST(p.address AS VARCHAR) <> ''
+                            GROUP BY ALL) GROUP BY ALL),
+             phone AS (SELECT community, max(c) AS top_phone
+                       FROM (SELECT mb.community, p.phone, count(*) AS c FROM members mb
+                             JOIN persons_raw p ON CAST(p.person_id AS VARCHAR) = mb.person_id
+                             WHERE p.phone IS NOT NULL AND CAST(p.phone AS VARCHAR) <> ''
+                             GROUP BY ALL) GROUP BY ALL)
+        SELECT mem.*, mt.meetings, mt.meeting_days, mt.burst_meetings, mt.mean_present, mt.mean_base,
+               mt.first_day, mt.last_day, list_sum(dow.top3) AS top3_weekday_days,
+               dx.chronic_share, dx.reimbursed,
+               coalesce(addr.top_address, 0) AS top_address, coalesce(phone.top_phone, 0) AS top_phone
+        FROM mem JOIN mt USING (community) JOIN dow USING (community) JOIN dx USING (community)
+             LEFT JOIN addr USING (community) LEFT JOIN phone USING (community)
+    """, {"minp": s.min_ring_patients}).df()
+    if groups.empty:
+        return []
+    insts = con.execute("""
+        SELECT mt.community, mt.institution_id, count(*) AS meetings,
+               coalesce(any_value(i.label), 'Institution') AS label, any_value(i.name) AS name,
+               any_value(i.kind) AS kind
+        FROM meetings mt LEFT JOIN inst_raw i ON CAST(i.institution_id AS VARCHAR) = mt.institution_id
+        WHERE mt.community IN (SELECT community FROM members)
+        GROUP BY ALL ORDER BY mt.community, meetings DESC, mt.institution_id
+    """).df()
+    doctors = con.execute("""
+        SELECT community, doctor_id, count(*) AS visits
+        FROM ring_att WHERE doctor_id <> '' GROUP BY ALL ORDER BY community, visits DESC, doctor_id
+    """).df()
+    patients = con.execute("SELECT community, person_id FROM members ORDER BY community, person_id").df()
+    return _build_rings(groups, insts, doctors, patients, s)
+
+
+def _build_rings(
+    groups: pd.DataFrame,
+    insts: pd.DataFrame,
+    doctors: pd.DataFrame,
+    patients: pd.DataFrame,
+    s: DetectionSettings,
+) -> list[Ring]:
+    insts_by = dict(tuple(insts.groupby("community")))
+    docs_by = dict(tuple(doctors.groupby("community")))
+    pats_by = dict(tuple(patients.groupby("community")))
+    rings: list[Ring] = []
+    for g in groups.itertuples(index=False):
+        c = g.community
+        ci = insts_by.get(c, insts.iloc[0:0])
+        # A ring's institutions: where it met repeatedly (a one-off meeting elsewhere is noise).
+        keep_i = ci[ci["meetings"] >= min(2, int(ci["meetings"].max()))]
+        cd = docs_by.get(c, doctors.iloc[0:0])
+        total_visits = float(cd["visits"].sum()) or 1.0
+        keep_d = cd[(cd["visits"] >= 2) & (cd["visits"] >= 0.1 * total_visits)]
+        main = keep_i.iloc[0]
+        n = int(g.n_patients)
+        features: dict[str, Any] = {
+            "n_patients": n,
+            "meetings": int(g.meetings),
+            "meeting_days": int(g.meeting_days),
+            "burst_meetings": int(g.burst_meetings),
+            "mean_present": float(g.mean_present),
+            "mean_base": float(g.mean_base),
+            "attendance": float(g.mean_attended) / max(int(g.meetings), 1),
+            "span_days": int((pd.Timestamp(g.last_day) - pd.Timestamp(g.first_day)).days),
+            "weekday_share": float(g.top3_weekday_days) / max(int(g.meeting_days), 1),
+            "chronic_share": float(g.chronic_share),
+            "address_share": float(g.top_address) / n,
+            "phone_share": float(g.top_phone) / n,
+            "reimbursed": float(g.reimbursed),
+            "main_institution": str(main["institution_id"]),
+            "main_institution_name": str(main["name"]) if isinstance(main["name"], str) else "",
+            "main_kind": str(main["kind"]) if isinstance(main["kind"], str) else "",
+            "main_meetings": int(main["meetings"]),
+            "institutions": len(keep_i),
+            "first_day": str(pd.Timestamp(g.first_day).date()),
+            "last_day": str(pd.Timestamp(g.last_day).date()),
+        }
+        score, evidence = collusion_score(features, s)
+        members = [Member(type="Patient", id=str(p)) for p in pats_by[c]["person_id"]]
+        members += [Member(type=str(r.label), id=str(r.institution_id)) for r in keep_i.itertuples()]
+        members += [Member(type="Doctor", id=str(d)) for d in keep_d["doctor_id"]]
+        rings.append(Ring(kind="collusion", score=round(score, 4), members=members, evidence=evidence,
+                          features=features))
+    rings.sort(key=lambda r: (-r.score, -len(r.members)))
+    return rings
+
+
+def days_score(meeting_days: int) -> float:
+    """0 for one meeting day, rising quickly: 3 days 0.49, 4 days 0.63, 8 days 0.90."""
+    return 1.0 - math.exp(-max(meeting_days - 1, 0) / 3.0)

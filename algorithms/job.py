@@ -1,0 +1,310 @@
+"""The detection job: run every detector, keep ring ids stable, write one run atomically.
+
+Entry point for the CLI, the scheduler and the API: :func:`run_detection`. Two runs never
+overlap: :class:`DetectionLock` holds an in-process lock and an OS file lock next to the store
+(``<duckdb file>.detect.lock``), so a second run in this process or in another one fails fast
+with :class:`graph.errors.Conflict` instead of writing half of a run over another.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from algorithms.collusion import detect_collusion
+from algorithms.double_claims import detect_double_claims
+from algorithms.engine import CommunityEngine
+from algorithms.identity import Changes, PreviousRing, assign_ids
+from algorithms.igraph_engine import IgraphEngine
+from algorithms.impossible_care import detect_impossible_care
+from algorithms.projections import DetectionInputs, load_inputs
+from algorithms.results import Finding, Ring
+from algorithms.settings import DetectionSettings
+from graph.errors import ConfigError, Conflict
+from graph.port import DerivedData, GraphStore
+
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+def lock_path_for(store: GraphStore) -> Path:
+    """The lock file next to the DuckDB file, or one per store kind in the temp dir."""
+    path = getattr(store, "path", None)
+    if path is not None and str(path) not in ("", ":memory:"):
+        return Path(f"{path}.detect.lock")
+    return Path(tempfile.gettempdir()) / f"medfraud-detect-{store.kind}-{os.getuid()}.lock"
+
+
+class DetectionLock:
+    """Context manager: refuse (``Conflict``) when a detection run holds the lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with _THREAD_LOCKS_GUARD:
+            self._thread_lock = _THREAD_LOCKS.setdefault(str(path), threading.Lock())
+        self._fh: IO[str] | None = None
+
+    @classmethod
+    def for_store(cls, store: GraphStore) -> DetectionLock:
+        return cls(lock_path_for(store))
+
+    def __enter__(self) -> DetectionLock:
+        if not self._thread_lock.acquire(blocking=False):
+            raise Conflict("a detection run is already in progress in this process; try again when it ends")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(self.path, "a+", encoding="utf-8")
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.close()
+                raise Conflict(
+                    f"a detection run is already in progress in another process (lock {self.path}); "
+                    "try again when it ends"
+                ) from None
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{os.getpid()}\n")
+            fh.flush()
+            self._fh = fh
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+        self._thread_lock.release()
+
+
+class DetectionResult(BaseModel):
+    """Reported rings (score >= threshold, ids assigned by the job) and findings."""
+
+    rings: list[Ring]
+    findings: list[Finding]
+    stats: dict[str, Any] = Field(default_factory=dict)
+    seconds: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def double_claims(self) -> list[Finding]:
+        return [f for f in self.findings if f.category == "double_claim"]
+
+    @property
+    def anomalies(self) -> list[Finding]:
+        return [f for f in self.findings if f.category == "anomaly"]
+
+
+class RunSummary(BaseModel):
+    run_id: str
+    started_at: datetime
+    engine: str
+    counts: dict[str, int]
+    changes: Changes
+    duration_s: float
+    seconds: dict[str, float] = Field(default_factory=dict)
+    result: DetectionResult | None = Field(default=None, exclude=True)
+
+
+def make_engine(name: str, store: GraphStore | None = None) -> CommunityEngine:
+    """The engine named by ``--engine``: igraph in-process, or GDS on the Neo4j store."""
+    if name == "igraph":
+        return IgraphEngine()
+    if name == "gds":
+        from algorithms import gds_engine
+
+        factory: Any = gds_engine.GdsEngine
+        if store is not None and hasattr(factory, "from_store"):
+            engine: CommunityEngine = factory.from_store(store)
+            return engine
+        engine = factory()
+        return engine
+    raise ConfigError(f"unknown detection engine {name!r}; use igraph or gds")
+
+
+def detect_all(inputs: DetectionInputs, settings: DetectionSettings, engine: CommunityEngine) -> DetectionResult:
+    """Run every detector on the inputs; keep what scores at or above the reporting threshold."""
+    from algorithms.shared_identifiers import detect_shared_identifiers
+
+    stats: dict[str, Any] = {}
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    collusion = detect_collusion(inputs, settings, engine, stats=stats)
+    seconds["collusion"] = time.perf_counter() - t
+    t = time.perf_counter()
+    shared = detect_shared_identifiers(inputs.persons, settings, engine, claims=inputs.claims, stats=stats)
+    seconds["shared_identifiers"] = time.perf_counter() - t
+    t = time.perf_counter()
+    findings = detect_double_claims(inputs.claims, inputs.injury_cases, settings)
+    findings += detect_impossible_care(inputs.claims, inputs.persons)
+    seconds["double_claims_and_anomalies"] = time.perf_counter() - t
+    thr = settings.report_threshold
+    rings = [r for r in collusion + shared if r.score >= thr]
+    stats["rings_below_threshold"] = len(collusion) + len(shared) - len(rings)
+    reported = [f for f in findings if f.score >= thr]
+    stats["findings_below_threshold"] = len(findings) - len(reported)
+    rings.sort(key=lambda r: (-r.score, r.kind, sorted(r.member_refs)[:1]))
+    return DetectionResult(rings=rings, findings=reported, stats=stats, seconds=seconds)
+
+
+def _json_list(value: object) -> list[Any]:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return []
+    if isinstance(value, list):
+        return value
+    parsed = json.loads(str(value))
+    return parsed if isinstance(parsed, list) else []
+
+
+def load_previous_rings(store: GraphStore) -> list[PreviousRing]:
+    rings = store.nodes_frame("Ring", ["ring_id", "kind", "status", "score", "score_history", "first_run_id",
+                                       "evidence", "created_at"])
+    if rings.empty:
+        return []
+    members = store.relationships_frame("HAS_MEMBER", ["src", "dst", "dst_label"])
+    refs: dict[str, set[str]] = {}
+    for src, dst, label in zip(members["src"], members["dst"], members["dst_label"], strict=True):
+        refs.setdefault(str(src), set()).add(f"{label}:{dst}")
+    out = []
+    for r in rings.itertuples(index=False):
+        rid = str(r.ring_id)
+        out.append(PreviousRing(
+            ring_id=rid, kind=str(r.kind), status=str(r.status or ""), members=refs.get(rid, set()),
+            score=float(r.score) if r.score is not None and not pd.isna(r.score) else 0.0,
+            score_history=_json_list(r.score_history),
+            first_run_id=None if r.first_run_id is None or pd.isna(r.first_run_id) else str(r.first_run_id),
+            evidence=[str(e) for e in _json_list(r.evidence)],
+            created_at=None if r.created_at is None or pd.isna(r.created_at) else pd.Timestamp(r.created_at)
+            .to_pydatetime(),
+        ))
+    return out
+
+
+def finding_id(f: Finding) -> str:
+    digest = hashlib.sha1((f.kind + "|" + "|".join(sorted(c.key for c in f.claims))).encode()).hexdigest()
+    return f"F-{digest[:16]}"
+
+
+def build_derived(
+    run: dict[str, Any], rings: list[Ring], vanished: list[PreviousRing], previous: list[PreviousRing],
+    findings: list[Finding], now: datetime,
+) -> DerivedData:
+    by_id = {p.ring_id: p for p in previous}
+    run_id = str(run["run_id"])
+    ring_rows: list[dict[str, Any]] = []
+    member_rows: list[dict[str, Any]] = []
+    for ring in rings:
+        rid = ring.ring_id or ""
+        prev = by_id.get(rid)
+        history = [*(prev.score_history if prev else []),
+                   {"run_id": run_id, "score": ring.score, "member_count": len(ring.members)}]
+        row = {
+            "ring_id": rid, "kind": ring.kind, "score": ring.score, "status": ring.status,
+            "member_count": len(ring.members), "evidence": json.dumps(ring.evidence, ensure_ascii=False),
+            "score_history": json.dumps(history, ensure_ascii=False),
+            "first_run_id": prev.first_run_id if prev and prev.first_run_id else run_id,
+            "last_run_id": run_id, "updated_at": now,
+            "created_at": prev.created_at if prev and prev.created_at else now,
+        }
+        ring_rows.append(row)
+        member_rows.extend({"src": rid, "dst": m.id, "dst_label": m.type, "role": m.role} for m in ring.members)
+    for prev in vanished:
+        history = [*prev.score_history, {"run_id": run_id, "score": 0.0, "member_count": 0}]
+        ring_rows.append({
+            "ring_id": prev.ring_id, "kind": prev.kind, "score": prev.score, "status": "vanished",
+            "member_count": len(prev.members), "evidence": json.dumps(prev.evidence, ensure_ascii=False),
+            "score_history": json.dumps(history), "first_run_id": prev.first_run_id or run_id,
+            "last_run_id": run_id, "updated_at": now, "created_at": prev.created_at or now,
+        })
+        # The port replaces HAS_MEMBER of every ring given: re-send the last members to keep them.
+        for ref in sorted(prev.members):
+            label, _, key = ref.partition(":")
+            member_rows.append({"src": prev.ring_id, "dst": key, "dst_label": label,
+                                "role": {"Patient": "patient", "Doctor": "doctor", "Phone": "broker_identifier",
+                                         "BankAccount": "broker_identifier"}.get(label, "institution")})
+    rings_df = pd.DataFrame(ring_rows, columns=[
+        "ring_id", "kind", "score", "status", "member_count", "evidence", "score_history", "first_run_id",
+        "last_run_id", "updated_at", "created_at"])
+    f_rows, fc_rows, fp_rows = [], [], []
+    for f in findings:
+        fid = finding_id(f)
+        f_rows.append({
+            "finding_id": fid, "kind": f.kind, "category": f.category, "person_id": f.person_id,
+            "excess_amount": f.excess_amount, "score": f.score,
+            "evidence": json.dumps(f.evidence, ensure_ascii=False),
+            "claim_keys": json.dumps([c.key for c in f.claims]), "run_id": run_id,
+        })
+        fc_rows.extend({"src": fid, "dst": c.key} for c in f.claims)
+        fp_rows.append({"src": fid, "dst": f.person_id})
+    return DerivedData(
+        run=pd.DataFrame([run]),
+        rings=rings_df,
+        ring_members=pd.DataFrame(member_rows, columns=["src", "dst", "dst_label", "role"]),
+        findings=pd.DataFrame(f_rows, columns=["finding_id", "kind", "category", "person_id", "excess_amount",
+                                               "score", "evidence", "claim_keys", "run_id"]),
+        finding_claims=pd.DataFrame(fc_rows, columns=["src", "dst"]),
+        finding_persons=pd.DataFrame(fp_rows, columns=["src", "dst"]),
+    )
+
+
+def run_detection(
+    store: GraphStore, settings: DetectionSettings | None = None, *, engine: str = "igraph"
+) -> RunSummary:
+    """Run all detectors on the store, match rings to the previous run, write the run atomically."""
+    settings = settings or DetectionSettings()
+    with DetectionLock.for_store(store):
+        return _run_locked(store, settings, engine)
+
+
+def _run_locked(store: GraphStore, settings: DetectionSettings, engine_name: str) -> RunSummary:
+    started = datetime.now(UTC).replace(tzinfo=None)
+    t0 = time.perf_counter()
+    run_id = f"run-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    engine = make_engine(engine_name, store)
+    t = time.perf_counter()
+    inputs = load_inputs(store)
+    load_s = time.perf_counter() - t
+    result = detect_all(inputs, settings, engine)
+    result.seconds["load"] = load_s
+    t = time.perf_counter()
+    previous = load_previous_rings(store)
+    rings, vanished, changes = assign_ids(result.rings, previous, min_jaccard=settings.identity_min_jaccard)
+    result.rings = rings
+    counts = {
+        "rings": len(rings),
+        "collusion_rings": sum(r.kind == "collusion" for r in rings),
+        "shared_identifier_rings": sum(r.kind == "shared_identifier" for r in rings),
+        "double_claims": len(result.double_claims),
+        "anomalies": len(result.anomalies),
+        "rings_below_threshold": int(result.stats.get("rings_below_threshold", 0)),
+        **changes.counts(),
+    }
+    finished = datetime.now(UTC).replace(tzinfo=None)
+    duration = time.perf_counter() - t0
+    run = {
+        "run_id": run_id, "started_at": started, "finished_at": finished, "duration_s": round(duration, 3),
+        "engine": engine_name, "status": "succeeded",
+        "parameters": settings.model_dump_json(),
+        "counts": json.dumps({**counts, **{k: v for k, v in result.stats.items() if isinstance(v, int)}}),
+        "changes": changes.model_dump_json(),
+    }
+    store.replace_derived(build_derived(run, rings, vanished, previous, result.findings, finished))
+    result.seconds["identity_and_write"] = time.perf_counter() - t
+    return RunSummary(run_id=run_id, started_at=started, engine=engine_name, counts=counts, changes=changes,
+                      duration_s=round(time.perf_counter() - t0, 3), seconds=result.seconds, result=result)

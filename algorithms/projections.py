@@ -1,0 +1,218 @@
+"""Columnar inputs and projections of detection, computed in DuckDB over Arrow tables.
+
+Detection never walks the graph node by node: it streams the few node labels it needs from the
+store port (:func:`load_inputs`) and derives every projection with set-based SQL. The co-visit
+projection (:func:`covisit_projection`) is the heart of collusion detection:
+
+- a *visit* is a distinct (person, institution, doctor, day) of a non-pharmacy claim;
+- persons who visit the same institution on the same day form a *group*; an institution-day
+  with more than ``max_group_size`` visitors (a big hospital's outpatient hall) is split into
+  doctor-days, and doctor-days still that large are dropped — the hub control that keeps large
+  hospitals from gluing the city together;
+- a day is a *burst* when its attendance is far above the institution's normal (median) day: a
+  recruited group visiting together shows up there even when it meets on only a few days;
+- the weight of a patient pair is the number of distinct days they shared a group plus a bonus
+  per shared burst day; pairs need ``min_pair_days`` shared days or one burst to count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from algorithms.settings import DetectionSettings
+from graph.port import GraphStore
+
+Frame: TypeAlias = pd.DataFrame | pa.Table
+
+PERSON_COLUMNS = ("person_id", "name", "birth_date", "phone", "address", "bank_account", "employer_id",
+                  "death_date")
+INSTITUTION_COLUMNS = ("institution_id", "name", "kind", "ownership", "level")
+DOCTOR_COLUMNS = ("doctor_id", "name", "institution_id")
+CLAIM_COLUMNS = ("claim_key", "claim_id", "scheme", "person_id", "institution_id", "doctor_id", "visit_type",
+                 "start_date", "end_date", "diagnosis_code", "total_amount", "reimbursed_amount",
+                 "injury_case_id")
+INJURY_COLUMNS = ("injury_case_id", "person_id", "injury_date", "cause", "third_party_liable", "employer_id",
+                  "reported_to")
+
+
+@dataclass
+class DetectionInputs:
+    """The tables detection reads, as Arrow tables (pandas frames are accepted by every detector)."""
+
+    persons: Frame
+    institutions: Frame
+    doctors: Frame
+    claims: Frame
+    injury_cases: Frame
+
+
+def _stream(store: GraphStore, label: str, columns: tuple[str, ...]) -> pa.Table:
+    batches = list(store.stream_nodes(label, list(columns)))
+    if batches:
+        return pa.Table.from_batches(batches)
+    return pa.table({c: pa.array([], type=pa.string()) for c in columns})
+
+
+def load_inputs(store: GraphStore) -> DetectionInputs:
+    """Stream the labels detection needs from the store into Arrow tables."""
+    institutions = _stream(store, "Institution", INSTITUTION_COLUMNS)
+    pharmacies = _stream(store, "Pharmacy", INSTITUTION_COLUMNS)
+    con = connect()
+    con.register("i1", institutions)
+    con.register("i2", pharmacies)
+    both = con.execute(
+        "SELECT CAST(institution_id AS VARCHAR) institution_id, CAST(name AS VARCHAR) name, "
+        "CAST(kind AS VARCHAR) kind, CAST(ownership AS VARCHAR) ownership, 'Institution' AS label FROM i1 "
+        "UNION ALL SELECT CAST(institution_id AS VARCHAR), CAST(name AS VARCHAR), CAST(kind AS VARCHAR), "
+        "CAST(ownership AS VARCHAR), 'Pharmacy' FROM i2"
+    ).to_arrow_table()
+    con.close()
+    return DetectionInputs(
+        persons=_stream(store, "Patient", PERSON_COLUMNS),
+        institutions=both,
+        doctors=_stream(store, "Doctor", DOCTOR_COLUMNS),
+        claims=_stream(store, "Claim", CLAIM_COLUMNS),
+        injury_cases=_stream(store, "InjuryCase", INJURY_COLUMNS),
+    )
+
+
+def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for projections (keeps insertion order off: we never rely on it)."""
+    con = duckdb.connect(":memory:")
+    con.execute("SET preserve_insertion_order = false")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+def register(con: duckdb.DuckDBPyConnection, name: str, frame: Frame) -> None:
+    con.register(name, frame)
+
+
+def claims_view_sql(source: str = "claims_raw") -> str:
+    """Normalise claim columns (types differ between stores and hand-made test frames)."""
+    return f"""
+        SELECT CAST(claim_key AS VARCHAR) AS claim_key, CAST(claim_id AS VARCHAR) AS claim_id,
+               CAST(scheme AS VARCHAR) AS scheme, CAST(person_id AS VARCHAR) AS person_id,
+               CAST(institution_id AS VARCHAR) AS institution_id,
+               NULLIF(CAST(doctor_id AS VARCHAR), '') AS doctor_id,
+               CAST(visit_type AS VARCHAR) AS visit_type,
+               CAST(start_date AS DATE) AS start_date, CAST(end_date AS DATE) AS end_date,
+               NULLIF(CAST(diagnosis_code AS VARCHAR), '') AS diagnosis_code,
+               CAST(total_amount AS DOUBLE) AS total_amount,
+               CAST(reimbursed_amount AS DOUBLE) AS reimbursed_amount,
+               NULLIF(CAST(injury_case_id AS VARCHAR), '') AS injury_case_id
+        FROM {source}
+    """
+
+
+def ensure_claim_key(frame: Frame) -> Frame:
+    """Hand-made frames may omit ``claim_key``; derive it the way the loader does."""
+    cols = frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
+    if "claim_key" in cols:
+        return frame
+    df = frame.to_pandas() if isinstance(frame, pa.Table) else frame.copy()
+    df["claim_key"] = df["scheme"].astype(str) + ":" + df["claim_id"].astype(str)
+    return df
+
+
+def with_optional(frame: Frame, columns: tuple[str, ...]) -> Frame:
+    """Add missing optional columns as nulls so SQL can name them."""
+    cols = frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
+    missing = [c for c in columns if c not in cols]
+    if not missing:
+        return frame
+    if isinstance(frame, pa.Table):
+        for c in missing:
+            frame = frame.append_column(c, pa.nulls(frame.num_rows, type=pa.string()))
+        return frame
+    df = frame.copy()
+    for c in missing:
+        df[c] = pd.Series([None] * len(df), dtype="object")
+    return df
+
+
+@dataclass
+class CoVisit:
+    """The co-visit projection and the tables collusion scoring reuses.
+
+    ``edges``: src, dst (person ids), weight, days, burst_days.
+    The connection keeps temp tables ``visits`` (person_id, institution_id, doctor_id, day,
+    diagnosis_code, reimbursed_amount) and ``idays`` (institution_id, day, n, base, burst).
+    """
+
+    con: duckdb.DuckDBPyConnection
+    edges: pd.DataFrame
+    stats: dict[str, Any]
+
+
+def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: int | None = None) -> CoVisit:
+    """Build the weighted patient-patient co-visit projection (see the module docstring)."""
+    s = settings
+    con = connect(threads)
+    con.register("claims_raw", with_optional(ensure_claim_key(claims), CLAIM_COLUMNS))
+    con.execute(f"CREATE TEMP VIEW claims AS {claims_view_sql()}")
+    con.execute("""
+        CREATE TEMP TABLE visits AS
+        SELECT person_id, institution_id, coalesce(doctor_id, '') AS doctor_id, start_date AS day,
+               min(diagnosis_code) AS diagnosis_code, sum(reimbursed_amount) AS reimbursed_amount
+        FROM claims WHERE visit_type <> 'pharmacy' AND start_date IS NOT NULL
+        GROUP BY ALL
+    """)
+    con.execute("""
+        CREATE TEMP TABLE idays AS
+        WITH d AS (SELECT institution_id, day, count(DISTINCT person_id) AS n FROM visits GROUP BY ALL),
+             b AS (SELECT institution_id, median(n) AS base FROM d GROUP BY ALL)
+        SELECT d.institution_id, d.day, d.n, b.base,
+               (d.n >= $f * b.base AND d.n - b.base >= $e) AS burst,
+               row_number() OVER () AS iday
+        FROM d JOIN b USING (institution_id)
+    """, {"f": s.burst_factor, "e": s.burst_min_excess})
+    con.execute("""
+        CREATE TEMP TABLE pidx AS
+        SELECT person_id, (row_number() OVER ())::INTEGER AS pid FROM (SELECT DISTINCT person_id FROM visits)
+    """)
+    # A pair needs min_pair_days shared days at one institution unless a burst links it, so a
+    # person's visits to an institution they saw only once can only matter on burst days.
+    con.execute("""
+        CREATE TEMP TABLE groups AS
+        WITH pd AS (
+            SELECT person_id, institution_id, count(DISTINCT day) AS pdays FROM visits GROUP BY ALL
+        ), g AS (
+            SELECT DISTINCT p.pid, i.iday, i.burst,
+                   CASE WHEN i.n <= $max THEN '' ELSE v.doctor_id END AS gdoc, pd.pdays
+            FROM visits v JOIN idays i USING (institution_id, day) JOIN pidx p USING (person_id)
+                 JOIN pd USING (person_id, institution_id)
+            WHERE i.n >= 2 AND (i.n <= $max OR v.doctor_id <> '')
+        ), sized AS (
+            SELECT pid, iday, burst, gdoc, pdays, count(*) OVER (PARTITION BY iday, gdoc) AS gsize FROM g
+        )
+        SELECT pid, iday, burst, dense_rank() OVER (ORDER BY iday, gdoc) AS gid
+        FROM sized WHERE gsize BETWEEN 2 AND $max AND (burst OR pdays >= $mind)
+    """, {"max": s.max_group_size, "mind": s.min_pair_days})
+    edges = con.execute("""
+        WITH pairs AS (
+            SELECT a.pid AS a, b.pid AS b, a.iday, a.burst
+            FROM groups a JOIN groups b ON a.gid = b.gid AND a.pid < b.pid
+        ), agg AS (
+            SELECT a, b, count(DISTINCT iday) AS days, count(DISTINCT iday) FILTER (WHERE burst) AS burst_days
+            FROM pairs GROUP BY a, b
+        )
+        SELECT pa.person_id AS src, pb.person_id AS dst, (days + $bw * burst_days)::DOUBLE AS weight,
+               days::INTEGER AS days, burst_days::INTEGER AS burst_days
+        FROM agg JOIN pidx pa ON pa.pid = agg.a JOIN pidx pb ON pb.pid = agg.b
+        WHERE days >= $mind OR burst_days >= 1
+    """, {"bw": s.burst_weight, "mind": s.min_pair_days}).df()
+    row = con.execute("""
+        SELECT (SELECT count(*) FROM visits), (SELECT count(*) FROM idays),
+               (SELECT count(*) FROM idays WHERE burst), (SELECT count(*) FROM idays WHERE n > $max)
+    """, {"max": s.max_group_size}).fetchall()[0]
+    assert row is not None
+    stats = {"visits": int(row[0]), "institution_days": int(row[1]), "burst_days": int(row[2]),
+             "split_or_dropped_hub_days": int(row[3]), "covisit_edges": len(edges)}
+    return CoVisit(con=con, edges=edges, stats=stats)

@@ -1,0 +1,42 @@
+"""The community engine: seeded Leiden/CPM that keeps small dense groups apart (resolution limit)."""
+
+from __future__ import annotations
+
+import igraph as ig
+import pandas as pd
+
+from algorithms.igraph_engine import IgraphEngine
+
+
+def ring_of_cliques(n_cliques: int = 60, size: int = 5) -> pd.DataFrame:
+    """Cliques joined in a circle by single light edges: the textbook resolution-limit graph."""
+    rows = []
+    for c in range(n_cliques):
+        nodes = [f"c{c}n{i}" for i in range(size)]
+        rows += [(a, b, 2.0) for i, a in enumerate(nodes) for b in nodes[i + 1:]]
+        rows.append((nodes[0], f"c{(c + 1) % n_cliques}n1", 1.0))
+    return pd.DataFrame(rows, columns=["src", "dst", "weight"])
+
+
+def test_cpm_keeps_every_small_ring_apart_where_modularity_merges_them() -> None:
+    edges = ring_of_cliques()
+    labels = IgraphEngine().communities(edges, resolution=1.0, seed=1)
+    groups = labels.groupby(labels).apply(lambda s: frozenset(n.split("n")[0] for n in s.index))
+    assert len(labels.unique()) == 60
+    assert all(len(g) == 1 for g in groups)
+    # Modularity on the same graph merges neighbouring rings (the limit CPM avoids).
+    names = sorted(set(edges["src"]) | set(edges["dst"]))
+    pos = {n: i for i, n in enumerate(names)}
+    g = ig.Graph(n=len(names), edges=[(pos[a], pos[b]) for a, b in zip(edges["src"], edges["dst"], strict=True)])
+    modularity = g.community_multilevel(weights=list(edges["weight"]))
+    assert len(set(modularity.membership)) < 45
+
+
+def test_same_seed_same_communities_and_components_cover_all_nodes() -> None:
+    edges = ring_of_cliques(12, 4)
+    a = IgraphEngine().communities(edges, resolution=1.0, seed=3)
+    b = IgraphEngine().communities(edges, resolution=1.0, seed=3)
+    assert a.equals(b)
+    comps = IgraphEngine().components(pd.DataFrame({"src": ["x", "y", "p"], "dst": ["y", "z", "q"]}))
+    assert comps["x"] == comps["z"] != comps["p"]
+    assert IgraphEngine().communities(edges.iloc[0:0], resolution=1.0, seed=1).empty

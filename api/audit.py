@@ -42,6 +42,7 @@ class AuditLog:
         self.path = path
         self.fsync = fsync
         self._lock = threading.Lock()
+        self._dirty = False
         self._seq, self._prev = self._tail()
 
     def _tail(self) -> tuple[int, str]:
@@ -63,6 +64,10 @@ class AuditLog:
     def append(self, **fields: Any) -> dict[str, Any]:
         """Write one record (who, what, which entities); returns it with its chain fields."""
         with self._lock:
+            if self._dirty:
+                # a previous write failed half-way: continue from what the file really holds
+                self._seq, self._prev = self._tail()
+                self._dirty = False
             body: dict[str, Any] = {
                 "seq": self._seq + 1,
                 "ts": datetime.now(UTC).isoformat(timespec="microseconds"),
@@ -79,12 +84,16 @@ class AuditLog:
                     fh.flush()
                     if self.fsync:
                         os.fsync(fh.fileno())
+            except OSError as exc:
+                self._dirty = True
+                raise AuditError(f"cannot write audit record to {self.path}: {exc}") from exc
+            self._seq, self._prev = body["seq"], digest
+            try:
                 tmp = head_path(self.path).with_suffix(".tmp")
                 tmp.write_text(json.dumps({"seq": body["seq"], "hash": digest}), encoding="utf-8")
                 os.replace(tmp, head_path(self.path))
             except OSError as exc:
-                raise AuditError(f"cannot write audit record to {self.path}: {exc}") from exc
-            self._seq, self._prev = body["seq"], digest
+                raise AuditError(f"cannot update the audit head {head_path(self.path)}: {exc}") from exc
             return record
 
 

@@ -62,7 +62,8 @@ def export_schema(
     typer.echo(f"wrote {out}")
 
 
-audit_app = typer.Typer(help="The hash-chained audit log of access to person-level data.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log of access to person-level data.",
+                        no_args_is_help=True)
 
 
 @audit_app.command("verify")

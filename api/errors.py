@@ -58,20 +58,27 @@ def http_status(exc: MedfraudError) -> int:
     return 500
 
 
+def is_unexpected(error: GraphQLError) -> bool:
+    """An exception raised while resolving a field that we did not raise on purpose.
+
+    Errors without a ``path`` happen before execution (parsing, validation, variable coercion):
+    they describe the client's document, never the server's state, so they are not masked.
+    """
+    original = error.original_error
+    if original is None or isinstance(original, MedfraudError | GraphQLError):
+        return False
+    return error.path is not None
+
+
 def error_code(error: GraphQLError) -> str:
     """The code a GraphQL error should carry."""
     original = error.original_error
     if isinstance(original, MedfraudError):
         return original.code
-    if original is None:
-        existing = (error.extensions or {}).get("code")
-        return str(existing) if existing else VALIDATION_CODE
-    return INTERNAL
-
-
-def is_unexpected(error: GraphQLError) -> bool:
-    original = error.original_error
-    return original is not None and not isinstance(original, MedfraudError)
+    if is_unexpected(error):
+        return INTERNAL
+    existing = (error.extensions or {}).get("code")
+    return str(existing) if existing else VALIDATION_CODE
 
 
 class ErrorCodes(SchemaExtension):

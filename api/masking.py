@@ -154,6 +154,23 @@ def unmask_key(cipher: KeyCipher, label: str, key: str) -> str:
     return cipher.open(label, key) if key.startswith(TOKEN_PREFIX) else key
 
 
+def unmask_params(cipher: KeyCipher, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Query parameters with masked keys (``~...``) opened, so analysts can pass back what they saw."""
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, str) and value.startswith(TOKEN_PREFIX):
+            for label in sorted(MASKED_KEY_LABELS):
+                try:
+                    value = cipher.open(label, value)
+                    break
+                except InvalidRequest:
+                    continue
+            else:
+                raise InvalidRequest(f"parameter {name}: {value!r} is not a key this server issued")
+        out[name] = value
+    return out
+
+
 # -- free-form query rows (readQuery / named queries) ------------------------------------------
 _ID_RE = re.compile(r"\b\d{6}(?:18|19|20)\d{2}[01]\d[0-3]\d\d{3}[\dXx]\b")
 _PHONE_RE = re.compile(r"(?<!\d)1\d{10}(?!\d)")

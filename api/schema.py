@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 import strawberry
+from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -23,7 +24,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 from strawberry.scalars import JSON
-from strawberry.types import Info
+from strawberry.types import ExecutionContext, Info
 
 from api import cases as case_ops
 from api import subgraph as sg
@@ -56,8 +57,8 @@ from api.entities import (
     make_ring,
     subgraph_of,
 )
-from api.errors import ErrorCodes, MaskUnexpected
-from api.masking import json_safe, mask_rows
+from api.errors import ErrorCodes, MaskUnexpected, is_unexpected
+from api.masking import json_safe, mask_rows, unmask_params
 from api.settings import ApiSettings
 from api.types import (
     DetectionRunInfo,
@@ -151,7 +152,8 @@ def _search(ctx: Any, text: str, first: int) -> list[Node]:
 
 def _read_query(ctx: Any, text: str, params: dict[str, Any] | None) -> QueryRows:
     s = ctx.services.settings
-    result = ctx.store.read_query(text, params or {}, limit=s.read_query_row_limit,
+    opened = unmask_params(ctx.services.cipher, params or {})
+    result = ctx.store.read_query(text, opened, limit=s.read_query_row_limit,
                                   timeout_s=s.query_timeout_s)
     return _rows(ctx, result)
 
@@ -341,7 +343,8 @@ class Query:
             raise InvalidRequest("params must be a JSON object")
         ctx.force_audit(named_query=name, params=json_safe(params or {}))
         s = ctx.services.settings
-        result = await ctx.run(library.run_named_query, ctx.store, name, params,
+        opened = unmask_params(ctx.services.cipher, params or {})
+        result = await ctx.run(library.run_named_query, ctx.store, name, opened,
                                limit=s.read_query_row_limit, timeout_s=s.query_timeout_s)
         return _rows(ctx, result)
 
@@ -486,8 +489,17 @@ def schema_extensions(api: ApiSettings, *, dev: bool) -> list[ExtensionFactory]:
     return exts
 
 
+class _Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError],
+                       execution_context: ExecutionContext | None = None) -> None:
+        # refusals, absent data and bad input are the API working as designed: no stack traces
+        unexpected = [e for e in errors if is_unexpected(e)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
 def build_schema(api: ApiSettings | None = None, *, dev: bool = True) -> strawberry.Schema:
-    return strawberry.Schema(
+    return _Schema(
         query=Query, mutation=Mutation,
         extensions=schema_extensions(api or ApiSettings(), dev=dev),
     )

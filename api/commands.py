@@ -23,7 +23,7 @@ def serve(
 
     from api.app import create_app
 
-    settings = load_settings()
+    settings: Settings = load_settings()
     api = load_settings(ApiSettings)
     app = create_app(settings, api_settings=api)
     uvicorn.run(app, host=host or api.host, port=port if port is not None else api.port,

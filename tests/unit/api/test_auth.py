@@ -1,0 +1,68 @@
+"""Bearer tokens: what is accepted and what is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.access import Action, require
+from api.auth import Principal, Role, decode_token, issue_token, principal_from_header
+from graph.errors import AccessDenied, AuthenticationError, InvalidRequest
+
+SECRET = "unit-test-secret-0123456789abcdef0123"
+
+
+def test_token_round_trip() -> None:
+    token = issue_token(SECRET, sub="li.wei", role="police", agency="PSB-1", ttl_s=60)
+    p = principal_from_header(SECRET, f"Bearer {token}")
+    assert p == Principal(sub="li.wei", role=Role.police, agency="PSB-1")
+    assert not p.masked and Principal(sub="a", role=Role.analyst, agency="x").masked
+
+
+@pytest.mark.parametrize("header", [None, "", "Basic abc", "Bearer ", "Bearer garbage"])
+def test_bad_headers_are_unauthenticated(header: str | None) -> None:
+    with pytest.raises(AuthenticationError):
+        principal_from_header(SECRET, header)
+
+
+def test_expired_forged_and_unknown_role_tokens_are_refused() -> None:
+    with pytest.raises(AuthenticationError, match="expired"):
+        decode_token(SECRET, issue_token(SECRET, sub="a", role="admin", agency="x", ttl_s=60, now=1_000))
+    with pytest.raises(AuthenticationError):
+        decode_token(SECRET, issue_token("x" * 40, sub="a", role="admin", agency="x", ttl_s=60))
+    import jwt
+
+    odd = jwt.encode({"sub": "a", "role": "superuser", "agency": "x", "exp": 4_000_000_000}, SECRET, "HS256")
+    with pytest.raises(AuthenticationError, match="unknown role"):
+        decode_token(SECRET, odd)
+    with pytest.raises(InvalidRequest):
+        issue_token(SECRET, sub="a", role="superuser", agency="x", ttl_s=60)
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        (
+            Role.investigator,
+            {
+                Action.read_graph,
+                Action.read_cases,
+                Action.write_cases,
+                Action.add_note,
+                Action.review_ring,
+                Action.read_query,
+                Action.named_query,
+            },
+        ),
+        (Role.police, {Action.read_graph, Action.read_cases, Action.add_note}),
+        (Role.analyst, {Action.read_graph, Action.read_query, Action.named_query}),
+        (Role.admin, set(Action)),
+    ],
+)
+def test_role_matrix(role: Role, allowed: set[Action]) -> None:
+    who = Principal(sub="u", role=role, agency="a")
+    for action in Action:
+        if action in allowed:
+            require(who, action)
+        else:
+            with pytest.raises(AccessDenied):
+                require(who, action)

@@ -46,7 +46,13 @@ def _start_scheduler(store: GraphStore) -> SchedulerHandle:
 
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None, *,
-               api_settings: ApiSettings | None = None) -> FastAPI:
+               api_settings: ApiSettings | None = None, schedule: bool | None = None) -> FastAPI:
+    """The ASGI app.
+
+    Without ``store`` the app opens the configured one at start-up and closes it on shutdown. A
+    store passed in belongs to the caller. ``schedule`` starts the scheduled detection job in the
+    server (default: only when the app opened the store itself).
+    """
     settings = settings or load_settings()
     api = api_settings or load_settings(ApiSettings)
     dev = settings.env == "dev"
@@ -73,7 +79,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         services.detection = DetectionRunner(opened)
         app.state.services = services
         # A store handed in (tests, the demo) belongs to the caller, and so does its schedule.
-        scheduler = _start_scheduler(opened) if owned else None
+        scheduler = _start_scheduler(opened) if (owned if schedule is None else schedule) else None
         try:
             yield
         finally:

@@ -22,12 +22,16 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from graph.factory import open_store
 
     settings: Settings = load_settings()
     api = load_settings(ApiSettings)
-    app = create_app(settings, api_settings=api)
-    uvicorn.run(app, host=host or api.host, port=port if port is not None else api.port,
-                log_level=settings.log_level.lower(), access_log=False)
+    # Opened here, not in the app's start-up, so that a store owned by another process is a
+    # one-line error ("stop the other process...") rather than a failed ASGI lifespan.
+    with open_store(settings) as store:
+        app = create_app(settings, store, api_settings=api, schedule=True)
+        uvicorn.run(app, host=host or api.host, port=port if port is not None else api.port,
+                    log_level=settings.log_level.lower(), access_log=False)
 
 
 def token(

@@ -1,9 +1,55 @@
-"""Commands of this package for the ``medfraud`` CLI."""
+"""Commands of this package for the ``medfraud`` CLI: ``ingest`` and ``generate``.
+
+``ingest`` exits 0 when every row loaded, 2 when some rows were rejected (see the rejects files),
+and 1 on a fatal error (raised as ``FatalInputError`` and printed by ``api.cli.main``).
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
+def ingest(
+    in_dir: Annotated[Path, typer.Argument(help="folder with persons/institutions/doctors/injury_cases/claims")],
+    encoding: Annotated[str | None, typer.Option(
+        help="CSV text encoding (utf-8 or gb18030); detected when not given")] = None,
+    rejects: Annotated[Path | None, typer.Option(
+        help="folder for the rejects files (default: IN_DIR/_rejects)")] = None,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+) -> None:
+    """Validate a folder of bureau exports and load it into the configured store."""
+    from graph.factory import open_store
+    from ingest.loader import ingest_dir
+
+    with open_store() as store:
+        report = ingest_dir(store, in_dir, encoding=encoding, rejects_dir=rejects, progress=progress)
+    typer.echo(str(report))
+    raise typer.Exit(report.exit_code)
+
+
+def generate(
+    out_dir: Annotated[Path, typer.Argument(help="folder to write the city's tables into")],
+    persons: Annotated[int, typer.Option(help="insured persons in the city")] = 20_000,
+    seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same city")] = 42,
+    bad_rows: Annotated[int, typer.Option(help="malformed rows to inject (listed in the truth file)")] = 0,
+    fmt: Annotated[str, typer.Option("--format", help="csv, parquet or xlsx (small cities only)")] = "csv",
+    encoding: Annotated[str, typer.Option(help="CSV encoding: utf-8 or gb18030")] = "utf-8",
+) -> None:
+    """Generate a synthetic city with planted fraud; the truth JSON goes next to OUT_DIR."""
+    import time
+
+    from ingest.generator import generate_city
+
+    started = time.perf_counter()
+    truth = generate_city(out_dir, persons=persons, seed=seed, bad_rows=bad_rows, fmt=fmt, encoding=encoding)
+    typer.echo(f"wrote a city of {persons:,} persons (seed {seed}) to {out_dir} "
+               f"in {time.perf_counter() - started:.1f} s; truth: {truth}")
+
+
 def register(app: typer.Typer) -> None:
     """Add this package's commands to the CLI."""
+    app.command("ingest")(ingest)
+    app.command("generate")(generate)

@@ -1,0 +1,167 @@
+"""Accumulators for generated claims and injury cases, appended in column blocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingest.generator import vocab
+from ingest.generator.institutions import Doctors, Institutions
+from ingest.generator.population import Population
+
+IntArray = npt.NDArray[np.int64]
+StrArray = npt.NDArray[np.str_]
+
+VISIT_TYPES = np.array(["outpatient", "inpatient", "pharmacy"])
+OUTPATIENT, INPATIENT, PHARMACY = 0, 1, 2
+SCHEMES = np.array(["medical", "work_injury", "commercial"])
+MEDICAL, WORK_INJURY, COMMERCIAL = 0, 1, 2
+SCHEME_PREFIX = np.array(["YB", "GS", "SB"])
+CAUSES = np.array(["traffic", "work", "assault", "fall", "sports", "other"])
+DX_ALL = np.array(sorted({*vocab.DX_OUTPATIENT, *vocab.DX_PHARMACY, *vocab.DX_INPATIENT, *vocab.DX_WORK_INJURY,
+                           *vocab.DX_TRAFFIC, *vocab.DX_FALL, *vocab.DX_RING, vocab.DX_CHECKUP,
+                           *vocab.DX_COHORT}))
+PAYERS = np.array(sorted({vocab.PAYER_MEDICAL_EMPLOYEE, vocab.PAYER_MEDICAL_RESIDENT, vocab.PAYER_WORK_INJURY,
+                          *vocab.PAYERS_COMMERCIAL}))
+
+
+def _codes(vocabulary: StrArray, values: StrArray | str, n: int) -> IntArray:
+    arr = np.broadcast_to(np.asarray(values, dtype=str), n)
+    codes = np.searchsorted(vocabulary, arr)
+    if n and not np.array_equal(vocabulary[np.minimum(codes, len(vocabulary) - 1)], arr):
+        raise ValueError("value outside the generator's vocabulary")
+    return codes.astype(np.int64)
+
+
+_CLAIM_COLS = ("person", "inst", "doctor", "visit", "start", "end", "dx", "total", "reimb", "scheme",
+               "payer", "injury")
+
+
+def full(n: int, value: int) -> IntArray:
+    return np.full(n, value, dtype=np.int64)
+
+
+@dataclass
+class ClaimSet:
+    """Claims as parallel column blocks; ``add`` returns the new rows' indexes (stable handles)."""
+
+    blocks: list[dict[str, np.ndarray]] = field(default_factory=list)
+    size: int = 0
+    final: dict[str, np.ndarray] = field(default_factory=dict)
+    position: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def add(self, *, person: IntArray, inst: IntArray, doctor: IntArray, visit: IntArray | int,
+            start: IntArray, end: IntArray | None, dx: StrArray | str, total: IntArray, reimb: IntArray,
+            scheme: IntArray | int, payer: StrArray | str, injury: IntArray | int = -1) -> IntArray:
+        n = len(person)
+        cols: dict[str, np.ndarray] = {
+            "person": np.asarray(person, dtype=np.int64),
+            "inst": np.asarray(inst, dtype=np.int64),
+            "doctor": np.asarray(doctor, dtype=np.int64),
+            "visit": np.broadcast_to(np.asarray(visit, dtype=np.int64), n).copy(),
+            "start": np.asarray(start, dtype=np.int64),
+            "end": full(n, -1) if end is None else np.asarray(end, dtype=np.int64),
+            "dx": _codes(DX_ALL, dx, n),
+            "total": np.asarray(total, dtype=np.int64),
+            "reimb": np.asarray(reimb, dtype=np.int64),
+            "scheme": np.broadcast_to(np.asarray(scheme, dtype=np.int64), n).copy(),
+            "payer": _codes(PAYERS, payer, n),
+            "injury": np.broadcast_to(np.asarray(injury, dtype=np.int64), n).copy(),
+        }
+        self.blocks.append(cols)
+        rows = np.arange(self.size, self.size + n, dtype=np.int64)
+        self.size += n
+        return rows
+
+    def finish(self) -> None:
+        """Concatenate, order by date then person, and number claims per scheme."""
+        cols = {c: np.concatenate([b[c] for b in self.blocks]) for c in _CLAIM_COLS}
+        self.blocks = []
+        order = np.lexsort((cols["person"], cols["start"]))
+        self.final = {c: v[order] for c, v in cols.items()}
+        self.position = np.empty(len(order), dtype=np.int64)
+        self.position[order] = np.arange(len(order))
+        scheme = self.final["scheme"]
+        seq = np.zeros(len(order), dtype=np.int64)
+        for s in range(len(SCHEMES)):
+            idx = np.flatnonzero(scheme == s)
+            seq[idx] = np.arange(1, len(idx) + 1)
+        self.final["seq"] = seq
+
+    def claim_ids(self) -> pa.Array:
+        prefix = pc.take(pa.array([f"{p}2024" for p in SCHEME_PREFIX]), pa.array(self.final["scheme"]))
+        digits = pc.utf8_lpad(pc.cast(pa.array(self.final["seq"]), pa.string()), 9, "0")
+        return pc.binary_join_element_wise(prefix, digits, "")
+
+    def refs(self, rows: IntArray) -> list[dict[str, str]]:
+        """Truth references (scheme, claim_id) of rows returned by ``add``."""
+        pos = self.position[np.asarray(rows, dtype=np.int64)]
+        return [{"scheme": str(SCHEMES[s]), "claim_id": f"{SCHEME_PREFIX[s]}2024{q:09d}"}
+                for s, q in zip(self.final["scheme"][pos].tolist(), self.final["seq"][pos].tolist(), strict=True)]
+
+
+@dataclass
+class InjurySet:
+    person: list[int] = field(default_factory=list)
+    day: list[int] = field(default_factory=list)
+    cause: list[str] = field(default_factory=list)
+    liable: list[bool] = field(default_factory=list)
+    employer: list[int] = field(default_factory=list)
+    reported_to: list[str] = field(default_factory=list)
+
+    def add(self, person: int, day: int, cause: str, liable: bool, employer: int, reported_to: str) -> int:
+        self.person.append(person)
+        self.day.append(day)
+        self.cause.append(cause)
+        self.liable.append(liable)
+        self.employer.append(employer)
+        self.reported_to.append(reported_to)
+        return len(self.person) - 1
+
+    @property
+    def n(self) -> int:
+        return len(self.person)
+
+    def case_id(self, i: int) -> str:
+        return f"IC2024{i + 1:07d}"
+
+
+def pick_doctor(rng: np.random.Generator, inst: Institutions, which: IntArray) -> IntArray:
+    count = inst.doctor_count[which]
+    pick = inst.doctor_start[which] + np.floor(rng.random(len(which)) * np.maximum(count, 1)).astype(np.int64)
+    return np.where(count > 0, pick, -1)
+
+
+def amounts(rng: np.random.Generator, n: int, mean_log: float, sigma: float, lo: float, hi: float
+            ) -> tuple[IntArray, IntArray]:
+    """Total and reimbursed amounts in cents: lognormal totals, a reimbursed share in [lo, hi]."""
+    total = np.maximum(100, np.round(np.exp(rng.normal(mean_log, sigma, n)) * 100)).astype(np.int64)
+    reimb = np.floor(total * rng.uniform(lo, hi, n)).astype(np.int64)
+    return total, reimb
+
+
+def medical_payer(pop: Population, person: IntArray) -> StrArray:
+    return np.where(pop.employer[person] >= 0, vocab.PAYER_MEDICAL_EMPLOYEE, vocab.PAYER_MEDICAL_RESIDENT)
+
+
+@dataclass
+class City:
+    """Everything generated so far, handed from stage to stage."""
+
+    rng: np.random.Generator
+    pop: Population
+    inst: Institutions
+    docs: Doctors
+    claims: ClaimSet = field(default_factory=ClaimSet)
+    injuries: InjurySet = field(default_factory=InjurySet)
+    # persons with exactly one background stay (first half of the year), as parallel arrays
+    single_stays: dict[str, IntArray] = field(default_factory=dict)
+    had_stay: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    truth: dict[str, list[dict[str, object]]] = field(default_factory=lambda: {
+        "rings": [], "double_claims": [], "anomalies": [], "lookalikes": [], "bad_rows": []})
+    # planted claim rows waiting for final ids: (section, entry index, rows)
+    pending_refs: list[tuple[str, int, IntArray]] = field(default_factory=list)

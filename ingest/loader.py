@@ -1,0 +1,331 @@
+"""``ingest_dir``: read, validate, resolve and load one folder of bureau exports into the store.
+
+Steps, all column-wise:
+1. read every table present (a fatal problem in any table — unreadable file, missing required
+   column — raises :class:`FatalInputError` before anything is written);
+2. per table in reference order (institutions, persons, doctors, injury cases, claims): validate
+   against the contract, checking references against the rows being loaded *and* the nodes
+   already in the store, write the rejects file;
+3. resolve entities: one ``Patient`` per ID number whatever scheme its claims come from, and one
+   ``Phone``/``BankAccount``/``Address``/``Employer`` node per normalised value, linked to persons;
+4. upsert nodes, then relationships, in batches; each batch is one store transaction.
+
+Idempotent by construction: every write is an upsert keyed by the model's keys, and the load
+batch id is a digest of the input files, so re-running the same folder (also after a crash
+half-way) writes the same values again and ends in the same graph as one clean run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import BaseModel, Field
+
+from graph.errors import FatalInputError
+from graph.model import claim_key
+from graph.port import GraphStore
+from ingest.contract import LOAD_ORDER
+from ingest.readers import RawTable, find_tables, read_table
+from ingest.rejects import rejects_frame, write_rejects
+from ingest.validate import RefContext, Validated, validate
+
+DEFAULT_BATCH_ROWS = 250_000
+BATCH_ROWS_ENV = "MEDFRAUD_INGEST_BATCH_ROWS"
+
+__all__ = ["IngestReport", "TableReport", "ingest_dir", "claim_key"]
+
+
+class TableReport(BaseModel):
+    table: str
+    file: str
+    read: int = Field(description="data rows in the file (malformed lines included)")
+    loaded: int
+    rejected: int
+    seconds: float
+
+
+class IngestReport(BaseModel):
+    in_dir: str
+    load_batch: str
+    tables: list[TableReport]
+    seconds: float
+    rejects_dir: str
+    writes: dict[str, int] = Field(default_factory=dict, description="rows written per label / type")
+
+    @property
+    def read(self) -> int:
+        return sum(t.read for t in self.tables)
+
+    @property
+    def loaded(self) -> int:
+        return sum(t.loaded for t in self.tables)
+
+    @property
+    def rejected(self) -> int:
+        return sum(t.rejected for t in self.tables)
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every row loaded, 2 when some were rejected (fatal errors raise instead)."""
+        return 2 if self.rejected else 0
+
+    def table(self, name: str) -> TableReport:
+        for t in self.tables:
+            if t.table == name:
+                return t
+        raise KeyError(name)
+
+    def __str__(self) -> str:
+        lines = [f"{'table':<14}{'read':>11}{'loaded':>11}{'rejected':>10}{'seconds':>9}"]
+        for t in self.tables:
+            lines.append(f"{t.table:<14}{t.read:>11,}{t.loaded:>11,}{t.rejected:>10,}{t.seconds:>9.1f}")
+        lines.append(f"{'total':<14}{self.read:>11,}{self.loaded:>11,}{self.rejected:>10,}{self.seconds:>9.1f}")
+        lines.append(f"{self.rows_per_s:,.0f} rows/s; load batch {self.load_batch}")
+        if self.rejected:
+            lines.append(f"rejected rows with line and reason: {self.rejects_dir}/<table>.csv")
+        return "\n".join(lines)
+
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class _Write:
+    """One upsert stream: a label or relationship type and a builder of its rows from a slice."""
+
+    kind: str  # "node" or "rel"
+    name: str
+    build: Callable[[pa.Table], pa.Table]
+    source: pa.Table
+
+
+def _batch_rows() -> int:
+    value = os.environ.get(BATCH_ROWS_ENV)
+    return int(value) if value else DEFAULT_BATCH_ROWS
+
+
+def _const(table: pa.Table, value: str) -> pa.Array:
+    return pa.array(np.full(table.num_rows, value, dtype=object), pa.string())
+
+
+def _nonnull(table: pa.Table, *cols: str) -> pa.Table:
+    mask = pc.is_valid(table.column(cols[0]))
+    for c in cols[1:]:
+        mask = pc.and_(mask, pc.is_valid(table.column(c)))
+    return table.filter(mask)
+
+
+def _rel(table: pa.Table, src: str, dst: str, **extra: pa.Array | pa.ChunkedArray) -> pa.Table:
+    cols: dict[str, pa.Array | pa.ChunkedArray] = {"src": table.column(src), "dst": table.column(dst)}
+    cols.update(extra)
+    return pa.table(cols)
+
+
+def _unique_nodes(values: pa.ChunkedArray | pa.Array, key: str) -> pa.Table:
+    uniq = pc.unique(pc.drop_null(values))
+    return pa.table({key: uniq})
+
+
+def _inst_label(refs: RefContext, ids: pa.ChunkedArray | pa.Array) -> pa.Array:
+    kinds = pc.take(refs.institution_kinds, pc.index_in(ids, refs.institution_ids))
+    return pc.if_else(pc.equal(kinds, "pharmacy"), pa.scalar("Pharmacy"), pa.scalar("Institution"))
+
+
+def _provenance(table: pa.Table, source_file: str, batch: str) -> pa.Table:
+    return table.append_column("source_file", _const(table, source_file)).append_column(
+        "load_batch", _const(table, batch))
+
+
+def _writes(v: Validated, refs: RefContext, batch: str) -> list[_Write]:
+    t = v.table
+    src = v.source_file
+
+    def nodes(label: str, source: pa.Table, build: Callable[[pa.Table], pa.Table] | None = None) -> _Write:
+        return _Write("node", label, build or (lambda s: _provenance(s, src, batch)), source)
+
+    def plain(label: str, source: pa.Table) -> _Write:
+        return _Write("node", label, lambda s: s, source)
+
+    def rel(type_: str, source: pa.Table, build: Callable[[pa.Table], pa.Table]) -> _Write:
+        return _Write("rel", type_, build, source)
+
+    if v.name == "institutions":
+        pharmacy = pc.equal(t.column("kind"), "pharmacy")
+        return [nodes("Institution", t.filter(pc.invert(pharmacy))), nodes("Pharmacy", t.filter(pharmacy))]
+    if v.name == "persons":
+        out = [nodes("Patient", t)]
+        for label, key, col, rel_type in (("Phone", "phone", "phone", "HAS_PHONE"),
+                                          ("BankAccount", "account", "bank_account", "HAS_ACCOUNT"),
+                                          ("Address", "address", "address", "LIVES_AT"),
+                                          ("Employer", "employer_id", "employer_id", "EMPLOYED_BY")):
+            out.append(plain(label, _unique_nodes(t.column(col), key)))
+            out.append(rel(rel_type, _nonnull(t, col), lambda s, c=col: _rel(s, "person_id", c)))
+        return out
+    if v.name == "doctors":
+        known = _nonnull(t, "person_id")
+        known = known.filter(pc.is_in(known.column("person_id"), refs.persons))
+        return [
+            nodes("Doctor", t),
+            rel("WORKS_AT", t, lambda s: _rel(s, "doctor_id", "institution_id",
+                                              dst_label=_inst_label(refs, s.column("institution_id")))),
+            rel("IS_PERSON", known, lambda s: _rel(s, "doctor_id", "person_id")),
+        ]
+    if v.name == "injury_cases":
+        return [
+            nodes("InjuryCase", t),
+            plain("Employer", _unique_nodes(t.column("employer_id"), "employer_id")),
+            rel("HAS_INJURY", t, lambda s: _rel(s, "person_id", "injury_case_id")),
+            rel("INJURY_EMPLOYER", _nonnull(t, "employer_id"), lambda s: _rel(s, "injury_case_id", "employer_id")),
+        ]
+    keyed = t.append_column("claim_key", pc.binary_join_element_wise(t.column("scheme"), t.column("claim_id"), ":"))
+    return [
+        nodes("Claim", keyed),
+        rel("HAS_CLAIM", keyed, lambda s: _rel(s, "person_id", "claim_key", date=s.column("start_date"))),
+        rel("TREATED_AT", keyed, lambda s: _rel(s, "claim_key", "institution_id", date=s.column("start_date"),
+                                                dst_label=_inst_label(refs, s.column("institution_id")))),
+        rel("BY_DOCTOR", _nonnull(keyed, "doctor_id"),
+            lambda s: _rel(s, "claim_key", "doctor_id", date=s.column("start_date"))),
+        rel("FOR_INJURY", _nonnull(keyed, "injury_case_id"), lambda s: _rel(s, "claim_key", "injury_case_id")),
+    ]
+
+
+def _slices(table: pa.Table, size: int) -> Iterator[pa.Table]:
+    for offset in range(0, table.num_rows, size):
+        yield table.slice(offset, size)
+
+
+def _store_refs(store: GraphStore) -> RefContext:
+    """Keys already in the store: a later folder may refer to earlier data."""
+    refs = RefContext()
+
+    def keys(label: str, column: str) -> pa.Array:
+        batches = list(store.stream_nodes(label, [column]))
+        if not batches:
+            return pa.array([], pa.string())
+        return pa.Table.from_batches(batches).column(column).combine_chunks().cast(pa.string())
+
+    refs.add("persons", keys("Patient", "person_id"))
+    refs.add("doctors", keys("Doctor", "doctor_id"))
+    refs.add("injury_cases", keys("InjuryCase", "injury_case_id"))
+    inst_batches = list(store.stream_nodes("Institution", ["institution_id", "kind"]))
+    if inst_batches:
+        inst = pa.Table.from_batches(inst_batches)
+        refs.add_institutions(inst.column("institution_id"), inst.column("kind"))
+    pharmacies = keys("Pharmacy", "institution_id")
+    refs.add_institutions(pharmacies, pa.array(["pharmacy"] * len(pharmacies), pa.string()))
+    return refs
+
+
+def load_batch_id(raws: dict[str, RawTable]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(raws):
+        digest.update(f"{name}:{raws[name].digest};".encode())
+    return f"b-{digest.hexdigest()[:16]}"
+
+
+def read_all(in_dir: Path, encoding: str | None = None) -> dict[str, RawTable]:
+    """Read every table present; collects every fatal problem and raises them together."""
+    files = find_tables(in_dir)
+    raws: dict[str, RawTable] = {}
+    problems: list[FatalInputError] = []
+    for name in LOAD_ORDER:
+        if name in files:
+            try:
+                raws[name] = read_table(files[name], name, encoding=encoding)
+            except FatalInputError as exc:
+                problems.append(exc)
+    if problems:
+        first = problems[0]
+        message = "; ".join(str(p) for p in problems) + ". Nothing was loaded."
+        raise FatalInputError(message, file=None, line=None, column=first.column)
+    return raws
+
+
+def ingest_dir(store: GraphStore, in_dir: Path, *, encoding: str | None = None, rejects_dir: Path | None = None,
+               progress: bool = False, on_batch: Progress | None = None) -> IngestReport:
+    """Load a folder of contract tables into ``store``; see the module docstring."""
+    started = time.perf_counter()
+    in_dir = Path(in_dir)
+    rejects_dir = rejects_dir or in_dir / "_rejects"
+    raws = read_all(in_dir, encoding)
+    batch = load_batch_id(raws)
+    refs = _store_refs(store)
+    size = _batch_rows()
+    reports: list[TableReport] = []
+    writes: dict[str, int] = {}
+    bar = _progress_bar(raws) if progress else None
+    try:
+        for name in LOAD_ORDER:
+            if name not in raws:
+                continue
+            t0 = time.perf_counter()
+            raw = raws[name]
+            v = validate(raw, refs)
+            _remember(refs, v)
+            write_rejects(rejects_dir / f"{name}.csv", rejects_frame(raw, v))
+            for w in _writes(v, refs, batch):
+                for part in _slices(w.source, size):
+                    rows = w.build(part)
+                    if w.kind == "node":
+                        n = store.upsert_nodes(w.name, rows)
+                    else:
+                        n = store.upsert_relationships(w.name, rows)
+                    writes[w.name] = writes.get(w.name, 0) + n
+                    if on_batch is not None:
+                        on_batch(part.num_rows)
+                if bar is not None and w.kind == "node" and w.name in _MAIN_LABELS:
+                    bar(w.source.num_rows)
+            reports.append(TableReport(
+                table=name, file=str(raw.path), read=raw.table.num_rows + len(raw.malformed),
+                loaded=v.table.num_rows, rejected=len(v.rejected_rows) + len(raw.malformed),
+                seconds=round(time.perf_counter() - t0, 3)))
+    finally:
+        if bar is not None:
+            bar(-1)
+    return IngestReport(in_dir=str(in_dir), load_batch=batch, tables=reports,
+                        seconds=round(time.perf_counter() - started, 3), rejects_dir=str(rejects_dir),
+                        writes=writes)
+
+
+_MAIN_LABELS = {"Institution", "Pharmacy", "Patient", "Doctor", "InjuryCase", "Claim"}
+
+
+def _remember(refs: RefContext, v: Validated) -> None:
+    t = v.table
+    if v.name == "institutions":
+        refs.add_institutions(t.column("institution_id"), t.column("kind"))
+    elif v.name == "persons":
+        refs.add("persons", t.column("person_id"))
+    elif v.name == "doctors":
+        refs.add("doctors", t.column("doctor_id"))
+    elif v.name == "injury_cases":
+        refs.add("injury_cases", t.column("injury_case_id"))
+
+
+def _progress_bar(raws: dict[str, RawTable]) -> Progress:
+    """A progress bar on stderr over the rows of all tables; call with -1 to close it."""
+    import typer
+
+    total = sum(r.table.num_rows for r in raws.values())
+    ctx = typer.progressbar(length=max(total, 1), label="loading", file=None)
+    bar = ctx.__enter__()
+
+    def tick(n: int) -> None:
+        if n < 0:
+            ctx.__exit__(None, None, None)
+        else:
+            bar.update(n)
+
+    return tick

@@ -1,0 +1,265 @@
+"""Reading one input table from CSV (UTF-8 or GB18030), Excel (.xlsx) or Parquet into Arrow.
+
+CSV and Excel values are read as text so the validator sees exactly what the bureau wrote;
+Parquet keeps its column types (dates, numbers, booleans), which the validator also accepts.
+Each row carries its line number in the file (the header is line 1), and rows with the wrong
+number of fields come back separately so they can be rejected with their text.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+from graph.errors import FatalInputError
+from ingest import reasons
+from ingest.contract import FILE_SUFFIXES, TABLES, Table
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_DETECT_BYTES = 4 << 20
+_BLANK_LINE = re.compile(rb"\n(?=\r?\n)")
+
+
+@dataclass
+class Malformed:
+    line: int
+    text: str
+    reason: str
+
+
+@dataclass
+class RawTable:
+    name: str
+    path: Path
+    table: pa.Table
+    lines: npt.NDArray[np.int64]
+    digest: str
+    encoding: str | None = None
+    malformed: list[Malformed] = field(default_factory=list)
+
+    @property
+    def extra_columns(self) -> list[str]:
+        known = set(TABLES[self.name].column_names)
+        return [c for c in self.table.column_names if c not in known]
+
+
+def find_tables(in_dir: Path) -> dict[str, Path]:
+    """The input file of each table present in ``in_dir`` (``<table>.csv|.parquet|.xlsx``)."""
+    if not in_dir.is_dir():
+        raise FatalInputError("not a folder", file=str(in_dir))
+    found: dict[str, Path] = {}
+    for name in TABLES:
+        paths = [in_dir / f"{name}{suffix}" for suffix in FILE_SUFFIXES if (in_dir / f"{name}{suffix}").is_file()]
+        if len(paths) > 1:
+            raise FatalInputError(
+                f"table {name} is given twice ({', '.join(p.name for p in paths)}); keep one file per table",
+                file=str(in_dir),
+            )
+        if paths:
+            found[name] = paths[0]
+    if not found:
+        raise FatalInputError(
+            "no input tables found; expected files named "
+            + ", ".join(f"{n}.csv" for n in TABLES) + " (or .parquet / .xlsx)",
+            file=str(in_dir),
+        )
+    return found
+
+
+def read_table(path: Path, name: str, *, encoding: str | None = None) -> RawTable:
+    """Read one table file; raises FatalInputError naming the file (and column) when it cannot be used."""
+    spec = TABLES[name]
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FatalInputError(f"cannot read file: {exc.strerror}", file=str(path)) from exc
+    digest = hashlib.sha256(data).hexdigest()
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        raw = _read_csv(path, name, data, encoding)
+    elif suffix == ".parquet":
+        raw = _read_parquet(path, name, data)
+    elif suffix == ".xlsx":
+        raw = _read_xlsx(path, name, data)
+    else:
+        raise FatalInputError(f"unsupported file type {suffix}", file=str(path))
+    raw.digest = digest
+    _check_columns(raw, spec)
+    return raw
+
+
+def _check_columns(raw: RawTable, spec: Table) -> None:
+    names = raw.table.column_names
+    dupes = sorted({c for c in names if names.count(c) > 1})
+    if dupes:
+        raise FatalInputError("column given twice", file=str(raw.path), column=dupes[0])
+    for col in spec.required:
+        if col not in names:
+            raise FatalInputError(
+                f"missing required column {col} (columns found: {', '.join(names)})",
+                file=str(raw.path), column=col,
+            )
+
+
+def detect_encoding(data: bytes) -> str:
+    """UTF-8 when the start of the file decodes as UTF-8, else GB18030 (what Chinese Excel writes)."""
+    if data.startswith(_UTF8_BOM):
+        return "utf-8"
+    head = data[:_DETECT_BYTES]
+    if len(data) > _DETECT_BYTES:
+        cut = head.rfind(b"\n")
+        head = head[: cut if cut > 0 else len(head)]
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
+def _to_utf8(path: Path, data: bytes, encoding: str) -> bytes:
+    if encoding.replace("-", "").replace("_", "").lower() in ("utf8", "utf8sig"):
+        return data
+    try:
+        return data.decode(encoding).encode("utf-8")
+    except LookupError as exc:
+        raise FatalInputError(f"unknown encoding {encoding!r}", file=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise FatalInputError(f"not valid {encoding} text", file=str(path), line=line) from exc
+
+
+def _read_csv(path: Path, name: str, data: bytes, encoding: str | None) -> RawTable:
+    chosen = encoding or detect_encoding(data)
+    utf8 = _to_utf8(path, data, chosen)
+    if utf8.startswith(_UTF8_BOM):
+        utf8 = utf8[len(_UTF8_BOM):]
+    first_nl = utf8.find(b"\n")
+    header_line = utf8[: first_nl if first_nl >= 0 else len(utf8)].decode("utf-8", errors="replace")
+    header = [h.strip() for h in next(csv.reader([header_line.rstrip("\r")]), [])]
+    if not any(header):
+        raise FatalInputError("empty file or empty header line", file=str(path))
+    invalid: list[tuple[str, int]] = []
+
+    def on_invalid(row: pcsv.InvalidRow) -> str:
+        invalid.append((row.text, row.actual_columns))
+        return "skip"
+
+    try:
+        table = pcsv.read_csv(
+            io.BytesIO(utf8),
+            read_options=pcsv.ReadOptions(column_names=header, skip_rows=1),
+            parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid),
+            convert_options=pcsv.ConvertOptions(
+                column_types={h: pa.string() for h in header},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        if encoding is None and chosen == "utf-8" and "UTF8" in str(exc):
+            return _read_csv(path, name, data, "gb18030")
+        raise FatalInputError(f"cannot parse CSV: {exc}", file=str(path)) from exc
+    skipped, malformed = _skipped_lines(utf8, invalid, len(header))
+    lines = np.arange(table.num_rows, dtype=np.int64) + 2
+    for line in skipped:
+        lines[lines >= line] += 1
+    return RawTable(name, path, table, lines, "", chosen, malformed)
+
+
+def _skipped_lines(
+    utf8: bytes, invalid: list[tuple[str, int]], expected: int
+) -> tuple[list[int], list[Malformed]]:
+    """Line numbers of blank lines and of rows with the wrong field count (both skipped by Arrow)."""
+    skipped: list[int] = []
+    if b"\n\n" in utf8 or b"\n\r\n" in utf8:
+        count, last = 0, 0
+        for m in _BLANK_LINE.finditer(utf8):
+            count += utf8.count(b"\n", last, m.start() + 1)
+            last = m.start() + 1
+            if m.end() < len(utf8) - 2:  # trailing blank lines precede no row
+                skipped.append(count + 1)
+    malformed: list[Malformed] = []
+    cursor: dict[bytes, int] = {}
+    for text, actual in invalid:
+        needle = b"\n" + text.encode("utf-8")
+        pos = cursor.get(needle, 0)
+        while True:
+            pos = utf8.find(needle, pos)
+            end = pos + len(needle)
+            if pos < 0 or end == len(utf8) or utf8[end:end + 1] in (b"\n", b"\r"):
+                break
+            pos += 1
+        if pos < 0:
+            continue
+        cursor[needle] = pos + 1
+        line = utf8.count(b"\n", 0, pos + 1) + 1
+        skipped.append(line)
+        malformed.append(Malformed(line, text, reasons.column_count(expected, actual)))
+    skipped.sort()
+    return skipped, malformed
+
+
+def _read_parquet(path: Path, name: str, data: bytes) -> RawTable:
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise FatalInputError(f"cannot read Parquet: {exc}", file=str(path)) from exc
+    table = table.rename_columns([c.strip() for c in table.column_names])
+    lines = np.arange(table.num_rows, dtype=np.int64) + 2
+    return RawTable(name, path, table, lines, "", None)
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def _read_xlsx(path: Path, name: str, data: bytes) -> RawTable:
+    # Excel is for small exports (bureau desktops); openpyxl walks rows in Python.
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many unrelated types for a broken file
+        raise FatalInputError(f"cannot read Excel workbook: {exc}", file=str(path)) from exc
+    try:
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header_cells = next(rows, None)
+        if not header_cells:
+            raise FatalInputError("empty sheet", file=str(path))
+        header = [str(h).strip() if h is not None else "" for h in header_cells]
+        while header and not header[-1]:
+            header.pop()
+        columns: list[list[str | None]] = [[] for _ in header]
+        lines: list[int] = []
+        for number, row in enumerate(rows, start=2):
+            if row is None or all(v is None or v == "" for v in row):
+                continue
+            for i in range(len(header)):
+                columns[i].append(_cell_text(row[i]) if i < len(row) else None)
+            lines.append(number)
+    finally:
+        wb.close()
+    table = pa.table({h: pa.array(col, pa.string()) for h, col in zip(header, columns, strict=True)})
+    return RawTable(name, path, table, np.asarray(lines, dtype=np.int64), "", None)

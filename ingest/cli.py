@@ -13,11 +13,15 @@ import typer
 
 
 def ingest(
-    in_dir: Annotated[Path, typer.Argument(help="folder with persons/institutions/doctors/injury_cases/claims")],
-    encoding: Annotated[str | None, typer.Option(
-        help="CSV text encoding (utf-8 or gb18030); detected when not given")] = None,
-    rejects: Annotated[Path | None, typer.Option(
-        help="folder for the rejects files (default: IN_DIR/_rejects)")] = None,
+    in_dir: Annotated[
+        Path, typer.Argument(help="folder with persons/institutions/doctors/injury_cases/claims")
+    ],
+    encoding: Annotated[
+        str | None, typer.Option(help="CSV text encoding (utf-8 or gb18030); detected when not given")
+    ] = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="folder for the rejects files (default: IN_DIR/_rejects)")
+    ] = None,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
     """Validate a folder of bureau exports and load it into the configured store."""
@@ -45,8 +49,10 @@ def generate(
 
     started = time.perf_counter()
     truth = generate_city(out_dir, persons=persons, seed=seed, bad_rows=bad_rows, fmt=fmt, encoding=encoding)
-    typer.echo(f"wrote a city of {persons:,} persons (seed {seed}) to {out_dir} "
-               f"in {time.perf_counter() - started:.1f} s; truth: {truth}")
+    typer.echo(
+        f"wrote a city of {persons:,} persons (seed {seed}) to {out_dir} "
+        f"in {time.perf_counter() - started:.1f} s; truth: {truth}"
+    )
 
 
 def register(app: typer.Typer) -> None:

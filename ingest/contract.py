@@ -124,8 +124,6 @@ CLAIMS = Table(
 )
 
 # Load order: every table refers only to tables before it.
-TABLES: dict[str, Table] = {
-    t.name: t for t in (INSTITUTIONS, PERSONS, DOCTORS, INJURY_CASES, CLAIMS)
-}
+TABLES: dict[str, Table] = {t.name: t for t in (INSTITUTIONS, PERSONS, DOCTORS, INJURY_CASES, CLAIMS)}
 LOAD_ORDER: tuple[str, ...] = tuple(TABLES)
 FILE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".xlsx")

@@ -43,7 +43,7 @@ def is_valid(id_number: str) -> bool:
 def check_bytes(digits: npt.NDArray[np.integer]) -> npt.NDArray[np.uint8]:
     """ASCII check characters for an (n, 17) array of digit values 0-9."""
     sums = (digits.astype(np.int64) @ WEIGHTS) % 11
-    return _CHECK_BYTES[sums]
+    return np.asarray(_CHECK_BYTES[sums], dtype=np.uint8)
 
 
 def make_ids(region: IntArray, birth_yyyymmdd: IntArray, seq: IntArray) -> npt.NDArray[np.str_]:
@@ -87,7 +87,7 @@ def _as_matrix(ids: pa.Array) -> npt.NDArray[np.uint8]:
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)
     start = int(offsets[arr.offset])
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
-    return data[start:start + 18 * n].reshape(n, 18)
+    return data[start : start + 18 * n].reshape(n, 18)
 
 
 def _valid_ymd(y: IntArray, m: IntArray, d: IntArray, today: date) -> tuple[BoolArray, IntArray]:
@@ -99,8 +99,7 @@ def _valid_ymd(y: IntArray, m: IntArray, d: IntArray, today: date) -> tuple[Bool
     ms = np.where(ok, m, 1)
     ds = np.where(ok, d, 1)
     days = (
-        (ys - 1970).astype("datetime64[Y]").astype("datetime64[M]")
-        + (ms - 1).astype("timedelta64[M]")
+        (ys - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (ms - 1).astype("timedelta64[M]")
     ).astype("datetime64[D]") + (ds - 1).astype("timedelta64[D]")
     day_numbers = days.astype(np.int64)
     ok &= day_numbers <= (today - date(1970, 1, 1)).days

@@ -40,7 +40,7 @@ from ingest.validate import RefContext, Validated, validate
 DEFAULT_BATCH_ROWS = 250_000
 BATCH_ROWS_ENV = "MEDFRAUD_INGEST_BATCH_ROWS"
 
-__all__ = ["IngestReport", "TableReport", "ingest_dir", "claim_key"]
+__all__ = ["IngestReport", "TableReport", "claim_key", "ingest_dir"]
 
 
 class TableReport(BaseModel):
@@ -91,7 +91,9 @@ class IngestReport(BaseModel):
         lines = [f"{'table':<14}{'read':>11}{'loaded':>11}{'rejected':>10}{'seconds':>9}"]
         for t in self.tables:
             lines.append(f"{t.table:<14}{t.read:>11,}{t.loaded:>11,}{t.rejected:>10,}{t.seconds:>9.1f}")
-        lines.append(f"{'total':<14}{self.read:>11,}{self.loaded:>11,}{self.rejected:>10,}{self.seconds:>9.1f}")
+        lines.append(
+            f"{'total':<14}{self.read:>11,}{self.loaded:>11,}{self.rejected:>10,}{self.seconds:>9.1f}"
+        )
         lines.append(f"{self.rows_per_s:,.0f} rows/s; load batch {self.load_batch}")
         if self.rejected:
             lines.append(f"rejected rows with line and reason: {self.rejects_dir}/<table>.csv")
@@ -145,7 +147,8 @@ def _inst_label(refs: RefContext, ids: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 def _provenance(table: pa.Table, source_file: str, batch: str) -> pa.Table:
     return table.append_column("source_file", _const(table, source_file)).append_column(
-        "load_batch", _const(table, batch))
+        "load_batch", _const(table, batch)
+    )
 
 
 def _writes(v: Validated, refs: RefContext, batch: str) -> list[_Write]:
@@ -166,20 +169,27 @@ def _writes(v: Validated, refs: RefContext, batch: str) -> list[_Write]:
         return [nodes("Institution", t.filter(pc.invert(pharmacy))), nodes("Pharmacy", t.filter(pharmacy))]
     if v.name == "persons":
         out = [nodes("Patient", t)]
-        for label, key, col, rel_type in (("Phone", "phone", "phone", "HAS_PHONE"),
-                                          ("BankAccount", "account", "bank_account", "HAS_ACCOUNT"),
-                                          ("Address", "address", "address", "LIVES_AT"),
-                                          ("Employer", "employer_id", "employer_id", "EMPLOYED_BY")):
+        for label, key, col, rel_type in (
+            ("Phone", "phone", "phone", "HAS_PHONE"),
+            ("BankAccount", "account", "bank_account", "HAS_ACCOUNT"),
+            ("Address", "address", "address", "LIVES_AT"),
+            ("Employer", "employer_id", "employer_id", "EMPLOYED_BY"),
+        ):
             out.append(plain(label, _unique_nodes(t.column(col), key)))
-            out.append(rel(rel_type, _nonnull(t, col), lambda s, c=col: _rel(s, "person_id", c)))
+            out.append(rel(rel_type, _nonnull(t, col), _person_link(col)))
         return out
     if v.name == "doctors":
         known = _nonnull(t, "person_id")
         known = known.filter(pc.is_in(known.column("person_id"), refs.persons))
         return [
             nodes("Doctor", t),
-            rel("WORKS_AT", t, lambda s: _rel(s, "doctor_id", "institution_id",
-                                              dst_label=_inst_label(refs, s.column("institution_id")))),
+            rel(
+                "WORKS_AT",
+                t,
+                lambda s: _rel(
+                    s, "doctor_id", "institution_id", dst_label=_inst_label(refs, s.column("institution_id"))
+                ),
+            ),
             rel("IS_PERSON", known, lambda s: _rel(s, "doctor_id", "person_id")),
         ]
     if v.name == "injury_cases":
@@ -187,18 +197,42 @@ def _writes(v: Validated, refs: RefContext, batch: str) -> list[_Write]:
             nodes("InjuryCase", t),
             plain("Employer", _unique_nodes(t.column("employer_id"), "employer_id")),
             rel("HAS_INJURY", t, lambda s: _rel(s, "person_id", "injury_case_id")),
-            rel("INJURY_EMPLOYER", _nonnull(t, "employer_id"), lambda s: _rel(s, "injury_case_id", "employer_id")),
+            rel(
+                "INJURY_EMPLOYER",
+                _nonnull(t, "employer_id"),
+                lambda s: _rel(s, "injury_case_id", "employer_id"),
+            ),
         ]
-    keyed = t.append_column("claim_key", pc.binary_join_element_wise(t.column("scheme"), t.column("claim_id"), ":"))
+    keyed = t.append_column(
+        "claim_key", pc.binary_join_element_wise(t.column("scheme"), t.column("claim_id"), ":")
+    )
     return [
         nodes("Claim", keyed),
         rel("HAS_CLAIM", keyed, lambda s: _rel(s, "person_id", "claim_key", date=s.column("start_date"))),
-        rel("TREATED_AT", keyed, lambda s: _rel(s, "claim_key", "institution_id", date=s.column("start_date"),
-                                                dst_label=_inst_label(refs, s.column("institution_id")))),
-        rel("BY_DOCTOR", _nonnull(keyed, "doctor_id"),
-            lambda s: _rel(s, "claim_key", "doctor_id", date=s.column("start_date"))),
-        rel("FOR_INJURY", _nonnull(keyed, "injury_case_id"), lambda s: _rel(s, "claim_key", "injury_case_id")),
+        rel(
+            "TREATED_AT",
+            keyed,
+            lambda s: _rel(
+                s,
+                "claim_key",
+                "institution_id",
+                date=s.column("start_date"),
+                dst_label=_inst_label(refs, s.column("institution_id")),
+            ),
+        ),
+        rel(
+            "BY_DOCTOR",
+            _nonnull(keyed, "doctor_id"),
+            lambda s: _rel(s, "claim_key", "doctor_id", date=s.column("start_date")),
+        ),
+        rel(
+            "FOR_INJURY", _nonnull(keyed, "injury_case_id"), lambda s: _rel(s, "claim_key", "injury_case_id")
+        ),
     ]
+
+
+def _person_link(column: str) -> Callable[[pa.Table], pa.Table]:
+    return lambda s: _rel(s, "person_id", column)
 
 
 def _slices(table: pa.Table, size: int) -> Iterator[pa.Table]:
@@ -253,8 +287,15 @@ def read_all(in_dir: Path, encoding: str | None = None) -> dict[str, RawTable]:
     return raws
 
 
-def ingest_dir(store: GraphStore, in_dir: Path, *, encoding: str | None = None, rejects_dir: Path | None = None,
-               progress: bool = False, on_batch: Progress | None = None) -> IngestReport:
+def ingest_dir(
+    store: GraphStore,
+    in_dir: Path,
+    *,
+    encoding: str | None = None,
+    rejects_dir: Path | None = None,
+    progress: bool = False,
+    on_batch: Progress | None = None,
+) -> IngestReport:
     """Load a folder of contract tables into ``store``; see the module docstring."""
     started = time.perf_counter()
     in_dir = Path(in_dir)
@@ -287,16 +328,27 @@ def ingest_dir(store: GraphStore, in_dir: Path, *, encoding: str | None = None, 
                         on_batch(part.num_rows)
                 if bar is not None and w.kind == "node" and w.name in _MAIN_LABELS:
                     bar(w.source.num_rows)
-            reports.append(TableReport(
-                table=name, file=str(raw.path), read=raw.table.num_rows + len(raw.malformed),
-                loaded=v.table.num_rows, rejected=len(v.rejected_rows) + len(raw.malformed),
-                seconds=round(time.perf_counter() - t0, 3)))
+            reports.append(
+                TableReport(
+                    table=name,
+                    file=str(raw.path),
+                    read=raw.table.num_rows + len(raw.malformed),
+                    loaded=v.table.num_rows,
+                    rejected=len(v.rejected_rows) + len(raw.malformed),
+                    seconds=round(time.perf_counter() - t0, 3),
+                )
+            )
     finally:
         if bar is not None:
             bar(-1)
-    return IngestReport(in_dir=str(in_dir), load_batch=batch, tables=reports,
-                        seconds=round(time.perf_counter() - started, 3), rejects_dir=str(rejects_dir),
-                        writes=writes)
+    return IngestReport(
+        in_dir=str(in_dir),
+        load_batch=batch,
+        tables=reports,
+        seconds=round(time.perf_counter() - started, 3),
+        rejects_dir=str(rejects_dir),
+        writes=writes,
+    )
 
 
 _MAIN_LABELS = {"Institution", "Pharmacy", "Patient", "Doctor", "InjuryCase", "Claim"}

@@ -17,13 +17,15 @@ Rules (docs/data-contract.md):
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
 BoolArray = npt.NDArray[np.bool_]
-StrColumn = pa.Array | pa.ChunkedArray
+StrColumn: TypeAlias = "pa.Array | pa.ChunkedArray"
 
 
 def _mask(arr: StrColumn) -> BoolArray:

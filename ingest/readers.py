@@ -60,7 +60,9 @@ def find_tables(in_dir: Path) -> dict[str, Path]:
         raise FatalInputError("not a folder", file=str(in_dir))
     found: dict[str, Path] = {}
     for name in TABLES:
-        paths = [in_dir / f"{name}{suffix}" for suffix in FILE_SUFFIXES if (in_dir / f"{name}{suffix}").is_file()]
+        paths = [
+            in_dir / f"{name}{suffix}" for suffix in FILE_SUFFIXES if (in_dir / f"{name}{suffix}").is_file()
+        ]
         if len(paths) > 1:
             raise FatalInputError(
                 f"table {name} is given twice ({', '.join(p.name for p in paths)}); keep one file per table",
@@ -71,7 +73,8 @@ def find_tables(in_dir: Path) -> dict[str, Path]:
     if not found:
         raise FatalInputError(
             "no input tables found; expected files named "
-            + ", ".join(f"{n}.csv" for n in TABLES) + " (or .parquet / .xlsx)",
+            + ", ".join(f"{n}.csv" for n in TABLES)
+            + " (or .parquet / .xlsx)",
             file=str(in_dir),
         )
     return found
@@ -108,7 +111,8 @@ def _check_columns(raw: RawTable, spec: Table) -> None:
         if col not in names:
             raise FatalInputError(
                 f"missing required column {col} (columns found: {', '.join(names)})",
-                file=str(raw.path), column=col,
+                file=str(raw.path),
+                column=col,
             )
 
 
@@ -143,7 +147,7 @@ def _read_csv(path: Path, name: str, data: bytes, encoding: str | None) -> RawTa
     chosen = encoding or detect_encoding(data)
     utf8 = _to_utf8(path, data, chosen)
     if utf8.startswith(_UTF8_BOM):
-        utf8 = utf8[len(_UTF8_BOM):]
+        utf8 = utf8[len(_UTF8_BOM) :]
     first_nl = utf8.find(b"\n")
     header_line = utf8[: first_nl if first_nl >= 0 else len(utf8)].decode("utf-8", errors="replace")
     header = [h.strip() for h in next(csv.reader([header_line.rstrip("\r")]), [])]
@@ -197,7 +201,7 @@ def _skipped_lines(
         while True:
             pos = utf8.find(needle, pos)
             end = pos + len(needle)
-            if pos < 0 or end == len(utf8) or utf8[end:end + 1] in (b"\n", b"\r"):
+            if pos < 0 or end == len(utf8) or utf8[end : end + 1] in (b"\n", b"\r"):
                 break
             pos += 1
         if pos < 0:

@@ -18,11 +18,13 @@ def rejects_frame(raw: RawTable, validated: Validated) -> pd.DataFrame:
     frame.insert(0, "line", raw.lines[validated.rejected_rows])
     if raw.malformed:
         frame["row_text"] = None
-        broken = pd.DataFrame({
-            "line": [m.line for m in raw.malformed],
-            "reason": [m.reason for m in raw.malformed],
-            "row_text": [m.text for m in raw.malformed],
-        })
+        broken = pd.DataFrame(
+            {
+                "line": [m.line for m in raw.malformed],
+                "reason": [m.reason for m in raw.malformed],
+                "row_text": [m.text for m in raw.malformed],
+            }
+        )
         frame = pd.concat([frame, broken], ignore_index=True)
     return frame.sort_values("line", kind="stable").reset_index(drop=True)
 

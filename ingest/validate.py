@@ -60,8 +60,14 @@ class RefContext:
 
     def add(self, attr: str, keys: pa.Array | pa.ChunkedArray) -> None:
         current = getattr(self, attr)
-        merged = pa.concat_arrays([current, pa.array(keys.to_numpy(zero_copy_only=False), pa.string())
-                                   if isinstance(keys, pa.ChunkedArray) else keys.cast(pa.string())])
+        merged = pa.concat_arrays(
+            [
+                current,
+                pa.array(keys.to_numpy(zero_copy_only=False), pa.string())
+                if isinstance(keys, pa.ChunkedArray)
+                else keys.cast(pa.string()),
+            ]
+        )
         setattr(self, attr, pc.unique(merged))
 
     def add_institutions(self, ids: pa.Array | pa.ChunkedArray, kinds: pa.Array | pa.ChunkedArray) -> None:
@@ -121,6 +127,8 @@ class _TableValidator:
         self.refs = refs
         self.today = today
         self.out: dict[str, pa.Array] = {}
+        self.cents: dict[str, IntArray] = {}
+        self.col_bad: dict[str, BoolArray] = {}  # values already rejected, not looked up again
 
     # -- columns -------------------------------------------------------------------------
     def column(self, col: Column) -> None:
@@ -143,7 +151,9 @@ class _TableValidator:
     def _col_enum(self, col: Column, raw: pa.Array) -> pa.Array:
         values = normalise.text(raw.cast(pa.string()))
         bad = self._present(values) & ~_np_bool(pc.is_in(values, pa.array(col.values)))
-        self.rej.add(bad, lambda idx: [reasons.bad_enum(col.name, v, col.values) for v in _values(values, idx)])
+        self.rej.add(
+            bad, lambda idx: [reasons.bad_enum(col.name, v, col.values) for v in _values(values, idx)]
+        )
         return values
 
     def _col_id_number(self, col: Column, raw: pa.Array) -> pa.Array:
@@ -152,14 +162,18 @@ class _TableValidator:
         fmt_bad = a.present & ~a.format_ok
         self.rej.add(fmt_bad, lambda idx: [reasons.id_format(col.name, v) for v in _values(values, idx)])
         check_bad = a.format_ok & ~a.check_ok
-        self.rej.add(check_bad, lambda idx: [
-            reasons.id_check_digit(col.name, e, g)
-            for e, g in zip(a.expected_check[idx], a.got_check[idx], strict=True)
-        ])
+        self.rej.add(
+            check_bad,
+            lambda idx: [
+                reasons.id_check_digit(col.name, e, g)
+                for e, g in zip(a.expected_check[idx], a.got_check[idx], strict=True)
+            ],
+        )
         birth_bad = a.format_ok & a.check_ok & ~a.birth_ok
-        self.rej.add(birth_bad, lambda idx: [
-            reasons.id_birth_date(col.name, v[6:14]) for v in _values(values, idx)
-        ])
+        self.col_bad[col.name] = fmt_bad | check_bad | birth_bad
+        self.rej.add(
+            birth_bad, lambda idx: [reasons.id_birth_date(col.name, v[6:14]) for v in _values(values, idx)]
+        )
         if col.name == "person_id" and self.spec.name == "persons":
             self.id_analysis = a
         return values
@@ -189,10 +203,11 @@ class _TableValidator:
         self.rej.add(bad, lambda idx: [reasons.bad_amount(col.name, v) for v in _values(text, idx)])
         present = self._present(text)
         negative = present & ~bad & (cents < 0)
-        self.rej.add(negative, lambda idx: [reasons.negative_amount(col.name, _cents_text(c))
-                                            for c in cents[idx]])
+        self.rej.add(
+            negative, lambda idx: [reasons.negative_amount(col.name, _cents_text(c)) for c in cents[idx]]
+        )
         cents_arr = np.where(present & ~bad, cents, 0).astype(np.int64)
-        setattr(self, f"cents_{col.name}", cents_arr)
+        self.cents[col.name] = cents_arr
         return pa.array(cents_arr / 100.0, pa.float64(), mask=~(present & ~bad))
 
     def _col_int(self, col: Column, raw: pa.Array) -> pa.Array:
@@ -207,7 +222,9 @@ class _TableValidator:
             text = normalise.text(raw.cast(pa.string()))
             present = self._present(text)
             ok = _np_bool(pc.match_substring_regex(text, r"^-?[0-9]{1,18}$"))
-            ints = pc.if_else(pa.array(ok), text, pa.scalar("0")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+            ints = (
+                pc.if_else(pa.array(ok), text, pa.scalar("0")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+            )
         ok &= (ints >= lo) & (ints <= hi)
         bad = present & ~ok
         self.rej.add(bad, lambda idx: [reasons.bad_int(col.name, v, lo, hi) for v in _values(text, idx)])
@@ -249,47 +266,77 @@ class _TableValidator:
         given_g = gender.to_numpy(zero_copy_only=False)
         has_g = self._present(gender)
         g_bad = ok_id & has_g & np.isin(given_g, ["M", "F"]) & (given_g != derived_gender)
-        self.rej.add(g_bad, lambda idx: [reasons.gender_mismatch(g, d) for g, d in
-                                         zip(given_g[idx], derived_gender[idx], strict=True)])
+        self.rej.add(
+            g_bad,
+            lambda idx: [
+                reasons.gender_mismatch(g, d) for g, d in zip(given_g[idx], derived_gender[idx], strict=True)
+            ],
+        )
         birth = self.out["birth_date"]
         has_b = self._present(birth)
         given_days = pc.fill_null(birth.cast(pa.int32()), 0).to_numpy(zero_copy_only=False).astype(np.int64)
         b_bad = ok_id & has_b & (given_days != a.birth_days)
-        self.rej.add(b_bad, lambda idx: [reasons.birth_date_mismatch(_day_text(g), _day_text(d)) for g, d in
-                                         zip(given_days[idx], a.birth_days[idx], strict=True)])
+        self.rej.add(
+            b_bad,
+            lambda idx: [
+                reasons.birth_date_mismatch(_day_text(g), _day_text(d))
+                for g, d in zip(given_days[idx], a.birth_days[idx], strict=True)
+            ],
+        )
         # Derive what is absent (the documented normalisation, not a fix of a wrong value).
-        self.out["gender"] = pa.array(np.where(has_g, given_g, derived_gender), pa.string(), mask=~(has_g | ok_id))
-        self.out["birth_date"] = pa.array(np.where(has_b, given_days, a.birth_days).astype(np.int32),
-                                          pa.int32(), mask=~(has_b | ok_id)).cast(pa.date32())
+        self.out["gender"] = pa.array(
+            np.where(has_g, given_g, derived_gender), pa.string(), mask=~(has_g | ok_id)
+        )
+        self.out["birth_date"] = pa.array(
+            np.where(has_b, given_days, a.birth_days).astype(np.int32), pa.int32(), mask=~(has_b | ok_id)
+        ).cast(pa.date32())
 
     def amounts_and_dates(self) -> None:
-        total = self.cents_total_amount
-        reimb = self.cents_reimbursed_amount
+        total = self.cents["total_amount"]
+        reimb = self.cents["reimbursed_amount"]
         both = self._present(self.out["total_amount"]) & self._present(self.out["reimbursed_amount"])
         over = both & (reimb > total)
-        self.rej.add(over, lambda idx: [reasons.reimbursed_over_total(_cents_text(r), _cents_text(t))
-                                        for r, t in zip(reimb[idx], total[idx], strict=True)])
+        self.rej.add(
+            over,
+            lambda idx: [
+                reasons.reimbursed_over_total(_cents_text(r), _cents_text(t))
+                for r, t in zip(reimb[idx], total[idx], strict=True)
+            ],
+        )
         start, end = self.out["start_date"], self.out["end_date"]
         both_d = self._present(start) & self._present(end)
         s = pc.fill_null(start.cast(pa.int32()), 0).to_numpy(zero_copy_only=False)
         e = pc.fill_null(end.cast(pa.int32()), 0).to_numpy(zero_copy_only=False)
         before = both_d & (e < s)
-        self.rej.add(before, lambda idx: [reasons.end_before_start(_day_text(x), _day_text(y))
-                                          for x, y in zip(e[idx], s[idx], strict=True)])
+        self.rej.add(
+            before,
+            lambda idx: [
+                reasons.end_before_start(_day_text(x), _day_text(y))
+                for x, y in zip(e[idx], s[idx], strict=True)
+            ],
+        )
 
     def reference(self, col: str, known: pa.Array) -> None:
         values = self.out[col]
         missing = self._present(values) & ~_np_bool(pc.is_in(values, known))
+        if col in self.col_bad:
+            missing &= ~self.col_bad[col]
         self.rej.add(missing, lambda idx: [reasons.not_found(col, v) for v in _values(values, idx)])
 
     def pharmacy_visits(self) -> None:
         pos = pc.index_in(self.out["institution_id"], self.refs.institution_ids)
         kinds = pc.take(self.refs.institution_kinds, pos)
-        wrong = _np_bool(pc.and_(pc.equal(self.out["visit_type"], "pharmacy"),
-                                 pc.not_equal(kinds, "pharmacy")))
+        wrong = _np_bool(
+            pc.and_(pc.equal(self.out["visit_type"], "pharmacy"), pc.not_equal(kinds, "pharmacy"))
+        )
         inst = self.out["institution_id"]
-        self.rej.add(wrong, lambda idx: [reasons.pharmacy_visit_elsewhere(i, k) for i, k in
-                                         zip(_values(inst, idx), _values(kinds, idx), strict=True)])
+        self.rej.add(
+            wrong,
+            lambda idx: [
+                reasons.pharmacy_visit_elsewhere(i, k)
+                for i, k in zip(_values(inst, idx), _values(kinds, idx), strict=True)
+            ],
+        )
 
     def duplicates(self) -> None:
         key = list(self.spec.key)

@@ -30,8 +30,9 @@ def truth_path(out_dir: Path) -> Path:
     return out_dir.parent / f"{out_dir.name}.truth.json"
 
 
-def generate_city(out_dir: Path, *, persons: int, seed: int, bad_rows: int = 0, fmt: str = "csv",
-                  encoding: str = "utf-8") -> Path:
+def generate_city(
+    out_dir: Path, *, persons: int, seed: int, bad_rows: int = 0, fmt: str = "csv", encoding: str = "utf-8"
+) -> Path:
     """Write a city of ``persons`` insured into ``out_dir``; returns the path of the truth JSON."""
     if persons < 500:
         raise InvalidRequest("a city needs at least 500 persons to hold every planted pattern")
@@ -68,17 +69,23 @@ def generate_city(out_dir: Path, *, persons: int, seed: int, bad_rows: int = 0, 
         "injury_cases": tables.injury_cases_table(city),
         "claims": tables.claims_table(city),
     }
-    placed = badrows.inject(rng, built, bad_rows, fmt) if bad_rows else {
-        name: badrows.Placed(t, {}, []) for name, t in built.items()}
+    placed = (
+        badrows.inject(rng, built, bad_rows, fmt)
+        if bad_rows
+        else {name: badrows.Placed(t, {}, []) for name, t in built.items()}
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     bad_truth: list[dict[str, object]] = []
     for name, p in placed.items():
         write_table(out_dir, name, p.table, p.raw_lines, fmt=fmt, encoding=encoding)
         bad_truth += p.truth
     truth = {
-        "seed": seed, "persons": persons,
-        "rings": city.truth["rings"], "double_claims": city.truth["double_claims"],
-        "anomalies": city.truth["anomalies"], "lookalikes": city.truth["lookalikes"],
+        "seed": seed,
+        "persons": persons,
+        "rings": city.truth["rings"],
+        "double_claims": city.truth["double_claims"],
+        "anomalies": city.truth["anomalies"],
+        "lookalikes": city.truth["lookalikes"],
         "bad_rows": sorted(bad_truth, key=lambda b: (str(b["table"]), int(str(b["line"])))),
     }
     path = truth_path(out_dir)

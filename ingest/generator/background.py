@@ -53,9 +53,17 @@ def everyday_claims(city: City) -> None:
     t_out, r_out = amounts(rng, m, 5.0, 0.7, 0.4, 0.7)
     t_ph, r_ph = amounts(rng, m, 4.4, 0.6, 0.3, 0.6)
     city.claims.add(
-        person=person, inst=where, doctor=doctor, visit=np.where(is_pharmacy, PHARMACY, OUTPATIENT),
-        start=start, end=None, dx=dx, total=np.where(is_pharmacy, t_ph, t_out),
-        reimb=np.where(is_pharmacy, r_ph, r_out), scheme=MEDICAL, payer=medical_payer(pop, person),
+        person=person,
+        inst=where,
+        doctor=doctor,
+        visit=np.where(is_pharmacy, PHARMACY, OUTPATIENT),
+        start=start,
+        end=None,
+        dx=dx,
+        total=np.where(is_pharmacy, t_ph, t_out),
+        reimb=np.where(is_pharmacy, r_ph, r_out),
+        scheme=MEDICAL,
+        payer=medical_payer(pop, person),
     )
     _admissions(city)
 
@@ -75,14 +83,27 @@ def _admissions(city: City) -> None:
         where = _choose(rng, hospitals, weight, n)
         total, reimb = amounts(rng, n, 9.0, 0.7, 0.55, 0.85)
         rows = city.claims.add(
-            person=persons, inst=where, doctor=pick_doctor(rng, inst, where), visit=INPATIENT, start=start,
-            end=end, dx=np.array(vocab.DX_INPATIENT)[rng.integers(0, len(vocab.DX_INPATIENT), n)],
-            total=total, reimb=reimb, scheme=MEDICAL, payer=medical_payer(pop, persons),
+            person=persons,
+            inst=where,
+            doctor=pick_doctor(rng, inst, where),
+            visit=INPATIENT,
+            start=start,
+            end=end,
+            dx=np.array(vocab.DX_INPATIENT)[rng.integers(0, len(vocab.DX_INPATIENT), n)],
+            total=total,
+            reimb=reimb,
+            scheme=MEDICAL,
+            payer=medical_payer(pop, persons),
         )
         if lo == 0:
             only = ~np.isin(persons, second)
             city.single_stays = {
-                "person": persons[only], "start": start[only], "end": end[only], "inst": where[only],
-                "row": rows[only], "total": total[only], "reimb": reimb[only],
+                "person": persons[only],
+                "start": start[only],
+                "end": end[only],
+                "inst": where[only],
+                "row": rows[only],
+                "total": total[only],
+                "reimb": reimb[only],
             }
     city.had_stay[first] = True

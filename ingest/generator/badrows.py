@@ -14,10 +14,10 @@ from datetime import date, timedelta
 import numpy as np
 import pyarrow as pa
 
+from graph.model import INJURY_CAUSES, INSTITUTION_KINDS, SCHEMES, VISIT_TYPES
 from ingest import reasons
 from ingest.contract import TABLES
 from ingest.idnumber import check_digit, make_ids
-from graph.model import INJURY_CAUSES, INSTITUTION_KINDS, SCHEMES, VISIT_TYPES
 
 Row = dict[str, str | None]
 
@@ -69,8 +69,12 @@ def _fresh_person(ctx: Context) -> Row:
 def _with(ctx: Context, table: str, **changes: str | None) -> Row:
     _, row = ctx.template(table)
     key = TABLES[table].key[-1]
-    row[key] = {"claims": f"XX2024{ctx.fresh():09d}", "institutions": f"HX{ctx.fresh():05d}",
-                "doctors": f"DX{ctx.fresh():06d}", "injury_cases": f"ICX{ctx.fresh():07d}"}[table]
+    row[key] = {
+        "claims": f"XX2024{ctx.fresh():09d}",
+        "institutions": f"HX{ctx.fresh():05d}",
+        "doctors": f"DX{ctx.fresh():06d}",
+        "injury_cases": f"ICX{ctx.fresh():07d}",
+    }[table]
     row.update(changes)
     return row
 
@@ -151,8 +155,11 @@ def person_duplicate(ctx: Context) -> BadRow:
 
 
 def institution_bad_kind(ctx: Context) -> BadRow:
-    return BadRow("institutions", _with(ctx, "institutions", kind="药店"),
-                  reasons.bad_enum("kind", "药店", INSTITUTION_KINDS))
+    return BadRow(
+        "institutions",
+        _with(ctx, "institutions", kind="药店"),
+        reasons.bad_enum("kind", "药店", INSTITUTION_KINDS),
+    )
 
 
 def institution_bad_level(ctx: Context) -> BadRow:
@@ -160,8 +167,11 @@ def institution_bad_level(ctx: Context) -> BadRow:
 
 
 def institution_bad_ownership(ctx: Context) -> BadRow:
-    return BadRow("institutions", _with(ctx, "institutions", ownership="state"),
-                  reasons.bad_enum("ownership", "state", ("public", "private")))
+    return BadRow(
+        "institutions",
+        _with(ctx, "institutions", ownership="state"),
+        reasons.bad_enum("ownership", "state", ("public", "private")),
+    )
 
 
 def institution_duplicate(ctx: Context) -> BadRow:
@@ -169,15 +179,21 @@ def institution_duplicate(ctx: Context) -> BadRow:
 
 
 def doctor_unknown_institution(ctx: Context) -> BadRow:
-    return BadRow("doctors", _with(ctx, "doctors", institution_id="H99999"),
-                  reasons.not_found("institution_id", "H99999"))
+    return BadRow(
+        "doctors",
+        _with(ctx, "doctors", institution_id="H99999"),
+        reasons.not_found("institution_id", "H99999"),
+    )
 
 
 def doctor_bad_person_id(ctx: Context) -> BadRow:
     pid = ctx.new_person_id()
     wrong = "0" if pid[-1] != "0" else "1"
-    return BadRow("doctors", _with(ctx, "doctors", person_id=pid[:-1] + wrong),
-                  reasons.id_check_digit("person_id", pid[-1], wrong))
+    return BadRow(
+        "doctors",
+        _with(ctx, "doctors", person_id=pid[:-1] + wrong),
+        reasons.id_check_digit("person_id", pid[-1], wrong),
+    )
 
 
 def doctor_duplicate(ctx: Context) -> BadRow:
@@ -186,27 +202,41 @@ def doctor_duplicate(ctx: Context) -> BadRow:
 
 def injury_unknown_person(ctx: Context) -> BadRow:
     pid = ctx.new_person_id()
-    return BadRow("injury_cases", _with(ctx, "injury_cases", person_id=pid), reasons.not_found("person_id", pid))
+    return BadRow(
+        "injury_cases", _with(ctx, "injury_cases", person_id=pid), reasons.not_found("person_id", pid)
+    )
 
 
 def injury_bad_date(ctx: Context) -> BadRow:
-    return BadRow("injury_cases", _with(ctx, "injury_cases", injury_date="2024/03/05"),
-                  reasons.bad_date("injury_date", "2024/03/05"))
+    return BadRow(
+        "injury_cases",
+        _with(ctx, "injury_cases", injury_date="2024/03/05"),
+        reasons.bad_date("injury_date", "2024/03/05"),
+    )
 
 
 def injury_bad_cause(ctx: Context) -> BadRow:
-    return BadRow("injury_cases", _with(ctx, "injury_cases", cause="fight"),
-                  reasons.bad_enum("cause", "fight", INJURY_CAUSES))
+    return BadRow(
+        "injury_cases",
+        _with(ctx, "injury_cases", cause="fight"),
+        reasons.bad_enum("cause", "fight", INJURY_CAUSES),
+    )
 
 
 def injury_bad_bool(ctx: Context) -> BadRow:
-    return BadRow("injury_cases", _with(ctx, "injury_cases", third_party_liable="yes"),
-                  reasons.bad_bool("third_party_liable", "yes"))
+    return BadRow(
+        "injury_cases",
+        _with(ctx, "injury_cases", third_party_liable="yes"),
+        reasons.bad_bool("third_party_liable", "yes"),
+    )
 
 
 def injury_bad_reported_to(ctx: Context) -> BadRow:
-    return BadRow("injury_cases", _with(ctx, "injury_cases", reported_to="police"),
-                  reasons.bad_enum("reported_to", "police", SCHEMES))
+    return BadRow(
+        "injury_cases",
+        _with(ctx, "injury_cases", reported_to="police"),
+        reasons.bad_enum("reported_to", "police", SCHEMES),
+    )
 
 
 def claim_over_total(ctx: Context) -> BadRow:
@@ -219,12 +249,17 @@ def claim_over_total(ctx: Context) -> BadRow:
 
 
 def claim_negative(ctx: Context) -> BadRow:
-    return BadRow("claims", _with(ctx, "claims", reimbursed_amount="-5.00"),
-                  reasons.negative_amount("reimbursed_amount", "-5.00"))
+    return BadRow(
+        "claims",
+        _with(ctx, "claims", reimbursed_amount="-5.00"),
+        reasons.negative_amount("reimbursed_amount", "-5.00"),
+    )
 
 
 def claim_bad_amount(ctx: Context) -> BadRow:
-    return BadRow("claims", _with(ctx, "claims", total_amount="12,50"), reasons.bad_amount("total_amount", "12,50"))
+    return BadRow(
+        "claims", _with(ctx, "claims", total_amount="12,50"), reasons.bad_amount("total_amount", "12,50")
+    )
 
 
 def claim_end_before_start(ctx: Context) -> BadRow:
@@ -240,12 +275,17 @@ def claim_bad_date(ctx: Context) -> BadRow:
 
 
 def claim_bad_visit_type(ctx: Context) -> BadRow:
-    return BadRow("claims", _with(ctx, "claims", visit_type="emergency"),
-                  reasons.bad_enum("visit_type", "emergency", VISIT_TYPES))
+    return BadRow(
+        "claims",
+        _with(ctx, "claims", visit_type="emergency"),
+        reasons.bad_enum("visit_type", "emergency", VISIT_TYPES),
+    )
 
 
 def claim_bad_scheme(ctx: Context) -> BadRow:
-    return BadRow("claims", _with(ctx, "claims", scheme="medicare"), reasons.bad_enum("scheme", "medicare", SCHEMES))
+    return BadRow(
+        "claims", _with(ctx, "claims", scheme="medicare"), reasons.bad_enum("scheme", "medicare", SCHEMES)
+    )
 
 
 def claim_unknown_person(ctx: Context) -> BadRow:
@@ -254,17 +294,25 @@ def claim_unknown_person(ctx: Context) -> BadRow:
 
 
 def claim_unknown_institution(ctx: Context) -> BadRow:
-    return BadRow("claims", _with(ctx, "claims", institution_id="H99999", visit_type="outpatient"),
-                  reasons.not_found("institution_id", "H99999"))
+    return BadRow(
+        "claims",
+        _with(ctx, "claims", institution_id="H99999", visit_type="outpatient"),
+        reasons.not_found("institution_id", "H99999"),
+    )
 
 
 def claim_unknown_doctor(ctx: Context) -> BadRow:
-    return BadRow("claims", _with(ctx, "claims", doctor_id="D999999"), reasons.not_found("doctor_id", "D999999"))
+    return BadRow(
+        "claims", _with(ctx, "claims", doctor_id="D999999"), reasons.not_found("doctor_id", "D999999")
+    )
 
 
 def claim_unknown_injury_case(ctx: Context) -> BadRow:
-    return BadRow("claims", _with(ctx, "claims", injury_case_id="IC2024X000001"),
-                  reasons.not_found("injury_case_id", "IC2024X000001"))
+    return BadRow(
+        "claims",
+        _with(ctx, "claims", injury_case_id="IC2024X000001"),
+        reasons.not_found("injury_case_id", "IC2024X000001"),
+    )
 
 
 def claim_pharmacy_at_hospital(ctx: Context) -> BadRow:
@@ -272,8 +320,11 @@ def claim_pharmacy_at_hospital(ctx: Context) -> BadRow:
     kinds = inst.column("kind").to_pylist()
     i = next(j for j, k in enumerate(kinds) if k == "hospital")
     hospital = str(inst.column("institution_id")[i])
-    return BadRow("claims", _with(ctx, "claims", visit_type="pharmacy", institution_id=hospital, doctor_id=None),
-                  reasons.pharmacy_visit_elsewhere(hospital, "hospital"))
+    return BadRow(
+        "claims",
+        _with(ctx, "claims", visit_type="pharmacy", institution_id=hospital, doctor_id=None),
+        reasons.pharmacy_visit_elsewhere(hospital, "hospital"),
+    )
 
 
 def claim_missing_person(ctx: Context) -> BadRow:
@@ -292,21 +343,56 @@ def claim_column_count(ctx: Context) -> BadRow:
 
 Kind = Callable[[Context], BadRow]
 # Kinds that need a value a typed Parquet column cannot hold (or a CSV line) are text-only.
-TEXT_ONLY: frozenset[Kind] = frozenset({
-    person_bad_death_date, injury_bad_date, injury_bad_bool, claim_bad_amount, claim_bad_date,
-    claim_column_count,
-})
+TEXT_ONLY: frozenset[Kind] = frozenset(
+    {
+        person_bad_death_date,
+        injury_bad_date,
+        injury_bad_bool,
+        claim_bad_amount,
+        claim_bad_date,
+        claim_column_count,
+    }
+)
 CSV_ONLY: frozenset[Kind] = frozenset({claim_column_count})
 KINDS: tuple[Kind, ...] = (
-    person_check_digit, claim_over_total, institution_bad_kind, doctor_unknown_institution,
-    injury_unknown_person, claim_end_before_start, claim_unknown_institution, person_duplicate,
-    claim_pharmacy_at_hospital, person_gender_mismatch, claim_duplicate, person_birth_mismatch,
-    claim_unknown_person, person_bad_phone, claim_bad_date, person_bad_account, claim_negative,
-    person_id_birth_date, claim_bad_amount, person_id_format, claim_bad_visit_type, person_bad_gender,
-    claim_bad_scheme, person_missing_name, claim_unknown_doctor, person_bad_death_date,
-    claim_unknown_injury_case, institution_bad_level, institution_bad_ownership, institution_duplicate,
-    doctor_bad_person_id, doctor_duplicate, injury_bad_date, injury_bad_cause, injury_bad_bool,
-    injury_bad_reported_to, claim_missing_person, claim_column_count,
+    person_check_digit,
+    claim_over_total,
+    institution_bad_kind,
+    doctor_unknown_institution,
+    injury_unknown_person,
+    claim_end_before_start,
+    claim_unknown_institution,
+    person_duplicate,
+    claim_pharmacy_at_hospital,
+    person_gender_mismatch,
+    claim_duplicate,
+    person_birth_mismatch,
+    claim_unknown_person,
+    person_bad_phone,
+    claim_bad_date,
+    person_bad_account,
+    claim_negative,
+    person_id_birth_date,
+    claim_bad_amount,
+    person_id_format,
+    claim_bad_visit_type,
+    person_bad_gender,
+    claim_bad_scheme,
+    person_missing_name,
+    claim_unknown_doctor,
+    person_bad_death_date,
+    claim_unknown_injury_case,
+    institution_bad_level,
+    institution_bad_ownership,
+    institution_duplicate,
+    doctor_bad_person_id,
+    doctor_duplicate,
+    injury_bad_date,
+    injury_bad_cause,
+    injury_bad_bool,
+    injury_bad_reported_to,
+    claim_missing_person,
+    claim_column_count,
 )
 
 
@@ -319,8 +405,11 @@ class Placed:
 
 def inject(rng: np.random.Generator, tables: dict[str, pa.Table], k: int, fmt: str) -> dict[str, Placed]:
     """Add ``k`` bad rows across the tables; returns each table in file order with its truth entries."""
-    kinds = [kind for kind in KINDS if (fmt == "csv" or kind not in CSV_ONLY)
-             and (fmt != "parquet" or kind not in TEXT_ONLY)]
+    kinds = [
+        kind
+        for kind in KINDS
+        if (fmt == "csv" or kind not in CSV_ONLY) and (fmt != "parquet" or kind not in TEXT_ONLY)
+    ]
     ctx = Context(rng, tables)
     bad_by_table: dict[str, list[BadRow]] = {name: [] for name in tables}
     for i in range(k):

@@ -45,7 +45,7 @@ def collusion_rings(city: City) -> None:
     used: set[int] = set()
     for r in range(scale(pop.n, 40_000, 3)):
         size = int(rng.integers(5, 41))
-        elderly = take_free(city, int(round(size * 0.7)), min_age=60)
+        elderly = take_free(city, round(size * 0.7), min_age=60)
         members = np.sort(np.r_[elderly, take_free(city, size - len(elderly), min_age=25)]).astype(np.int64)
         if len(members) < 5:
             return
@@ -67,14 +67,25 @@ def collusion_rings(city: City) -> None:
         rows: list[IntArray] = []
         for j, day in enumerate(days.tolist()):
             share = rng.uniform(0.4, 0.9)
-            k = max(min(3, len(members)), int(round(len(members) * share)))
+            k = max(min(3, len(members)), round(len(members) * share))
             group = np.sort(rng.choice(members, k, replace=False))
             where, docs = clinics[1] if len(clinics) > 1 and j % 3 == 2 else clinics[0]
             total, reimb = amounts(rng, k, 7.2, 0.4, 0.85, 0.95)
-            rows.append(city.claims.add(
-                person=group, inst=full(k, where), doctor=docs[rng.integers(0, len(docs), k)], visit=OUTPATIENT,
-                start=full(k, day), end=None, dx=dx_set[rng.integers(0, len(dx_set), k)], total=total,
-                reimb=reimb, scheme=MEDICAL, payer=medical_payer(pop, group)))
+            rows.append(
+                city.claims.add(
+                    person=group,
+                    inst=full(k, where),
+                    doctor=docs[rng.integers(0, len(docs), k)],
+                    visit=OUTPATIENT,
+                    start=full(k, day),
+                    end=None,
+                    dx=dx_set[rng.integers(0, len(dx_set), k)],
+                    total=total,
+                    reimb=reimb,
+                    scheme=MEDICAL,
+                    payer=medical_payer(pop, group),
+                )
+            )
         broker: list[dict[str, str]] = []
         draw = rng.random()
         tags = []
@@ -91,14 +102,23 @@ def collusion_rings(city: City) -> None:
             broker.append({"type": "BankAccount", "id": account})
             tags.append("account")
         all_doctors = np.concatenate([d for _, d in clinics])
-        shape = (f"members={len(members)},days={n_days},clinics={len(clinics)},doctors={len(all_doctors)},"
-                 f"broker={'+'.join(tags) or 'none'}")
-        city.truth["rings"].append({
-            "ring_id": f"R-C{r + 1:03d}", "kind": "collusion",
-            "members": [*patients(city, members), *doctor_members(city, all_doctors),
-                        *(institution_member(city, c) for c, _ in clinics), *broker],
-            "shape": shape,
-        })
+        shape = (
+            f"members={len(members)},days={n_days},clinics={len(clinics)},doctors={len(all_doctors)},"
+            f"broker={'+'.join(tags) or 'none'}"
+        )
+        city.truth["rings"].append(
+            {
+                "ring_id": f"R-C{r + 1:03d}",
+                "kind": "collusion",
+                "members": [
+                    *patients(city, members),
+                    *doctor_members(city, all_doctors),
+                    *(institution_member(city, c) for c, _ in clinics),
+                    *broker,
+                ],
+                "shape": shape,
+            }
+        )
 
 
 def shared_identifier_rings(city: City) -> None:
@@ -132,8 +152,14 @@ def shared_identifier_rings(city: City) -> None:
                 pop.account[members] = value
                 ids = [{"type": "BankAccount", "id": value}]
             detail = f"{shape}:members={len(members)}"
-        city.truth["rings"].append({"ring_id": f"R-S{r + 1:03d}", "kind": "shared_identifier",
-                                    "members": [*patients(city, members), *ids], "shape": detail})
+        city.truth["rings"].append(
+            {
+                "ring_id": f"R-S{r + 1:03d}",
+                "kind": "shared_identifier",
+                "members": [*patients(city, members), *ids],
+                "shape": detail,
+            }
+        )
 
 
 def double_claims(city: City) -> None:
@@ -143,17 +169,36 @@ def double_claims(city: City) -> None:
         day = EPOCH_2024 + int(rng.integers(0, YEAR_DAYS - 60))
         case = city.injuries.add(person, day, "work", False, int(pop.employer[person]), "work_injury")
         k = int(rng.integers(1, 4))
-        work = _injury_claims(city, person, day, case, WORK_INJURY, vocab.PAYER_WORK_INJURY, vocab.DX_WORK_INJURY, k)
+        work = _injury_claims(
+            city, person, day, case, WORK_INJURY, vocab.PAYER_WORK_INJURY, vocab.DX_WORK_INJURY, k
+        )
         src = {c: v[-k:] for c, v in city.claims.blocks[-1].items()}
         med_reimb = np.floor(src["total"] * rng.uniform(0.6, 0.85, k)).astype(np.int64)
         shared_case = i % 2 == 0  # half carry the case id, half hide it
         medical = city.claims.add(
-            person=src["person"], inst=src["inst"], doctor=src["doctor"], visit=src["visit"], start=src["start"],
-            end=src["end"], dx=_dx(src["dx"]), total=src["total"], reimb=med_reimb, scheme=MEDICAL,
-            payer=medical_payer(pop, src["person"]), injury=case if shared_case else -1)
-        _pending(city, "double_claims", {"person_id": str(pop.person_id[person]), "kind": "medical_and_work_injury",
-                                         "excess_amount": round(int(med_reimb.sum()) / 100, 2)},
-                 np.r_[work, medical])
+            person=src["person"],
+            inst=src["inst"],
+            doctor=src["doctor"],
+            visit=src["visit"],
+            start=src["start"],
+            end=src["end"],
+            dx=_dx(src["dx"]),
+            total=src["total"],
+            reimb=med_reimb,
+            scheme=MEDICAL,
+            payer=medical_payer(pop, src["person"]),
+            injury=case if shared_case else -1,
+        )
+        _pending(
+            city,
+            "double_claims",
+            {
+                "person_id": str(pop.person_id[person]),
+                "kind": "medical_and_work_injury",
+                "excess_amount": round(int(med_reimb.sum()) / 100, 2),
+            },
+            np.r_[work, medical],
+        )
     no_stay = np.flatnonzero(~city.had_stay)
     for person in take_free(city, scale(pop.n, 30_000, 3), pool=no_stay).tolist():
         hospital = int(rng.choice(city.inst.of_group("hospital3", "hospital2")))
@@ -165,26 +210,61 @@ def double_claims(city: City) -> None:
         r2 = min(total, total - r1 + excess)
         doctor = pick_doctor(rng, city.inst, full(1, hospital))
         rows = np.r_[
-            city.claims.add(person=full(1, person), inst=full(1, hospital), doctor=doctor, visit=INPATIENT,
-                            start=full(1, start), end=full(1, end), dx="I21.9", total=full(1, total),
-                            reimb=full(1, r1), scheme=MEDICAL, payer=medical_payer(pop, full(1, person))),
-            city.claims.add(person=full(1, person), inst=full(1, hospital), doctor=doctor, visit=INPATIENT,
-                            start=full(1, start), end=full(1, end), dx="I21.9", total=full(1, total),
-                            reimb=full(1, r2), scheme=COMMERCIAL,
-                            payer=vocab.PAYERS_COMMERCIAL[int(rng.integers(0, len(vocab.PAYERS_COMMERCIAL)))]),
+            city.claims.add(
+                person=full(1, person),
+                inst=full(1, hospital),
+                doctor=doctor,
+                visit=INPATIENT,
+                start=full(1, start),
+                end=full(1, end),
+                dx="I21.9",
+                total=full(1, total),
+                reimb=full(1, r1),
+                scheme=MEDICAL,
+                payer=medical_payer(pop, full(1, person)),
+            ),
+            city.claims.add(
+                person=full(1, person),
+                inst=full(1, hospital),
+                doctor=doctor,
+                visit=INPATIENT,
+                start=full(1, start),
+                end=full(1, end),
+                dx="I21.9",
+                total=full(1, total),
+                reimb=full(1, r2),
+                scheme=COMMERCIAL,
+                payer=vocab.PAYERS_COMMERCIAL[int(rng.integers(0, len(vocab.PAYERS_COMMERCIAL)))],
+            ),
         ]
-        _pending(city, "double_claims", {"person_id": str(pop.person_id[person]),
-                                         "kind": "medical_and_commercial_over_expense",
-                                         "excess_amount": round((r1 + r2 - total) / 100, 2)}, rows)
+        _pending(
+            city,
+            "double_claims",
+            {
+                "person_id": str(pop.person_id[person]),
+                "kind": "medical_and_commercial_over_expense",
+                "excess_amount": round((r1 + r2 - total) / 100, 2),
+            },
+            rows,
+        )
     for person in take_free(city, scale(pop.n, 30_000, 3), min_age=18).tolist():
         day = EPOCH_2024 + int(rng.integers(0, YEAR_DAYS - 60))
         case = city.injuries.add(person, day, "traffic", True, -1, "medical")
         payer = str(medical_payer(pop, full(1, person))[0])
-        rows = _injury_claims(city, person, day, case, MEDICAL, payer, vocab.DX_TRAFFIC, int(rng.integers(1, 4)))
+        rows = _injury_claims(
+            city, person, day, case, MEDICAL, payer, vocab.DX_TRAFFIC, int(rng.integers(1, 4))
+        )
         reimb = city.claims.blocks[-1]["reimb"]
-        _pending(city, "double_claims", {"person_id": str(pop.person_id[person]),
-                                         "kind": "third_party_liable_paid_by_medical",
-                                         "excess_amount": round(int(reimb.sum()) / 100, 2)}, rows)
+        _pending(
+            city,
+            "double_claims",
+            {
+                "person_id": str(pop.person_id[person]),
+                "kind": "third_party_liable_paid_by_medical",
+                "excess_amount": round(int(reimb.sum()) / 100, 2),
+            },
+            rows,
+        )
 
 
 def _dx(codes: IntArray) -> np.ndarray:
@@ -206,20 +286,48 @@ def impossible_care(city: City) -> None:
         end_b = start_b + int(rng.integers(3, 10))
         total, reimb = amounts(rng, 2, 8.8, 0.5, 0.6, 0.85)
         rows = city.claims.add(
-            person=full(2, person), inst=np.array([a, b]), doctor=pick_doctor(rng, city.inst, np.array([a, b])),
-            visit=INPATIENT, start=np.array([start_a, start_b]), end=np.array([end_a, end_b]), dx="J18.9",
-            total=total, reimb=reimb, scheme=MEDICAL, payer=medical_payer(pop, full(2, person)))
-        _pending(city, "anomalies", {"kind": "overlapping_inpatient", "person_id": str(pop.person_id[person])}, rows)
+            person=full(2, person),
+            inst=np.array([a, b]),
+            doctor=pick_doctor(rng, city.inst, np.array([a, b])),
+            visit=INPATIENT,
+            start=np.array([start_a, start_b]),
+            end=np.array([end_a, end_b]),
+            dx="J18.9",
+            total=total,
+            reimb=reimb,
+            scheme=MEDICAL,
+            payer=medical_payer(pop, full(2, person)),
+        )
+        _pending(
+            city,
+            "anomalies",
+            {"kind": "overlapping_inpatient", "person_id": str(pop.person_id[person])},
+            rows,
+        )
     dead = np.flatnonzero((pop.death_day >= 0) & (pop.death_day < EPOCH_2024 + YEAR_DAYS - 15))
     for person in take_free(city, scale(pop.n, 50_000, 2), alive=False, pool=dead).tolist():
         k = int(rng.integers(1, 4))
         start = int(pop.death_day[person]) + np.sort(rng.integers(1, 15, k)).astype(np.int64)
         pharmacy = rng.random(k) < 0.5
-        where = np.where(pharmacy, rng.choice(city.inst.of_group("pharmacy"), k),
-                         rng.choice(city.inst.of_group("clinic", "community"), k))
+        where = np.where(
+            pharmacy,
+            rng.choice(city.inst.of_group("pharmacy"), k),
+            rng.choice(city.inst.of_group("clinic", "community"), k),
+        )
         total, reimb = amounts(rng, k, 5.0, 0.5, 0.5, 0.7)
         rows = city.claims.add(
-            person=full(k, person), inst=where, doctor=np.where(pharmacy, -1, pick_doctor(rng, city.inst, where)),
-            visit=np.where(pharmacy, PHARMACY, OUTPATIENT), start=start, end=None, dx="I10", total=total,
-            reimb=reimb, scheme=MEDICAL, payer=medical_payer(pop, full(k, person)))
-        _pending(city, "anomalies", {"kind": "claim_after_death", "person_id": str(pop.person_id[person])}, rows)
+            person=full(k, person),
+            inst=where,
+            doctor=np.where(pharmacy, -1, pick_doctor(rng, city.inst, where)),
+            visit=np.where(pharmacy, PHARMACY, OUTPATIENT),
+            start=start,
+            end=None,
+            dx="I10",
+            total=total,
+            reimb=reimb,
+            scheme=MEDICAL,
+            payer=medical_payer(pop, full(k, person)),
+        )
+        _pending(
+            city, "anomalies", {"kind": "claim_after_death", "person_id": str(pop.person_id[person])}, rows
+        )

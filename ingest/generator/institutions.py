@@ -26,12 +26,24 @@ _MIX = (
     ("other", 0.05, 1, 0.5),
 )
 _DOCTORS = {  # doctors per institution (low, high)
-    "hospital3": (30, 70), "hospital2": (10, 25), "community": (3, 7), "clinic": (1, 3),
-    "tcm_clinic": (1, 3), "elderly_care": (1, 2), "pharmacy": (0, 0), "other": (1, 2),
+    "hospital3": (30, 70),
+    "hospital2": (10, 25),
+    "community": (3, 7),
+    "clinic": (1, 3),
+    "tcm_clinic": (1, 3),
+    "elderly_care": (1, 2),
+    "pharmacy": (0, 0),
+    "other": (1, 2),
 }
 _POPULARITY = {  # outpatient pull of one institution of the group, before the Zipf factor
-    "hospital3": 40.0, "hospital2": 12.0, "community": 5.0, "clinic": 1.5, "tcm_clinic": 1.0,
-    "elderly_care": 0.0, "pharmacy": 0.0, "other": 1.0,
+    "hospital3": 40.0,
+    "hospital2": 12.0,
+    "community": 5.0,
+    "clinic": 1.5,
+    "tcm_clinic": 1.0,
+    "elderly_care": 0.0,
+    "pharmacy": 0.0,
+    "other": 1.0,
 }
 
 
@@ -68,15 +80,19 @@ class Doctors:
 
 
 def build_institutions(rng: np.random.Generator, pop: Population) -> Institutions:
-    province, city_name, districts = vocab.CITIES[pop.city]
+    _, city_name, districts = vocab.CITIES[pop.city]
     total = max(40, round(pop.n * 620 / 1_620_000))
     groups: list[str] = []
-    for group, share, minimum, _ in _MIX:
-        groups += [group] * max(minimum, round(total * share))
+    for name, share, minimum, _ in _MIX:
+        groups += [name] * max(minimum, round(total * share))
     group = np.array(groups)
     n = len(group)
-    kind = np.array([{"hospital3": "hospital", "hospital2": "hospital", "community": "hospital"}.get(g, g)
-                     for g in groups])
+    kind = np.array(
+        [
+            {"hospital3": "hospital", "hospital2": "hospital", "community": "hospital"}.get(g, g)
+            for g in groups
+        ]
+    )
     level = np.select([group == "hospital3", group == "hospital2", group == "community"], [3, 2, 1], 0)
     private_share = dict((g, p) for g, _, _, p in _MIX)
     private = rng.random(n) < np.array([private_share[g] for g in groups])
@@ -90,16 +106,18 @@ def build_institutions(rng: np.random.Generator, pop: Population) -> Institution
     names: list[str] = []
     for i, g in enumerate(groups):  # a few hundred institutions: plain Python is fine here
         k = i + 1
-        names.append({
-            "hospital3": f"{city_name}第{k}人民医院",
-            "hospital2": f"{dnames[district[i]]}第{k}医院",
-            "community": f"{dnames[district[i]]}{street[i]}社区卫生服务中心",
-            "clinic": f"{surname[i]}氏{brand[i]}诊所({k})",
-            "tcm_clinic": f"{brand[i]}中医诊所({k})",
-            "elderly_care": f"{brand[i]}医养中心({k})",
-            "pharmacy": f"{brand[i]}大药房{street[i]}店({k})",
-            "other": f"{dnames[district[i]]}{street[i]}卫生院({k})",
-        }[g])
+        names.append(
+            {
+                "hospital3": f"{city_name}第{k}人民医院",
+                "hospital2": f"{dnames[district[i]]}第{k}医院",
+                "community": f"{dnames[district[i]]}{street[i]}社区卫生服务中心",
+                "clinic": f"{surname[i]}氏{brand[i]}诊所({k})",
+                "tcm_clinic": f"{brand[i]}中医诊所({k})",
+                "elderly_care": f"{brand[i]}医养中心({k})",
+                "pharmacy": f"{brand[i]}大药房{street[i]}店({k})",
+                "other": f"{dnames[district[i]]}{street[i]}卫生院({k})",
+            }[g]
+        )
     is_pharmacy = kind == "pharmacy"
     ids = np.where(is_pharmacy, "P", "H")
     institution_id = np.char.add(ids, np.char.zfill(np.arange(1, n + 1).astype(str), 5))
@@ -108,13 +126,25 @@ def build_institutions(rng: np.random.Generator, pop: Population) -> Institution
     pharmacy_weight = np.where(is_pharmacy, zipf, 0.0)
     counts = np.array([rng.integers(lo, hi + 1) if hi else 0 for lo, hi in (_DOCTORS[g] for g in groups)])
     starts = np.r_[0, np.cumsum(counts)[:-1]]
-    grid = np.char.add(np.char.add(dcodes[district], "-G"), np.char.zfill(rng.integers(1, 40, n).astype(str), 2))
+    grid = np.char.add(
+        np.char.add(dcodes[district], "-G"), np.char.zfill(rng.integers(1, 40, n).astype(str), 2)
+    )
     license_no = np.char.add("PDY", np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8))
     return Institutions(
-        n=n, institution_id=institution_id, name=np.array(names), group=group, kind=kind,
-        level=level.astype(np.int64), ownership=ownership, region=dcodes[district], grid=grid,
-        license_no=license_no, outpatient_weight=outpatient_weight, pharmacy_weight=pharmacy_weight,
-        doctor_start=starts.astype(np.int64), doctor_count=counts.astype(np.int64),
+        n=n,
+        institution_id=institution_id,
+        name=np.array(names),
+        group=group,
+        kind=kind,
+        level=level.astype(np.int64),
+        ownership=ownership,
+        region=dcodes[district],
+        grid=grid,
+        license_no=license_no,
+        outpatient_weight=outpatient_weight,
+        pharmacy_weight=pharmacy_weight,
+        doctor_start=starts.astype(np.int64),
+        doctor_count=counts.astype(np.int64),
     )
 
 
@@ -127,15 +157,24 @@ def build_doctors(rng: np.random.Generator, pop: Population, inst: Institutions)
     local = rng.random(n) < 0.7
     chosen = rng.choice(adults, n, replace=False) if len(adults) >= n else rng.choice(adults, n)
     person_index = np.where(local, chosen, -1)
-    outsiders = make_ids(np.full(n, 110105), 19700101 + rng.integers(0, 25, n) * 10000 + rng.integers(1, 28, n),
-                         rng.integers(0, 500, n) * 2 + male)
+    outsiders = make_ids(
+        np.full(n, 110105),
+        19700101 + rng.integers(0, 25, n) * 10000 + rng.integers(1, 28, n),
+        rng.integers(0, 500, n) * 2 + male,
+    )
     unknown = rng.random(n) < 0.5  # half of the outsiders' ID numbers were not provided
     person_id = np.where(local, pop.person_id[np.maximum(person_index, 0)], np.where(unknown, "", outsiders))
-    name = np.where(local, np.asarray(pop.name.to_numpy(zero_copy_only=False))[np.maximum(person_index, 0)],
-                    np.asarray(chinese_names(rng, male).to_numpy(zero_copy_only=False)))
+    name = np.where(
+        local,
+        np.asarray(pop.name.to_numpy(zero_copy_only=False))[np.maximum(person_index, 0)],
+        np.asarray(chinese_names(rng, male).to_numpy(zero_copy_only=False)),
+    )
     return Doctors(
         n=n,
         doctor_id=np.char.add("D", np.char.zfill(np.arange(1, n + 1).astype(str), 6)),
-        name=name.astype(str), institution=institution, person_index=person_index, person_id=person_id,
+        name=name.astype(str),
+        institution=institution,
+        person_index=person_index,
+        person_id=person_id,
         title=np.array(vocab.DOCTOR_TITLES)[rng.integers(0, len(vocab.DOCTOR_TITLES), n)],
     )

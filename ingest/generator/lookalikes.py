@@ -22,8 +22,15 @@ from ingest.generator.records import (
 _AREA_CODES = ("0311", "0571", "020")
 
 
-def take_free(city: City, k: int, *, min_age: int = 0, max_age: int = 200, alive: bool = True,
-              pool: IntArray | None = None) -> IntArray:
+def take_free(
+    city: City,
+    k: int,
+    *,
+    min_age: int = 0,
+    max_age: int = 200,
+    alive: bool = True,
+    pool: IntArray | None = None,
+) -> IntArray:
     """k persons not yet part of a planted structure (fewer if the city is too small); marks them busy."""
     pop = city.pop
     ok = ~pop.busy & (pop.age >= min_age) & (pop.age <= max_age)
@@ -78,10 +85,17 @@ def households(city: City) -> None:
                 n = len(alive)
                 total, reimb = amounts(rng, n, 5.0, 0.6, 0.4, 0.7)
                 city.claims.add(
-                    person=alive, inst=full(n, where), doctor=pick_doctor(rng, city.inst, full(n, where)),
-                    visit=OUTPATIENT, start=full(n, day), end=None,
+                    person=alive,
+                    inst=full(n, where),
+                    doctor=pick_doctor(rng, city.inst, full(n, where)),
+                    visit=OUTPATIENT,
+                    start=full(n, day),
+                    end=None,
                     dx=np.array(vocab.DX_OUTPATIENT)[rng.integers(0, len(vocab.DX_OUTPATIENT), n)],
-                    total=total, reimb=reimb, scheme=MEDICAL, payer=medical_payer(city.pop, alive),
+                    total=total,
+                    reimb=reimb,
+                    scheme=MEDICAL,
+                    payer=medical_payer(city.pop, alive),
                 )
         lookalike(city, "household", patients(city, members))
 
@@ -91,8 +105,19 @@ def _shift_days(weekdays: tuple[int, ...], first: int, last: int) -> IntArray:
     return days[np.isin((days - EPOCH_2024) % 7, weekdays)]  # 2024-01-01 was a Monday
 
 
-def _cohort(city: City, kind: str, hospital: int, members: IntArray, doctors: IntArray, days: IntArray,
-            attend: float, dx: str, mean_log: float, lo: float, hi: float) -> None:
+def _cohort(
+    city: City,
+    kind: str,
+    hospital: int,
+    members: IntArray,
+    doctors: IntArray,
+    days: IntArray,
+    attend: float,
+    dx: str,
+    mean_log: float,
+    lo: float,
+    hi: float,
+) -> None:
     rng = city.rng
     grid = rng.random((len(days), len(members))) < attend
     d_idx, m_idx = np.nonzero(grid)
@@ -100,12 +125,23 @@ def _cohort(city: City, kind: str, hospital: int, members: IntArray, doctors: In
     n = len(person)
     total, reimb = amounts(rng, n, mean_log, 0.12, lo, hi)
     city.claims.add(
-        person=person, inst=full(n, hospital), doctor=doctors[rng.integers(0, len(doctors), n)],
-        visit=OUTPATIENT, start=days[d_idx], end=None, dx=dx, total=total, reimb=reimb, scheme=MEDICAL,
+        person=person,
+        inst=full(n, hospital),
+        doctor=doctors[rng.integers(0, len(doctors), n)],
+        visit=OUTPATIENT,
+        start=days[d_idx],
+        end=None,
+        dx=dx,
+        total=total,
+        reimb=reimb,
+        scheme=MEDICAL,
         payer=medical_payer(city.pop, person),
     )
-    lookalike(city, kind, [*patients(city, members), institution_member(city, hospital),
-                           *doctor_members(city, doctors)])
+    lookalike(
+        city,
+        kind,
+        [*patients(city, members), institution_member(city, hospital), *doctor_members(city, doctors)],
+    )
 
 
 def chronic_cohorts(city: City) -> None:
@@ -116,16 +152,37 @@ def chronic_cohorts(city: City) -> None:
         hospital = int(rng.choice(big))
         members = take_free(city, int(rng.integers(8, 31)), min_age=40, max_age=85)
         shift = (0, 2, 4) if rng.random() < 0.5 else (1, 3, 5)
-        _cohort(city, "dialysis_cohort", hospital, members, inst_doctors(city, hospital, int(rng.integers(1, 3))),
-                _shift_days(shift, 0, YEAR_DAYS), 0.96, str(rng.choice(["N18.5", "Z49.1"])), 6.1, 0.85, 0.92)
+        _cohort(
+            city,
+            "dialysis_cohort",
+            hospital,
+            members,
+            inst_doctors(city, hospital, int(rng.integers(1, 3))),
+            _shift_days(shift, 0, YEAR_DAYS),
+            0.96,
+            str(rng.choice(["N18.5", "Z49.1"])),
+            6.1,
+            0.85,
+            0.92,
+        )
     rehab_sites = city.inst.of_group("hospital3", "hospital2", "community")
     for _ in range(scale(n, 60_000, 1)):
         site = int(rng.choice(rehab_sites))
         members = take_free(city, int(rng.integers(6, 21)), min_age=30, max_age=85)
         first = int(rng.integers(0, YEAR_DAYS - 190))
-        _cohort(city, "rehab_cohort", site, members, inst_doctors(city, site, int(rng.integers(1, 3))),
-                _shift_days((0, 1, 2, 3, 4), first, first + 182), 0.9, str(rng.choice(["Z50.9", "I69.3"])),
-                5.3, 0.7, 0.85)
+        _cohort(
+            city,
+            "rehab_cohort",
+            site,
+            members,
+            inst_doctors(city, site, int(rng.integers(1, 3))),
+            _shift_days((0, 1, 2, 3, 4), first, first + 182),
+            0.9,
+            str(rng.choice(["Z50.9", "I69.3"])),
+            5.3,
+            0.7,
+            0.85,
+        )
 
 
 def care_homes(city: City) -> dict[int, str]:
@@ -155,15 +212,35 @@ def care_homes(city: City) -> dict[int, str]:
         visits = int(rng.integers(3, 8)) * len(residents)
         person = np.r_[residents[m_idx], rng.choice(residents, visits)]
         day = np.r_[checkups[d_idx], EPOCH_2024 + rng.integers(0, YEAR_DAYS - 1, visits)]
-        dx = np.r_[np.full(len(m_idx), vocab.DX_CHECKUP),
-                   np.array(["I10", "E11.9", "J06.9", "M17.9"])[rng.integers(0, 4, visits)]]
+        dx = np.r_[
+            np.full(len(m_idx), vocab.DX_CHECKUP),
+            np.array(["I10", "E11.9", "J06.9", "M17.9"])[rng.integers(0, 4, visits)],
+        ]
         n = len(person)
         total, reimb = amounts(rng, n, 4.6, 0.3, 0.6, 0.8)
-        city.claims.add(person=person, inst=full(n, home), doctor=doctors[rng.integers(0, len(doctors), n)],
-                        visit=OUTPATIENT, start=day, end=None, dx=dx, total=total, reimb=reimb,
-                        scheme=MEDICAL, payer=medical_payer(pop, person))
-        lookalike(city, "care_home", [*patients(city, residents), institution_member(city, home),
-                                      *doctor_members(city, doctors), {"type": "Phone", "id": desk}])
+        city.claims.add(
+            person=person,
+            inst=full(n, home),
+            doctor=doctors[rng.integers(0, len(doctors), n)],
+            visit=OUTPATIENT,
+            start=day,
+            end=None,
+            dx=dx,
+            total=total,
+            reimb=reimb,
+            scheme=MEDICAL,
+            payer=medical_payer(pop, person),
+        )
+        lookalike(
+            city,
+            "care_home",
+            [
+                *patients(city, residents),
+                institution_member(city, home),
+                *doctor_members(city, doctors),
+                {"type": "Phone", "id": desk},
+            ],
+        )
     return addresses
 
 
@@ -179,9 +256,19 @@ def health_check_days(city: City) -> None:
         day = EPOCH_2024 + int(rng.integers(60, 300))
         n = len(members)
         total, reimb = amounts(rng, n, 5.0, 0.2, 0.5, 0.8)
-        city.claims.add(person=members, inst=full(n, centre), doctor=pick_doctor(rng, city.inst, full(n, centre)),
-                        visit=OUTPATIENT, start=full(n, day), end=None, dx=vocab.DX_CHECKUP, total=total,
-                        reimb=reimb, scheme=MEDICAL, payer=medical_payer(pop, members))
+        city.claims.add(
+            person=members,
+            inst=full(n, centre),
+            doctor=pick_doctor(rng, city.inst, full(n, centre)),
+            visit=OUTPATIENT,
+            start=full(n, day),
+            end=None,
+            dx=vocab.DX_CHECKUP,
+            total=total,
+            reimb=reimb,
+            scheme=MEDICAL,
+            payer=medical_payer(pop, members),
+        )
         lookalike(city, "health_check_day", [*patients(city, members), institution_member(city, centre)])
 
 
@@ -198,14 +285,25 @@ def colleagues(city: City) -> None:
             continue
         where, day, n = int(rng.choice(hospitals)), EPOCH_2024 + int(rng.integers(30, 330)), len(staff)
         total, reimb = amounts(rng, n, 5.8, 0.2, 0.3, 0.6)
-        city.claims.add(person=staff, inst=full(n, where), doctor=pick_doctor(rng, city.inst, full(n, where)),
-                        visit=OUTPATIENT, start=full(n, day), end=None, dx=vocab.DX_CHECKUP, total=total,
-                        reimb=reimb, scheme=MEDICAL, payer=medical_payer(pop, staff))
+        city.claims.add(
+            person=staff,
+            inst=full(n, where),
+            doctor=pick_doctor(rng, city.inst, full(n, where)),
+            visit=OUTPATIENT,
+            start=full(n, day),
+            end=None,
+            dx=vocab.DX_CHECKUP,
+            total=total,
+            reimb=reimb,
+            scheme=MEDICAL,
+            payer=medical_payer(pop, staff),
+        )
         lookalike(city, "colleagues", patients(city, staff))
 
 
-def _injury_claims(city: City, person: int, day: int, case: int, scheme: int, payer: str, dx_pool: tuple[str, ...],
-                   k: int) -> IntArray:
+def _injury_claims(
+    city: City, person: int, day: int, case: int, scheme: int, payer: str, dx_pool: tuple[str, ...], k: int
+) -> IntArray:
     rng = city.rng
     hospital = int(rng.choice(city.inst.of_group("hospital3", "hospital2")))
     start = day + np.r_[0, np.sort(rng.integers(3, 40, k - 1))].astype(np.int64)
@@ -214,10 +312,20 @@ def _injury_claims(city: City, person: int, day: int, case: int, scheme: int, pa
     visit = np.where((np.arange(k) == 0) & inpatient, INPATIENT, OUTPATIENT)
     end = np.where(visit == INPATIENT, start + rng.integers(3, 12, k), -1)
     total, reimb = amounts(rng, k, 6.5, 0.8, 0.6, 0.9)
-    return city.claims.add(person=full(k, person), inst=full(k, hospital),
-                           doctor=pick_doctor(rng, city.inst, full(k, hospital)), visit=visit, start=start, end=end,
-                           dx=dx_pool[int(rng.integers(0, len(dx_pool)))], total=total, reimb=reimb,
-                           scheme=scheme, payer=payer, injury=case)
+    return city.claims.add(
+        person=full(k, person),
+        inst=full(k, hospital),
+        doctor=pick_doctor(rng, city.inst, full(k, hospital)),
+        visit=visit,
+        start=start,
+        end=end,
+        dx=dx_pool[int(rng.integers(0, len(dx_pool)))],
+        total=total,
+        reimb=reimb,
+        scheme=scheme,
+        payer=payer,
+        injury=case,
+    )
 
 
 def legitimate_injuries(city: City) -> None:
@@ -227,10 +335,21 @@ def legitimate_injuries(city: City) -> None:
     for person in take_free(city, scale(pop.n, 800, 3), pool=workers).tolist():
         day = EPOCH_2024 + int(rng.integers(0, YEAR_DAYS - 60))
         case = city.injuries.add(person, day, "work", False, int(pop.employer[person]), "work_injury")
-        _injury_claims(city, person, day, case, WORK_INJURY, vocab.PAYER_WORK_INJURY, vocab.DX_WORK_INJURY,
-                       int(rng.integers(1, 5)))
-        lookalike(city, "legit_work_injury", [*patients(city, np.array([person])),
-                                              {"type": "InjuryCase", "id": city.injuries.case_id(case)}])
+        _injury_claims(
+            city,
+            person,
+            day,
+            case,
+            WORK_INJURY,
+            vocab.PAYER_WORK_INJURY,
+            vocab.DX_WORK_INJURY,
+            int(rng.integers(1, 5)),
+        )
+        lookalike(
+            city,
+            "legit_work_injury",
+            [*patients(city, np.array([person])), {"type": "InjuryCase", "id": city.injuries.case_id(case)}],
+        )
     for person in take_free(city, scale(pop.n, 1_000, 3), min_age=60).tolist():
         day = EPOCH_2024 + int(rng.integers(0, YEAR_DAYS - 60))
         case = city.injuries.add(person, day, "fall", False, -1, "medical")
@@ -242,7 +361,9 @@ def legitimate_injuries(city: City) -> None:
         # A liable third party's insurer pays; without one, medical insurance pays.
         case = city.injuries.add(person, day, "traffic", liable, -1, "commercial" if liable else "medical")
         if liable:
-            _injury_claims(city, person, day, case, COMMERCIAL, "人保健康", vocab.DX_TRAFFIC, int(rng.integers(1, 3)))
+            _injury_claims(
+                city, person, day, case, COMMERCIAL, "人保健康", vocab.DX_TRAFFIC, int(rng.integers(1, 3))
+            )
         else:
             payer = str(medical_payer(pop, np.array([person]))[0])
             _injury_claims(city, person, day, case, MEDICAL, payer, vocab.DX_TRAFFIC, int(rng.integers(1, 3)))
@@ -257,11 +378,19 @@ def topups_and_transfers(city: City) -> None:
     k = len(top)
     room = stays["total"][top] - stays["reimb"][top]
     reimb = np.floor(room * rng.uniform(0.3, 0.95, k)).astype(np.int64)
-    city.claims.add(person=stays["person"][top], inst=stays["inst"][top],
-                    doctor=pick_doctor(rng, city.inst, stays["inst"][top]), visit=INPATIENT,
-                    start=stays["start"][top], end=stays["end"][top], dx="J18.9", total=stays["total"][top],
-                    reimb=reimb, scheme=COMMERCIAL,
-                    payer=np.array(vocab.PAYERS_COMMERCIAL)[rng.integers(0, len(vocab.PAYERS_COMMERCIAL), k)])
+    city.claims.add(
+        person=stays["person"][top],
+        inst=stays["inst"][top],
+        doctor=pick_doctor(rng, city.inst, stays["inst"][top]),
+        visit=INPATIENT,
+        start=stays["start"][top],
+        end=stays["end"][top],
+        dx="J18.9",
+        total=stays["total"][top],
+        reimb=reimb,
+        scheme=COMMERCIAL,
+        payer=np.array(vocab.PAYERS_COMMERCIAL)[rng.integers(0, len(vocab.PAYERS_COMMERCIAL), k)],
+    )
     for p in stays["person"][top]:
         lookalike(city, "commercial_topup", patients(city, np.array([p])))
     transfer = np.flatnonzero((pick >= 0.2) & (pick < 0.22))
@@ -275,10 +404,26 @@ def topups_and_transfers(city: City) -> None:
         start = int(stays["end"][t])
         person = int(stays["person"][t])
         total, reimb_t = amounts(rng, 1, 9.0, 0.5, 0.55, 0.85)
-        city.claims.add(person=full(1, person), inst=full(1, dst), doctor=pick_doctor(rng, city.inst, full(1, dst)),
-                        visit=INPATIENT, start=full(1, start), end=full(1, start + int(rng.integers(3, 15))),
-                        dx="I63.9", total=total, reimb=reimb_t, scheme=MEDICAL,
-                        payer=medical_payer(city.pop, full(1, person)))
-        lookalike(city, "same_day_transfer", [*patients(city, np.array([person])), institution_member(city, src),
-                                              institution_member(city, dst)])
+        city.claims.add(
+            person=full(1, person),
+            inst=full(1, dst),
+            doctor=pick_doctor(rng, city.inst, full(1, dst)),
+            visit=INPATIENT,
+            start=full(1, start),
+            end=full(1, start + int(rng.integers(3, 15))),
+            dx="I63.9",
+            total=total,
+            reimb=reimb_t,
+            scheme=MEDICAL,
+            payer=medical_payer(city.pop, full(1, person)),
+        )
+        lookalike(
+            city,
+            "same_day_transfer",
+            [
+                *patients(city, np.array([person])),
+                institution_member(city, src),
+                institution_member(city, dst),
+            ],
+        )
         city.pop.busy[person] = True

@@ -70,8 +70,41 @@ def chinese_names(rng: np.random.Generator, male: BoolArray) -> pa.Array:
 
 
 def mobiles(rng: np.random.Generator, n: int) -> StrArray:
-    prefixes = np.array([130, 131, 132, 133, 135, 136, 137, 138, 139, 150, 151, 152, 155, 156, 157, 158,
-                         159, 166, 176, 177, 180, 181, 182, 185, 186, 187, 188, 189, 191, 198, 199])
+    prefixes = np.array(
+        [
+            130,
+            131,
+            132,
+            133,
+            135,
+            136,
+            137,
+            138,
+            139,
+            150,
+            151,
+            152,
+            155,
+            156,
+            157,
+            158,
+            159,
+            166,
+            176,
+            177,
+            180,
+            181,
+            182,
+            185,
+            186,
+            187,
+            188,
+            189,
+            191,
+            198,
+            199,
+        ]
+    )
     nums = prefixes[rng.integers(0, len(prefixes), n)] * 10**8 + rng.integers(0, 10**8, n)
     return nums.astype("U11")
 
@@ -81,7 +114,9 @@ def accounts(rng: np.random.Generator, n: int) -> StrArray:
     length = rng.choice([16, 19], n, p=[0.4, 0.6])
     tail = rng.integers(0, 10**10, n) * 1000 + rng.integers(0, 1000, n)  # 13 digits
     acc16 = (bins[rng.integers(0, len(bins), n)] * 10**10 + tail // 1000).astype("U16")
-    acc19 = np.char.add(bins[rng.integers(0, len(bins), n)].astype("U6"), np.char.zfill(tail.astype("U13"), 13))
+    acc19 = np.char.add(
+        bins[rng.integers(0, len(bins), n)].astype("U6"), np.char.zfill(tail.astype("U13"), 13)
+    )
     return np.where(length == 16, acc16, acc19)
 
 
@@ -94,8 +129,11 @@ def build_population(rng: np.random.Generator, n: int) -> Population:
     male = rng.random(n) < 0.5
     local_codes = np.array([c for c, _ in districts])
     district = rng.integers(0, len(districts), n)
-    region = np.where(rng.random(n) < 0.82, local_codes[district],
-                      np.array(vocab.MIGRANT_REGIONS)[rng.integers(0, len(vocab.MIGRANT_REGIONS), n)])
+    region = np.where(
+        rng.random(n) < 0.82,
+        local_codes[district],
+        np.array(vocab.MIGRANT_REGIONS)[rng.integers(0, len(vocab.MIGRANT_REGIONS), n)],
+    )
     seq = rng.integers(0, 500, n) * 2 + male  # odd 17th digit = man
     ymd = _days_to_ymd(birth_days)
     for _ in range(20):  # redraw colliding sequence numbers until every ID is unique
@@ -127,17 +165,25 @@ def build_population(rng: np.random.Generator, n: int) -> Population:
     comm_text = pc.binary_join_element_wise(
         pa.array(np.array([d for _, d in districts])[comm_district]),
         pa.array(np.array(vocab.STREETS)[comm_street]),
-        pc.cast(pa.array(comm_no), pa.string()), pa.array(["号"] * n_comm),
-        pa.array(np.array(vocab.ESTATE_WORDS)[comm_word]), pa.array(np.array(vocab.ESTATES)[comm_kind]), "",
+        pc.cast(pa.array(comm_no), pa.string()),
+        pa.array(["号"] * n_comm),
+        pa.array(np.array(vocab.ESTATE_WORDS)[comm_word]),
+        pa.array(np.array(vocab.ESTATES)[comm_kind]),
+        "",
     )
     bldg = rng.integers(1, 30, n_house)
     unit = rng.integers(1, 5, n_house)
     room = rng.integers(1, 30, n_house) * 100 + rng.integers(1, 5, n_house)
     house_addr = pc.binary_join_element_wise(
-        pa.array([f"{province}{city_name}"] * n_house), pc.take(comm_text, pa.array(comm_of_house)),
-        pc.cast(pa.array(bldg), pa.string()), pa.array(["栋"] * n_house),
-        pc.cast(pa.array(unit), pa.string()), pa.array(["单元"] * n_house),
-        pc.cast(pa.array(room), pa.string()), pa.array(["室"] * n_house), "",
+        pa.array([f"{province}{city_name}"] * n_house),
+        pc.take(comm_text, pa.array(comm_of_house)),
+        pc.cast(pa.array(bldg), pa.string()),
+        pa.array(["栋"] * n_house),
+        pc.cast(pa.array(unit), pa.string()),
+        pa.array(["单元"] * n_house),
+        pc.cast(pa.array(room), pa.string()),
+        pa.array(["室"] * n_house),
+        "",
     )
     address = pc.take(house_addr, pa.array(household))
 
@@ -151,10 +197,23 @@ def build_population(rng: np.random.Generator, n: int) -> Population:
     dies = (age >= 60) & (rng.random(n) < 0.012 * (1 + (age - 60) / 10))
     death_day = np.where(dies, EPOCH_2024 + rng.integers(30, YEAR_DAYS, n), -1)
     return Population(
-        n=n, person_id=person_id, name=chinese_names(rng, male), male=male, birth_days=birth_days,
-        age=age, phone=phone, account=account, address=address, household=household,
-        community=community, district=district, employer=employer, death_day=death_day,
-        busy=np.zeros(n, dtype=bool), city=city, n_employers=n_employers,
+        n=n,
+        person_id=person_id,
+        name=chinese_names(rng, male),
+        male=male,
+        birth_days=birth_days,
+        age=age,
+        phone=phone,
+        account=account,
+        address=address,
+        household=household,
+        community=community,
+        district=district,
+        employer=employer,
+        death_day=death_day,
+        busy=np.zeros(n, dtype=bool),
+        city=city,
+        n_employers=n_employers,
     )
 
 
@@ -179,4 +238,4 @@ def share_household_identifiers(rng: np.random.Generator, pop: Population) -> li
     use_acc = share_account[house_of] & (head_acc != "")
     pop.account[:] = np.where(use_acc, head_acc, pop.account)
     sharing = np.flatnonzero(share_phone | share_account)
-    return [order[starts[h]:starts[h] + sizes[h]] for h in sharing.tolist()]
+    return [order[starts[h] : starts[h] + sizes[h]] for h in sharing.tolist()]

@@ -22,11 +22,31 @@ SCHEMES = np.array(["medical", "work_injury", "commercial"])
 MEDICAL, WORK_INJURY, COMMERCIAL = 0, 1, 2
 SCHEME_PREFIX = np.array(["YB", "GS", "SB"])
 CAUSES = np.array(["traffic", "work", "assault", "fall", "sports", "other"])
-DX_ALL = np.array(sorted({*vocab.DX_OUTPATIENT, *vocab.DX_PHARMACY, *vocab.DX_INPATIENT, *vocab.DX_WORK_INJURY,
-                           *vocab.DX_TRAFFIC, *vocab.DX_FALL, *vocab.DX_RING, vocab.DX_CHECKUP,
-                           *vocab.DX_COHORT}))
-PAYERS = np.array(sorted({vocab.PAYER_MEDICAL_EMPLOYEE, vocab.PAYER_MEDICAL_RESIDENT, vocab.PAYER_WORK_INJURY,
-                          *vocab.PAYERS_COMMERCIAL}))
+DX_ALL = np.array(
+    sorted(
+        {
+            *vocab.DX_OUTPATIENT,
+            *vocab.DX_PHARMACY,
+            *vocab.DX_INPATIENT,
+            *vocab.DX_WORK_INJURY,
+            *vocab.DX_TRAFFIC,
+            *vocab.DX_FALL,
+            *vocab.DX_RING,
+            vocab.DX_CHECKUP,
+            *vocab.DX_COHORT,
+        }
+    )
+)
+PAYERS = np.array(
+    sorted(
+        {
+            vocab.PAYER_MEDICAL_EMPLOYEE,
+            vocab.PAYER_MEDICAL_RESIDENT,
+            vocab.PAYER_WORK_INJURY,
+            *vocab.PAYERS_COMMERCIAL,
+        }
+    )
+)
 
 
 def _codes(vocabulary: StrArray, values: StrArray | str, n: int) -> IntArray:
@@ -37,8 +57,20 @@ def _codes(vocabulary: StrArray, values: StrArray | str, n: int) -> IntArray:
     return codes.astype(np.int64)
 
 
-_CLAIM_COLS = ("person", "inst", "doctor", "visit", "start", "end", "dx", "total", "reimb", "scheme",
-               "payer", "injury")
+_CLAIM_COLS = (
+    "person",
+    "inst",
+    "doctor",
+    "visit",
+    "start",
+    "end",
+    "dx",
+    "total",
+    "reimb",
+    "scheme",
+    "payer",
+    "injury",
+)
 
 
 def full(n: int, value: int) -> IntArray:
@@ -54,9 +86,22 @@ class ClaimSet:
     final: dict[str, np.ndarray] = field(default_factory=dict)
     position: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
-    def add(self, *, person: IntArray, inst: IntArray, doctor: IntArray, visit: IntArray | int,
-            start: IntArray, end: IntArray | None, dx: StrArray | str, total: IntArray, reimb: IntArray,
-            scheme: IntArray | int, payer: StrArray | str, injury: IntArray | int = -1) -> IntArray:
+    def add(
+        self,
+        *,
+        person: IntArray,
+        inst: IntArray,
+        doctor: IntArray,
+        visit: IntArray | int,
+        start: IntArray,
+        end: IntArray | None,
+        dx: StrArray | str,
+        total: IntArray,
+        reimb: IntArray,
+        scheme: IntArray | int,
+        payer: StrArray | str,
+        injury: IntArray | int = -1,
+    ) -> IntArray:
         n = len(person)
         cols: dict[str, np.ndarray] = {
             "person": np.asarray(person, dtype=np.int64),
@@ -100,8 +145,10 @@ class ClaimSet:
     def refs(self, rows: IntArray) -> list[dict[str, str]]:
         """Truth references (scheme, claim_id) of rows returned by ``add``."""
         pos = self.position[np.asarray(rows, dtype=np.int64)]
-        return [{"scheme": str(SCHEMES[s]), "claim_id": f"{SCHEME_PREFIX[s]}2024{q:09d}"}
-                for s, q in zip(self.final["scheme"][pos].tolist(), self.final["seq"][pos].tolist(), strict=True)]
+        return [
+            {"scheme": str(SCHEMES[s]), "claim_id": f"{SCHEME_PREFIX[s]}2024{q:09d}"}
+            for s, q in zip(self.final["scheme"][pos].tolist(), self.final["seq"][pos].tolist(), strict=True)
+        ]
 
 
 @dataclass
@@ -136,8 +183,9 @@ def pick_doctor(rng: np.random.Generator, inst: Institutions, which: IntArray) -
     return np.where(count > 0, pick, -1)
 
 
-def amounts(rng: np.random.Generator, n: int, mean_log: float, sigma: float, lo: float, hi: float
-            ) -> tuple[IntArray, IntArray]:
+def amounts(
+    rng: np.random.Generator, n: int, mean_log: float, sigma: float, lo: float, hi: float
+) -> tuple[IntArray, IntArray]:
     """Total and reimbursed amounts in cents: lognormal totals, a reimbursed share in [lo, hi]."""
     total = np.maximum(100, np.round(np.exp(rng.normal(mean_log, sigma, n)) * 100)).astype(np.int64)
     reimb = np.floor(total * rng.uniform(lo, hi, n)).astype(np.int64)
@@ -161,7 +209,14 @@ class City:
     # persons with exactly one background stay (first half of the year), as parallel arrays
     single_stays: dict[str, IntArray] = field(default_factory=dict)
     had_stay: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    truth: dict[str, list[dict[str, object]]] = field(default_factory=lambda: {
-        "rings": [], "double_claims": [], "anomalies": [], "lookalikes": [], "bad_rows": []})
+    truth: dict[str, list[dict[str, object]]] = field(
+        default_factory=lambda: {
+            "rings": [],
+            "double_claims": [],
+            "anomalies": [],
+            "lookalikes": [],
+            "bad_rows": [],
+        }
+    )
     # planted claim rows waiting for final ids: (section, entry index, rows)
     pending_refs: list[tuple[str, int, IntArray]] = field(default_factory=list)

@@ -54,17 +54,30 @@ def persons_table(city: City, home_addresses: dict[int, str]) -> pa.Table:
     mobile = np.char.startswith(pop.phone, "1")
     style = rng.integers(0, 25, n)
     dashed = pc.binary_join_element_wise(
-        pa.array(["+86 "] * n), pc.utf8_slice_codeunits(phone, 0, 3), pc.utf8_slice_codeunits(phone, 3, 7),
-        pc.utf8_slice_codeunits(phone, 7, 11), "-")
+        pa.array(["+86 "] * n),
+        pc.utf8_slice_codeunits(phone, 0, 3),
+        pc.utf8_slice_codeunits(phone, 3, 7),
+        pc.utf8_slice_codeunits(phone, 7, 11),
+        "-",
+    )
     spaced = pc.binary_join_element_wise(
-        pc.utf8_slice_codeunits(phone, 0, 3), pc.utf8_slice_codeunits(phone, 3, 7),
-        pc.utf8_slice_codeunits(phone, 7, 11), " ")
+        pc.utf8_slice_codeunits(phone, 0, 3),
+        pc.utf8_slice_codeunits(phone, 3, 7),
+        pc.utf8_slice_codeunits(phone, 7, 11),
+        " ",
+    )
     landline = pc.binary_join_element_wise(
-        pc.utf8_slice_codeunits(phone, 0, 4), pc.utf8_slice_codeunits(phone, 4, 11), "-")
+        pc.utf8_slice_codeunits(phone, 0, 4), pc.utf8_slice_codeunits(phone, 4, 11), "-"
+    )
     phone_written = pc.case_when(
-        pc.make_struct(pa.array(mobile & (style == 0)), pa.array(mobile & (style == 1)),
-                       pa.array(~mobile & (style < 12))),
-        dashed, spaced, landline, phone)
+        pc.make_struct(
+            pa.array(mobile & (style == 0)), pa.array(mobile & (style == 1)), pa.array(~mobile & (style < 12))
+        ),
+        dashed,
+        spaced,
+        landline,
+        phone,
+    )
 
     account = _blank_to_null(pa.array(pop.account))
     grouped = pc.utf8_trim_whitespace(pc.replace_substring_regex(account, "([0-9]{4})", "\\1 "))
@@ -78,8 +91,10 @@ def persons_table(city: City, home_addresses: dict[int, str]) -> pa.Table:
         addr = pa.array(values, pa.string())
     # The same address written differently must still become one Address node.
     odd = np.flatnonzero(_variant(rng, n, 0.05))
-    odd_values = [s.translate(_FULL_WIDTH).replace("市", "市 ").replace("号", " 号")
-                  for s in pc.take(addr, pa.array(odd)).to_pylist()]
+    odd_values = [
+        s.translate(_FULL_WIDTH).replace("市", "市 ").replace("号", " 号")
+        for s in pc.take(addr, pa.array(odd)).to_pylist()
+    ]
     if len(odd):
         values = np.asarray(addr.to_numpy(zero_copy_only=False), dtype=object)
         values[odd] = odd_values
@@ -89,74 +104,108 @@ def persons_table(city: City, home_addresses: dict[int, str]) -> pa.Table:
     gender = pc.if_else(pa.array(_variant(rng, n, 0.1)), pa.scalar(None, pa.string()), gender)
     birth = _dates(np.where(_variant(rng, n, 0.1), -1, pop.birth_days))
     employer = pc.binary_join_element_wise(
-        pa.array(["E"] * n), pc.utf8_lpad(pc.cast(pa.array(np.maximum(pop.employer, 0)), pa.string()), 6, "0"), "")
+        pa.array(["E"] * n),
+        pc.utf8_lpad(pc.cast(pa.array(np.maximum(pop.employer, 0)), pa.string()), 6, "0"),
+        "",
+    )
     employer = pc.if_else(pa.array(pop.employer < 0), pa.scalar(None, pa.string()), employer)
-    return pa.table({
-        "person_id": pid_written, "name": pop.name, "gender": gender, "birth_date": birth, "phone": phone_written,
-        "address": addr, "bank_account": account_written, "employer_id": employer,
-        "death_date": _dates(pop.death_day),
-    })
+    return pa.table(
+        {
+            "person_id": pid_written,
+            "name": pop.name,
+            "gender": gender,
+            "birth_date": birth,
+            "phone": phone_written,
+            "address": addr,
+            "bank_account": account_written,
+            "employer_id": employer,
+            "death_date": _dates(pop.death_day),
+        }
+    )
 
 
 def institutions_table(city: City) -> pa.Table:
     inst = city.inst
-    return pa.table({
-        "institution_id": pa.array(inst.institution_id), "name": pa.array(inst.name), "kind": pa.array(inst.kind),
-        "level": pc.cast(pa.array(inst.level), pa.string()), "ownership": pa.array(inst.ownership),
-        "region": pa.array(inst.region), "grid": pa.array(inst.grid),
-        "license_no": pa.array(inst.license_no),  # not in the contract: kept by the loader in ``extra``
-    })
+    return pa.table(
+        {
+            "institution_id": pa.array(inst.institution_id),
+            "name": pa.array(inst.name),
+            "kind": pa.array(inst.kind),
+            "level": pc.cast(pa.array(inst.level), pa.string()),
+            "ownership": pa.array(inst.ownership),
+            "region": pa.array(inst.region),
+            "grid": pa.array(inst.grid),
+            "license_no": pa.array(inst.license_no),  # not in the contract: kept by the loader in ``extra``
+        }
+    )
 
 
 def doctors_table(city: City) -> pa.Table:
     docs = city.docs
-    return pa.table({
-        "doctor_id": pa.array(docs.doctor_id), "name": pa.array(docs.name),
-        "institution_id": _take(pa.array(city.inst.institution_id), docs.institution),
-        "person_id": _blank_to_null(pa.array(docs.person_id)),
-        "title": pa.array(docs.title),  # not in the contract: kept in ``extra``
-    })
+    return pa.table(
+        {
+            "doctor_id": pa.array(docs.doctor_id),
+            "name": pa.array(docs.name),
+            "institution_id": _take(pa.array(city.inst.institution_id), docs.institution),
+            "person_id": _blank_to_null(pa.array(docs.person_id)),
+            "title": pa.array(docs.title),  # not in the contract: kept in ``extra``
+        }
+    )
 
 
 def employer_ids(idx: IntArray) -> pa.Array:
     i = np.asarray(idx, dtype=np.int64)
     ids = pc.binary_join_element_wise(
-        pa.array(["E"] * len(i)), pc.utf8_lpad(pc.cast(pa.array(np.maximum(i, 0)), pa.string()), 6, "0"), "")
+        pa.array(["E"] * len(i)), pc.utf8_lpad(pc.cast(pa.array(np.maximum(i, 0)), pa.string()), 6, "0"), ""
+    )
     return pc.if_else(pa.array(i < 0), pa.scalar(None, pa.string()), ids)
 
 
 def injury_cases_table(city: City) -> pa.Table:
     inj = city.injuries
     n = inj.n
-    return pa.table({
-        "injury_case_id": pa.array([inj.case_id(i) for i in range(n)], pa.string()),
-        "person_id": pa.array(city.pop.person_id[np.asarray(inj.person, dtype=np.int64)] if n else [], pa.string()),
-        "injury_date": _dates(np.asarray(inj.day, dtype=np.int64)),
-        "cause": pa.array(inj.cause, pa.string()),
-        "third_party_liable": pa.array(["true" if x else "false" for x in inj.liable], pa.string()),
-        "employer_id": employer_ids(np.asarray(inj.employer, dtype=np.int64)),
-        "reported_to": pa.array(inj.reported_to, pa.string()),
-    })
+    return pa.table(
+        {
+            "injury_case_id": pa.array([inj.case_id(i) for i in range(n)], pa.string()),
+            "person_id": pa.array(
+                city.pop.person_id[np.asarray(inj.person, dtype=np.int64)] if n else [], pa.string()
+            ),
+            "injury_date": _dates(np.asarray(inj.day, dtype=np.int64)),
+            "cause": pa.array(inj.cause, pa.string()),
+            "third_party_liable": pa.array(["true" if x else "false" for x in inj.liable], pa.string()),
+            "employer_id": employer_ids(np.asarray(inj.employer, dtype=np.int64)),
+            "reported_to": pa.array(inj.reported_to, pa.string()),
+        }
+    )
 
 
 def claims_table(city: City) -> pa.Table:
     f = city.claims.final
     case_ids = pa.array([city.injuries.case_id(i) for i in range(city.injuries.n)], pa.string())
-    return pa.table({
-        "claim_id": city.claims.claim_ids(),
-        "scheme": _take(pa.array(SCHEMES), f["scheme"]),
-        "payer": _take(pa.array(PAYERS), f["payer"]),
-        "person_id": _take(pa.array(city.pop.person_id), f["person"]),
-        "institution_id": _take(pa.array(city.inst.institution_id), f["inst"]),
-        "doctor_id": _take(pa.array(city.docs.doctor_id), f["doctor"]),
-        "visit_type": _take(pa.array(VISIT_TYPES), f["visit"]),
-        "start_date": _dates(f["start"]),
-        "end_date": _dates(f["end"]),
-        "diagnosis_code": _take(pa.array(DX_ALL), f["dx"]),
-        "total_amount": _money(f["total"]),
-        "reimbursed_amount": _money(f["reimb"]),
-        "injury_case_id": _take(case_ids, f["injury"]),
-    })
+    return pa.table(
+        {
+            "claim_id": city.claims.claim_ids(),
+            "scheme": _take(pa.array(SCHEMES), f["scheme"]),
+            "payer": _take(pa.array(PAYERS), f["payer"]),
+            "person_id": _take(pa.array(city.pop.person_id), f["person"]),
+            "institution_id": _take(pa.array(city.inst.institution_id), f["inst"]),
+            "doctor_id": _take(pa.array(city.docs.doctor_id), f["doctor"]),
+            "visit_type": _take(pa.array(VISIT_TYPES), f["visit"]),
+            "start_date": _dates(f["start"]),
+            "end_date": _dates(f["end"]),
+            "diagnosis_code": _take(pa.array(DX_ALL), f["dx"]),
+            "total_amount": _money(f["total"]),
+            "reimbursed_amount": _money(f["reimb"]),
+            "injury_case_id": _take(case_ids, f["injury"]),
+        }
+    )
 
 
-__all__ = ["CAUSES", "claims_table", "doctors_table", "injury_cases_table", "institutions_table", "persons_table"]
+__all__ = [
+    "CAUSES",
+    "claims_table",
+    "doctors_table",
+    "injury_cases_table",
+    "institutions_table",
+    "persons_table",
+]

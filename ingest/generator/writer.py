@@ -18,8 +18,9 @@ EXCEL_MAX_ROWS = 1_048_575  # one sheet, below the header
 _CSV_CHUNK = 500_000
 
 
-def write_table(out_dir: Path, name: str, table: pa.Table, raw_lines: dict[int, str], *, fmt: str,
-                encoding: str) -> Path:
+def write_table(
+    out_dir: Path, name: str, table: pa.Table, raw_lines: dict[int, str], *, fmt: str, encoding: str
+) -> Path:
     if fmt == "csv":
         return _write_csv(out_dir / f"{name}.csv", table, raw_lines, encoding)
     if fmt == "parquet":

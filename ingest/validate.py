@@ -14,13 +14,14 @@ from datetime import date, timedelta
 
 import numpy as np
 import numpy.typing as npt
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest import normalise, reasons
 from ingest.contract import TABLES, Column, Table
-from ingest.idnumber import analyse
+from ingest.idnumber import analyse, analyse_repeated
 from ingest.readers import RawTable
 
 BoolArray = npt.NDArray[np.bool_]
@@ -149,7 +150,8 @@ class _TableValidator:
         return normalise.text(raw.cast(pa.string()))
 
     def _col_enum(self, col: Column, raw: pa.Array) -> pa.Array:
-        values = normalise.text(raw.cast(pa.string()))
+        encoded = pc.dictionary_encode(raw.cast(pa.string()))
+        values = pc.take(normalise.text(encoded.dictionary), encoded.indices)
         bad = self._present(values) & ~_np_bool(pc.is_in(values, pa.array(col.values)))
         self.rej.add(
             bad, lambda idx: [reasons.bad_enum(col.name, v, col.values) for v in _values(values, idx)]
@@ -158,7 +160,8 @@ class _TableValidator:
 
     def _col_id_number(self, col: Column, raw: pa.Array) -> pa.Array:
         values = normalise.id_number(raw.cast(pa.string()))
-        a = analyse(values, today=self.today)
+        unique_rows = self.spec.name in ("persons", "doctors") and col.name == self.spec.key[0]
+        a = (analyse if unique_rows else analyse_repeated)(values, today=self.today)
         fmt_bad = a.present & ~a.format_ok
         self.rej.add(fmt_bad, lambda idx: [reasons.id_format(col.name, v) for v in _values(values, idx)])
         check_bad = a.format_ok & ~a.check_ok
@@ -166,7 +169,7 @@ class _TableValidator:
             check_bad,
             lambda idx: [
                 reasons.id_check_digit(col.name, e, g)
-                for e, g in zip(a.expected_check[idx], a.got_check[idx], strict=True)
+                for e, g in zip(a.expected_check(idx), a.got_check(idx), strict=True)
             ],
         )
         birth_bad = a.format_ok & a.check_ok & ~a.birth_ok
@@ -181,12 +184,19 @@ class _TableValidator:
     def _col_date(self, col: Column, raw: pa.Array) -> pa.Array:
         if pa.types.is_date(raw.type) or pa.types.is_timestamp(raw.type):
             return raw.cast(pa.date32())
-        text = normalise.text(raw.cast(pa.string()))
+        # A year of claims has a few hundred distinct dates: parse each once.
+        encoded = pc.dictionary_encode(raw.cast(pa.string()))
+        text = normalise.text(encoded.dictionary)
         parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
-        roundtrip = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), text)
-        bad = self._present(text) & ~_np_bool(roundtrip)
-        self.rej.add(bad, lambda idx: [reasons.bad_date(col.name, v) for v in _values(text, idx)])
-        return pc.if_else(pa.array(bad), pa.scalar(None, pa.date32()), parsed.cast(pa.date32()))
+        ok_value = _np_bool(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), text))
+        idx = np.asarray(pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+        if not len(text):
+            return pa.nulls(self.n, pa.date32())
+        present = self._present(raw) & _np_bool(text.is_valid())[idx]
+        bad = present & ~ok_value[idx]
+        self.rej.add(bad, lambda i: [reasons.bad_date(col.name, v) for v in _values(text, idx[i])])
+        dates = pc.take(parsed.cast(pa.date32()), encoded.indices)
+        return pc.if_else(pa.array(present & ~bad), dates, pa.scalar(None, pa.date32()))
 
     def _col_amount(self, col: Column, raw: pa.Array) -> pa.Array:
         if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type) or pa.types.is_decimal(raw.type):
@@ -339,27 +349,35 @@ class _TableValidator:
         )
 
     def duplicates(self) -> None:
+        """Reject the second and later rows of a key; DuckDB's parallel hash aggregate finds them."""
         key = list(self.spec.key)
-        frame = pd.DataFrame({k: self.out[k].to_pandas() for k in key})
-        candidates = ~self.rej.bad & frame.notna().all(axis=1).to_numpy()
-        sub = frame[candidates]
-        dup = sub.duplicated(keep="first").to_numpy()
-        if not dup.any():
+        cols = ", ".join(f'"{k}"' for k in key)
+        keys = pa.table({**{k: self.out[k] for k in key}, "_row": pa.array(np.arange(self.n, dtype=np.int64))})
+        candidates = pa.array(~self.rej.bad)
+        for k in key:
+            candidates = pc.and_(candidates, self.out[k].is_valid())
+        con = duckdb.connect()
+        try:
+            con.register("keys", keys.filter(candidates))
+            rows = con.execute(
+                f"SELECT _row, {cols} FROM keys WHERE ({cols}) IN "
+                f"(SELECT ({cols}) FROM keys GROUP BY ALL HAVING count(*) > 1) ORDER BY _row"
+            ).fetchall()
+        finally:
+            con.close()
+        if not rows:
             return
-        dup_mask = np.zeros(self.n, dtype=bool)
-        dup_mask[np.flatnonzero(candidates)[dup]] = True
-        first_idx = sub.reset_index().groupby(key, sort=False)["index"].first()
-        lines = self.raw.lines
-
-        def why(idx: IntArray) -> list[str]:
-            out = []
-            for i in idx.tolist():
-                vals = tuple(str(frame.iloc[i][k]) for k in key)
-                first = int(first_idx.loc[vals if len(key) > 1 else vals[0]])
-                out.append(reasons.duplicate(key, vals, int(lines[first])))
-            return out
-
-        self.rej.add(dup_mask, why)
+        first: dict[tuple[str, ...], int] = {}
+        dup_reason: dict[int, str] = {}
+        for row, *values in rows:  # only the duplicated keys reach Python
+            vals = tuple(str(v) for v in values)
+            if vals in first:
+                dup_reason[row] = reasons.duplicate(key, vals, int(self.raw.lines[first[vals]]))
+            else:
+                first[vals] = row
+        mask = np.zeros(self.n, dtype=bool)
+        mask[list(dup_reason)] = True
+        self.rej.add(mask, lambda idx: [dup_reason[i] for i in idx.tolist()])
 
     # -- result --------------------------------------------------------------------------
     def extra(self) -> pa.Array:

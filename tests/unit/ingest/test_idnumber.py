@@ -42,7 +42,7 @@ def test_analyse_reports_each_problem_per_row() -> None:
     assert a.check_ok[1] and not a.birth_ok[1]
     assert a.present.tolist() == [True, True, True, True, True, False]
     assert a.format_ok.tolist() == [True, True, True, True, False, False]
-    assert (a.expected_check[2], a.got_check[2]) == ("X", "3")
+    assert (a.expected_check(np.array([2])), a.got_check(np.array([2]))) == (["X"], ["3"])
     assert a.male[:2].tolist() == [False, True]
     assert (date(1970, 1, 1).toordinal() + int(a.birth_days[0])) == date(1949, 12, 31).toordinal()
 

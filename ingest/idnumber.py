@@ -88,8 +88,14 @@ class IdAnalysis:
     def take(self, idx: IntArray, present: BoolArray) -> IdAnalysis:
         """Findings of a dictionary's values spread back over the rows that use them."""
         return IdAnalysis(
-            present, self.format_ok[idx] & present, self.check_ok[idx] & present, self.birth_ok[idx] & present,
-            self.expected_byte[idx], self.got_byte[idx], self.birth_days[idx], self.male[idx],
+            present,
+            self.format_ok[idx] & present,
+            self.check_ok[idx] & present,
+            self.birth_ok[idx] & present,
+            self.expected_byte[idx],
+            self.got_byte[idx],
+            self.birth_days[idx],
+            self.male[idx],
         )
 
 
@@ -133,8 +139,10 @@ def analyse(ids: pa.Array | pa.ChunkedArray, *, today: date | None = None) -> Id
     n = len(ids)
     today = today or date.today()
     present = np.asarray(ids.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-    fmt = np.asarray(pc.fill_null(pc.match_substring_regex(ids, ID_PATTERN), False).to_numpy(zero_copy_only=False),
-                     dtype=bool)
+    fmt = np.asarray(
+        pc.fill_null(pc.match_substring_regex(ids, ID_PATTERN), False).to_numpy(zero_copy_only=False),
+        dtype=bool,
+    )
     idx = np.flatnonzero(fmt)
     check_ok = np.zeros(n, dtype=bool)
     birth_ok = np.zeros(n, dtype=bool)

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import duckdb
 import numpy as np
 import numpy.typing as npt
-import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -352,7 +352,9 @@ class _TableValidator:
         """Reject the second and later rows of a key; DuckDB's parallel hash aggregate finds them."""
         key = list(self.spec.key)
         cols = ", ".join(f'"{k}"' for k in key)
-        keys = pa.table({**{k: self.out[k] for k in key}, "_row": pa.array(np.arange(self.n, dtype=np.int64))})
+        keys = pa.table(
+            {**{k: self.out[k] for k in key}, "_row": pa.array(np.arange(self.n, dtype=np.int64))}
+        )
         candidates = pa.array(~self.rej.bad)
         for k in key:
             candidates = pc.and_(candidates, self.out[k].is_valid())

@@ -29,14 +29,16 @@ def test_check_digit_refuses_a_wrong_body() -> None:
 
 
 def test_analyse_reports_each_problem_per_row() -> None:
-    ids = pa.array([
-        "11010519491231002X",  # valid, woman
-        "440524188001010014",  # right check digit, but born 1880: before 1900 counts as invalid
-        "110105194912310023",  # check digit should be X
-        "110105199913400015",  # month 13 (checked after the check digit)
-        "1101051949123100",  # too short
-        None,
-    ])
+    ids = pa.array(
+        [
+            "11010519491231002X",  # valid, woman
+            "440524188001010014",  # right check digit, but born 1880: before 1900 counts as invalid
+            "110105194912310023",  # check digit should be X
+            "110105199913400015",  # month 13 (checked after the check digit)
+            "1101051949123100",  # too short
+            None,
+        ]
+    )
     a = analyse(ids, today=date(2024, 6, 1))
     assert a.valid.tolist() == [True, False, False, False, False, False]
     assert a.check_ok[1] and not a.birth_ok[1]

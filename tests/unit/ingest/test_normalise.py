@@ -8,22 +8,43 @@ from ingest import normalise
 
 
 def test_phones_become_eleven_digits() -> None:
-    values, bad = normalise.phone(pa.array([
-        "+86 138-1234-5678", "138 1234 5678", "0086 13812345678", "8613812345678",
-        "０３１１－８７６５４３２", "(0311) 8765432", "12345", "1381234567８9", None,
-    ]))
+    values, bad = normalise.phone(
+        pa.array(
+            [
+                "+86 138-1234-5678",
+                "138 1234 5678",
+                "0086 13812345678",
+                "8613812345678",
+                "０３１１－８７６５４３２",
+                "(0311) 8765432",
+                "12345",
+                "1381234567８9",
+                None,
+            ]
+        )
+    )
     assert values.to_pylist()[:6] == [
-        "13812345678", "13812345678", "13812345678", "13812345678", "03118765432", "03118765432"]
+        "13812345678",
+        "13812345678",
+        "13812345678",
+        "13812345678",
+        "03118765432",
+        "03118765432",
+    ]
     assert bad.tolist() == [False, False, False, False, False, False, True, True, False]
     assert values[8].as_py() is None
 
 
 def test_the_same_address_written_twice_normalises_to_one() -> None:
-    values = normalise.address(pa.array([
-        "河北省石家庄市长安区建设路3号阳光花园12栋2单元301室",
-        "河北省石家庄市 长安区建设路３号  阳光花园１２栋2单元301室",
-        " 河北省石家庄市长安区建设路3 号阳光花园12 栋2单元301室\u3000",
-    ]))
+    values = normalise.address(
+        pa.array(
+            [
+                "河北省石家庄市长安区建设路3号阳光花园12栋2单元301室",
+                "河北省石家庄市 长安区建设路３号  阳光花园１２栋2单元301室",
+                " 河北省石家庄市长安区建设路3 号阳光花园12 栋2单元301室\u3000",
+            ]
+        )
+    )
     assert len(set(values.to_pylist())) == 1
 
 
@@ -32,7 +53,9 @@ def test_latin_words_keep_one_space() -> None:
 
 
 def test_bank_accounts_keep_digits_only() -> None:
-    values, bad = normalise.account(pa.array(["6222 0212 3456 7890", "6222-0212-3456-7890-123", "62-22", "abc"]))
+    values, bad = normalise.account(
+        pa.array(["6222 0212 3456 7890", "6222-0212-3456-7890-123", "62-22", "abc"])
+    )
     assert values.to_pylist()[:2] == ["6222021234567890", "6222021234567890123"]
     assert bad.tolist() == [False, False, True, True]
 

@@ -37,20 +37,23 @@ def refs() -> RefContext:
 
 
 def test_persons_reasons_and_derived_gender_and_birth_date() -> None:
-    r = raw("persons", {
-        "person_id": [WOMAN.lower(), "110105194912310023", MAN, WOMAN, "1101051949"],
-        "name": ["王芳", "李娜", "张伟", None, "赵六"],
-        "gender": [None, None, "F", "F", None],
-        "birth_date": [None, None, None, "1949-12-30", None],
-        "phone": ["+86 138-1234-5678", None, None, None, "12345"],
-    })
+    r = raw(
+        "persons",
+        {
+            "person_id": [WOMAN.lower(), "110105194912310023", MAN, WOMAN, "1101051949"],
+            "name": ["王芳", "李娜", "张伟", None, "赵六"],
+            "gender": [None, None, "F", "F", None],
+            "birth_date": [None, None, None, "1949-12-30", None],
+            "phone": ["+86 138-1234-5678", None, None, None, "12345"],
+        },
+    )
     v = validate(r, RefContext(), today=date(2024, 6, 1))
     assert reasons_by_line(v, r) == {
         3: "person_id: check digit should be X, got 3",
         4: "gender F does not match person_id (M)",
         5: "name: required value missing; birth_date 1949-12-30 does not match person_id (1949-12-31)",
         6: "person_id: '1101051949' is not an 18-character ID number (17 digits and a check digit 0-9 or X)"
-           "; phone: '12345' is not an 11-digit phone number",
+        "; phone: '12345' is not an 11-digit phone number",
     }
     loaded = v.table.to_pylist()
     assert [p["person_id"] for p in loaded] == [WOMAN]
@@ -66,9 +69,17 @@ def test_a_duplicate_key_is_rejected_after_its_first_line() -> None:
 
 def claim_columns(**over: list[str | None]) -> dict[str, list[str | None]]:
     base: dict[str, list[str | None]] = {
-        "claim_id": ["C1"], "scheme": ["medical"], "person_id": [WOMAN], "institution_id": ["H1"],
-        "doctor_id": ["D1"], "visit_type": ["outpatient"], "start_date": ["2024-01-05"], "end_date": [None],
-        "total_amount": ["800.00"], "reimbursed_amount": ["500.00"], "injury_case_id": [None],
+        "claim_id": ["C1"],
+        "scheme": ["medical"],
+        "person_id": [WOMAN],
+        "institution_id": ["H1"],
+        "doctor_id": ["D1"],
+        "visit_type": ["outpatient"],
+        "start_date": ["2024-01-05"],
+        "end_date": [None],
+        "total_amount": ["800.00"],
+        "reimbursed_amount": ["500.00"],
+        "injury_case_id": [None],
     }
     base.update(over)
     return base
@@ -77,19 +88,22 @@ def claim_columns(**over: list[str | None]) -> dict[str, list[str | None]]:
 def test_claim_rules_each_give_a_readable_reason() -> None:
     cases = {
         "reimbursed_amount 912.00 > total_amount 800.00": claim_columns(reimbursed_amount=["912"]),
-        "end_date 2025-01-02 < start_date 2025-01-05": claim_columns(start_date=["2025-01-05"],
-                                                                    end_date=["2025-01-02"]),
+        "end_date 2025-01-02 < start_date 2025-01-05": claim_columns(
+            start_date=["2025-01-05"], end_date=["2025-01-02"]
+        ),
         "institution_id H9999 not found": claim_columns(institution_id=["H9999"]),
         f"person_id {STRANGER} not found": claim_columns(person_id=[STRANGER]),
         "doctor_id D9 not found": claim_columns(doctor_id=["D9"]),
         "injury_case_id IC9 not found": claim_columns(injury_case_id=["IC9"]),
         "start_date: '2024-02-30' is not a valid YYYY-MM-DD date": claim_columns(start_date=["2024-02-30"]),
         "visit_type: 'er' is not one of outpatient, inpatient, pharmacy": claim_columns(visit_type=["er"]),
-        "total_amount: '1.234' is not an amount in yuan with at most 2 decimals":
-            claim_columns(total_amount=["1.234"]),
+        "total_amount: '1.234' is not an amount in yuan with at most 2 decimals": claim_columns(
+            total_amount=["1.234"]
+        ),
         "reimbursed_amount -1.50 is negative": claim_columns(reimbursed_amount=["-1.5"]),
-        "visit_type pharmacy at institution H1 of kind hospital, not a pharmacy":
-            claim_columns(visit_type=["pharmacy"]),
+        "visit_type pharmacy at institution H1 of kind hospital, not a pharmacy": claim_columns(
+            visit_type=["pharmacy"]
+        ),
         "scheme: required value missing": claim_columns(scheme=[None]),
     }
     for reason, columns in cases.items():
@@ -108,16 +122,31 @@ def test_a_valid_claim_is_typed() -> None:
 
 
 def test_unknown_columns_are_kept_as_json() -> None:
-    r = raw("institutions", {"institution_id": ["H1"], "name": ["一院"], "kind": ["hospital"],
-                             "license_no": ["PDY1"], "备注": [None]})
+    r = raw(
+        "institutions",
+        {
+            "institution_id": ["H1"],
+            "name": ["一院"],
+            "kind": ["hospital"],
+            "license_no": ["PDY1"],
+            "备注": [None],
+        },
+    )
     v = validate(r, RefContext())
     assert json.loads(v.table.column("extra")[0].as_py()) == {"license_no": "PDY1", "备注": None}
 
 
 def test_institution_enums_and_level_range() -> None:
-    r = raw("institutions", {"institution_id": ["H1", "H2", "H3"], "name": ["a", "b", "c"],
-                             "kind": ["hospital", "药店", "clinic"], "level": ["3", "1", "5"],
-                             "ownership": ["public", "private", "state"]})
+    r = raw(
+        "institutions",
+        {
+            "institution_id": ["H1", "H2", "H3"],
+            "name": ["a", "b", "c"],
+            "kind": ["hospital", "药店", "clinic"],
+            "level": ["3", "1", "5"],
+            "ownership": ["public", "private", "state"],
+        },
+    )
     v = validate(r, RefContext())
     assert reasons_by_line(v, r) == {
         3: "kind: '药店' is not one of hospital, clinic, tcm_clinic, elderly_care, pharmacy, other",
@@ -126,8 +155,15 @@ def test_institution_enums_and_level_range() -> None:
 
 
 def test_injury_case_flags_and_person_reference() -> None:
-    r = raw("injury_cases", {"injury_case_id": ["I1", "I2", "I3"], "person_id": [WOMAN, MAN, "440524188001010014"],
-                             "injury_date": ["2024-03-01"] * 3, "third_party_liable": ["TRUE", "yes", "false"]})
+    r = raw(
+        "injury_cases",
+        {
+            "injury_case_id": ["I1", "I2", "I3"],
+            "person_id": [WOMAN, MAN, "440524188001010014"],
+            "injury_date": ["2024-03-01"] * 3,
+            "third_party_liable": ["TRUE", "yes", "false"],
+        },
+    )
     ctx = refs()
     v = validate(r, ctx, today=date(2024, 6, 1))
     assert reasons_by_line(v, r) == {
@@ -138,11 +174,18 @@ def test_injury_case_flags_and_person_reference() -> None:
 
 
 def test_typed_parquet_columns_are_accepted() -> None:
-    table = pa.table({
-        "claim_id": ["C1"], "scheme": ["medical"], "person_id": [WOMAN], "institution_id": ["H1"],
-        "visit_type": ["outpatient"], "start_date": pa.array([date(2024, 1, 5)], pa.date32()),
-        "total_amount": pa.array([800.0]), "reimbursed_amount": pa.array([912.0]),
-    })
+    table = pa.table(
+        {
+            "claim_id": ["C1"],
+            "scheme": ["medical"],
+            "person_id": [WOMAN],
+            "institution_id": ["H1"],
+            "visit_type": ["outpatient"],
+            "start_date": pa.array([date(2024, 1, 5)], pa.date32()),
+            "total_amount": pa.array([800.0]),
+            "reimbursed_amount": pa.array([912.0]),
+        }
+    )
     r = RawTable("claims", Path("claims.parquet"), table, np.array([2]), "")
     v = validate(r, refs())
     assert v.reasons == ["reimbursed_amount 912.00 > total_amount 800.00"]

@@ -15,16 +15,30 @@ from ingest.generator import generate_city, truth_path
 from ingest.generator.badrows import KINDS
 from ingest.idnumber import analyse
 
-LOOKALIKES = {"household", "dialysis_cohort", "rehab_cohort", "care_home", "health_check_day", "colleagues",
-              "legit_work_injury", "commercial_topup", "same_day_transfer"}
-DOUBLE_CLAIMS = {"medical_and_work_injury", "medical_and_commercial_over_expense",
-                 "third_party_liable_paid_by_medical"}
+LOOKALIKES = {
+    "household",
+    "dialysis_cohort",
+    "rehab_cohort",
+    "care_home",
+    "health_check_day",
+    "colleagues",
+    "legit_work_injury",
+    "commercial_topup",
+    "same_day_transfer",
+}
+DOUBLE_CLAIMS = {
+    "medical_and_work_injury",
+    "medical_and_commercial_over_expense",
+    "third_party_liable_paid_by_medical",
+}
 
 
 @pytest.fixture(scope="module")
 def tables(city_dir: Path) -> dict[str, pd.DataFrame]:
-    return {name: pd.read_csv(city_dir / f"{name}.csv", dtype=str, keep_default_na=False)
-            for name in ("persons", "institutions", "doctors", "injury_cases", "claims")}
+    return {
+        name: pd.read_csv(city_dir / f"{name}.csv", dtype=str, keep_default_na=False)
+        for name in ("persons", "institutions", "doctors", "injury_cases", "claims")
+    }
 
 
 def test_same_seed_same_city_other_seed_other_city(tmp_path: Path) -> None:
@@ -39,13 +53,27 @@ def test_same_seed_same_city_other_seed_other_city(tmp_path: Path) -> None:
 
 
 def test_truth_file_has_the_agreed_shape(city_truth: dict[str, Any]) -> None:
-    assert set(city_truth) == {"seed", "persons", "rings", "double_claims", "anomalies", "lookalikes", "bad_rows"}
+    assert set(city_truth) == {
+        "seed",
+        "persons",
+        "rings",
+        "double_claims",
+        "anomalies",
+        "lookalikes",
+        "bad_rows",
+    }
     assert (city_truth["seed"], city_truth["persons"]) == (7, 3000)
     for ring in city_truth["rings"]:
         assert set(ring) == {"ring_id", "kind", "members", "shape"}
         assert ring["kind"] in ("collusion", "shared_identifier")
-        assert {m["type"] for m in ring["members"]} <= {"Patient", "Doctor", "Institution", "Pharmacy", "Phone",
-                                                        "BankAccount"}
+        assert {m["type"] for m in ring["members"]} <= {
+            "Patient",
+            "Doctor",
+            "Institution",
+            "Pharmacy",
+            "Phone",
+            "BankAccount",
+        }
     for d in city_truth["double_claims"]:
         assert set(d) == {"person_id", "kind", "claims", "excess_amount"} and d["excess_amount"] > 0
     assert {a["kind"] for a in city_truth["anomalies"]} == {"overlapping_inpatient", "claim_after_death"}
@@ -68,8 +96,9 @@ def test_every_fraud_shape_is_planted(city_truth: dict[str, Any]) -> None:
     assert len(medical_work) >= 2  # with and without the shared injury case id
 
 
-def test_ids_are_valid_unique_and_truth_refers_to_real_rows(tables: dict[str, pd.DataFrame],
-                                                           city_truth: dict[str, Any]) -> None:
+def test_ids_are_valid_unique_and_truth_refers_to_real_rows(
+    tables: dict[str, pd.DataFrame], city_truth: dict[str, Any]
+) -> None:
     ids = tables["persons"]["person_id"].str.upper()
     assert analyse(pa.array(ids)).valid.all() and ids.is_unique
     claims = set(zip(tables["claims"]["scheme"], tables["claims"]["claim_id"], strict=True))
@@ -88,7 +117,9 @@ def test_ids_are_valid_unique_and_truth_refers_to_real_rows(tables: dict[str, pd
                 assert m["id"] in institutions
 
 
-def test_planted_patterns_hold_in_the_data(tables: dict[str, pd.DataFrame], city_truth: dict[str, Any]) -> None:
+def test_planted_patterns_hold_in_the_data(
+    tables: dict[str, pd.DataFrame], city_truth: dict[str, Any]
+) -> None:
     claims = tables["claims"].copy()
     claims["person_id"] = claims["person_id"].str.upper()
     claims["key"] = claims["scheme"] + ":" + claims["claim_id"]
@@ -103,10 +134,12 @@ def test_planted_patterns_hold_in_the_data(tables: dict[str, pd.DataFrame], city
     for anomaly in city_truth["anomalies"]:
         rows = by_key.loc[[f"{c['scheme']}:{c['claim_id']}" for c in anomaly["claims"]]]
         if anomaly["kind"] == "claim_after_death":
-            persons = tables["persons"].assign(pid=tables["persons"]["person_id"].str.upper()).set_index("pid")
+            persons = (
+                tables["persons"].assign(pid=tables["persons"]["person_id"].str.upper()).set_index("pid")
+            )
             assert (rows["start_date"] > persons.loc[anomaly["person_id"], "death_date"]).all()
         else:
-            (s1, e1), (s2, e2) = sorted(zip(rows["start_date"], rows["end_date"], strict=True))
+            (s1, e1), (s2, _) = sorted(zip(rows["start_date"], rows["end_date"], strict=True))
             assert s1 < s2 < e1 and rows["institution_id"].nunique() == 2
     for d in (d for d in city_truth["double_claims"] if d["kind"] == "medical_and_commercial_over_expense"):
         rows = by_key.loc[[f"{c['scheme']}:{c['claim_id']}" for c in d["claims"]]]
@@ -127,11 +160,18 @@ def test_claims_mix_and_volume_look_like_a_city(tables: dict[str, pd.DataFrame])
 
 
 def test_bad_rows_cover_every_kind_the_validator_knows(tmp_path: Path) -> None:
-    truth = json.loads(generate_city(tmp_path / "c", persons=600, seed=1, bad_rows=len(KINDS)).read_text("utf-8"))
+    truth = json.loads(
+        generate_city(tmp_path / "c", persons=600, seed=1, bad_rows=len(KINDS)).read_text("utf-8")
+    )
     assert len(truth["bad_rows"]) == len(KINDS)
     assert len({b["reason"].split(" ")[0] + b["table"] for b in truth["bad_rows"]}) >= 15
-    assert {b["table"] for b in truth["bad_rows"]} == {"persons", "institutions", "doctors", "injury_cases",
-                                                         "claims"}
+    assert {b["table"] for b in truth["bad_rows"]} == {
+        "persons",
+        "institutions",
+        "doctors",
+        "injury_cases",
+        "claims",
+    }
 
 
 def test_the_generator_refuses_what_it_cannot_do(tmp_path: Path) -> None:

@@ -110,8 +110,14 @@ def test_ingest_killed_midway_and_rerun_equals_one_clean_run(
 ) -> None:
     db = tmp_path / "killed.duckdb"
     env = {**os.environ, "MEDFRAUD_INGEST_BATCH_ROWS": "4000"}
-    proc = subprocess.run([sys.executable, "-c", _KILLER, str(city_dir), str(db)], env=env,
-                          capture_output=True, text=True, timeout=300, cwd=Path(__file__).parents[2])
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLER, str(city_dir), str(db)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).parents[2],
+    )
     assert proc.returncode == -9, proc.stderr
     with DuckDBStore(db) as store:
         store.apply_schema()
@@ -145,7 +151,8 @@ def test_a_later_folder_updates_properties_and_refers_to_earlier_data(
 
     assert report.exit_code == 2
     assert read_rejects(update / "_rejects") == {
-        ("claims", 3, "person_id: birth date 18800101 in the ID number is not a valid date")}
+        ("claims", 3, "person_id: birth date 18800101 in the ID number is not a valid date")
+    }
     [patient] = city_store.get_nodes("Patient", [person_id])
     assert patient.props["name"] == "改名测试"
     after = city_store.count_nodes()
@@ -154,8 +161,9 @@ def test_a_later_folder_updates_properties_and_refers_to_earlier_data(
     assert claim.props["person_id"] == person_id
 
 
-def test_a_fatal_error_loads_nothing_and_names_file_and_column(city_store: DuckDBStore, city_dir: Path,
-                                                              tmp_path: Path) -> None:
+def test_a_fatal_error_loads_nothing_and_names_file_and_column(
+    city_store: DuckDBStore, city_dir: Path, tmp_path: Path
+) -> None:
     broken = tmp_path / "broken"
     shutil.copytree(city_dir, broken)
     persons = pd.read_csv(broken / "persons.csv", dtype=str).drop(columns=["name"])
@@ -177,8 +185,13 @@ def test_cli_exit_codes(city_dir: Path, tmp_path: Path) -> None:
     assert "claims" in ok.stdout and "rows/s" in ok.stdout
     bad = tmp_path / "bad"
     generate_city(bad, persons=500, seed=2, bad_rows=3)
-    rejected = subprocess.run([*cmd, str(bad), "--rejects", str(tmp_path / "rej")], env=env,
-                              capture_output=True, text=True, timeout=300)
+    rejected = subprocess.run(
+        [*cmd, str(bad), "--rejects", str(tmp_path / "rej")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert rejected.returncode == 2 and len(read_rejects(tmp_path / "rej")) == 3
     (bad / "claims.csv").write_text("claim_id,scheme\nC1,medical\n", encoding="utf-8")
     fatal = subprocess.run([*cmd, str(bad)], env=env, capture_output=True, text=True, timeout=300)
@@ -186,9 +199,9 @@ def test_cli_exit_codes(city_dir: Path, tmp_path: Path) -> None:
     assert "claims.csv" in fatal.stderr and "missing required column person_id" in fatal.stderr
 
 
-def test_entities_are_resolved_across_schemes_and_identifiers(city_store: DuckDBStore,
-                                                              city_truth: dict[str, Any],
-                                                              city_dir: Path) -> None:
+def test_entities_are_resolved_across_schemes_and_identifiers(
+    city_store: DuckDBStore, city_truth: dict[str, Any], city_dir: Path
+) -> None:
     # one Patient per ID number, with claims of both schemes hanging off it
     double = next(d for d in city_truth["double_claims"] if d["kind"] == "medical_and_work_injury")
     hop = city_store.neighbours([NodeRef("Patient", double["person_id"])], rel_types=["HAS_CLAIM"], cap=1000)

@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             audit=AuditLog(api.audit_log, fsync=api.audit_fsync), scopes=ScopeCache(api.scope_cache_s),
         )
         services.metrics = metrics
-        services.detection = DetectionRunner(opened)
+        services.detection = DetectionRunner(opened, on_finished=services.rings.invalidate)
         app.state.services = services
         # A store handed in (tests, the demo) belongs to the caller, and so does its schedule.
         scheduler = _start_scheduler(opened) if (owned if schedule is None else schedule) else None

@@ -23,6 +23,7 @@ from api.audit import AuditLog
 from api.auth import Principal, Role
 from api.masking import KeyCipher, mask_key, unmask_key
 from api.metrics import Metrics
+from api.ringindex import RingIndex, RingIndexCache
 from api.settings import ApiSettings
 from graph.errors import QueryTimeout
 from graph.model import Node, NodeRef
@@ -49,6 +50,7 @@ class Services:
     cipher: KeyCipher
     audit: AuditLog
     scopes: ScopeCache
+    rings: RingIndexCache = field(default_factory=RingIndexCache)
     metrics: Metrics | None = None
     detection: DetectionRunner | None = None
 
@@ -103,10 +105,12 @@ class Context(BaseContext):
         return [found.get(r) for r in refs]
 
     async def _load_rings(self, refs: Sequence[NodeRef]) -> list[list[tuple[str, float]]]:
-        from api.subgraph import ring_memberships
+        index = await self.run(self.ring_index)
+        return [index.memberships.get(r, []) for r in refs]
 
-        found = await self.run(ring_memberships, self.store, list(refs))
-        return [found.get(r, []) for r in refs]
+    def ring_index(self) -> RingIndex:
+        """Ring membership of every node (in memory; reloaded after a detection run)."""
+        return self.services.rings.get(self.store)
 
     # -- access ------------------------------------------------------------------------------
     def require(self, action: Action) -> None:

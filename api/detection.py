@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from algorithms.job import DetectionLock, RunSummary, run_detection
@@ -22,8 +23,9 @@ log = logging.getLogger("medfraud.api.detection")
 
 
 class DetectionRunner:
-    def __init__(self, store: GraphStore) -> None:
+    def __init__(self, store: GraphStore, on_finished: Callable[[], None] | None = None) -> None:
         self.store = store
+        self.on_finished = on_finished
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.last_summary: RunSummary | None = None
@@ -52,6 +54,9 @@ class DetectionRunner:
         except Exception as exc:  # the thread has no caller to raise to; keep it for the log
             self.last_error = str(exc)
             log.exception("detection run failed")
+        finally:
+            if self.on_finished is not None:
+                self.on_finished()
 
     def wait(self, timeout: float | None = None) -> None:
         thread = self._thread

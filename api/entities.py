@@ -57,6 +57,13 @@ IDENTIFIER_RELS: dict[str, tuple[str, str]] = {
     "EMPLOYED_BY": ("employer", "Employer"),
 }
 _BIG_CAP = 100_000
+# What a ring's picture follows from its members first: the co-visits (claims, which reach the
+# clinic and doctor by their own columns) and broker identifiers for a collusive ring; the shared
+# identifiers for a shared-identifier ring.
+RING_PICTURE_RELS: dict[str, list[str]] = {
+    "collusion": ["HAS_CLAIM", "HAS_PHONE", "HAS_ACCOUNT"],
+    "shared_identifier": ["HAS_PHONE", "HAS_ACCOUNT", "LIVES_AT", "EMPLOYED_BY"],
+}
 
 
 def ctx_of(info: Info) -> Context:
@@ -355,7 +362,7 @@ def make_injury_case(ctx: Context, node: Node) -> InjuryCase:
 def subgraph_of(ctx: Context, assembled: sg.Assembled) -> Subgraph:
     """Present an assembled subgraph: one batched ring lookup for all its nodes."""
     refs = list(assembled.nodes)
-    rings = sg.ring_memberships(ctx.store, refs)
+    rings = ctx.ring_index().rings_of(refs)
     nodes = [present(ctx, assembled.nodes[r], rings=rings.get(r), cut=assembled.cut.get(r, 0)) for r in refs]
     edges: list[GraphEdge] = [present_edge(ctx, e) for e in assembled.edges.values()]
     return Subgraph(nodes=nodes, edges=edges, truncated=assembled.truncated)
@@ -363,10 +370,12 @@ def subgraph_of(ctx: Context, assembled: sg.Assembled) -> Subgraph:
 
 def build_subgraph(ctx: Context, seeds: list[NodeRef], *, hops: int, max_nodes: int,
                    rel_types: list[str] | None = None, since: date | None = None,
-                   until: date | None = None) -> Subgraph:
+                   until: date | None = None, skip_hub_seeds: bool = False,
+                   first_hop_rel_types: list[str] | None = None) -> Subgraph:
     assembled = sg.expand(
         ctx.store, seeds, hops=hops, max_nodes=max_nodes, cap=ctx.api.hub_cap, rel_types=rel_types,
         since=since, until=until, allow=ctx.allows if ctx.is_police else None,
+        skip_hub_seeds=skip_hub_seeds, first_hop_rel_types=first_hop_rel_types,
     )
     return subgraph_of(ctx, assembled)
 
@@ -424,16 +433,18 @@ class Ring:
         seeds = [n.ref for n, _ in await self._load_members(ctx)]
         if not seeds:
             return Subgraph(nodes=[], edges=[], truncated=False)
-        return await ctx.run(build_subgraph, ctx, seeds, hops=hops, max_nodes=max_nodes)
+        return await ctx.run(build_subgraph, ctx, seeds, hops=hops, max_nodes=max_nodes, skip_hub_seeds=True,
+                             first_hop_rel_types=RING_PICTURE_RELS.get(self.kind))
 
 
 def ring_members(ctx: Context, ring_id: str) -> list[tuple[Node, str | None]]:
-    exp = ctx.store.neighbours([NodeRef("Ring", ring_id)], rel_types=["HAS_MEMBER"], direction="out",
-                               cap=_BIG_CAP)
-    roles = {e.dst: as_str(e.props.get("role")) for e in exp.edges}
+    """A ring's members with their role: institutions and doctors first, then patients, then the rest."""
+    listed = ctx.ring_index().members.get(ring_id, [])
+    roles = dict(listed)
+    nodes = sg.fetch_nodes(ctx.store, [ref for ref, _ in listed])
     order = {"patient": 1, "doctor": 0, "institution": 0}
-    nodes = sorted(exp.nodes, key=lambda n: (order.get(roles.get(n.ref) or "", 2), n.label, n.key))
-    return [(n, roles.get(n.ref)) for n in nodes]
+    ranked = sorted(nodes.values(), key=lambda n: (order.get(roles.get(n.ref) or "", 2), n.label, n.key))
+    return [(n, roles.get(n.ref)) for n in ranked]
 
 
 def make_ring(node: Node) -> Ring:

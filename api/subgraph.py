@@ -16,13 +16,13 @@ import itertools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import networkx as nx
 
 from graph.errors import InvalidRequest, NotFound
 from graph.model import REL_TYPES, Edge, Node, NodeRef, rel_type
-from graph.port import GraphStore
+from graph.port import Expansion, GraphStore
 
 # What a picture may traverse: the data itself. Derived links (ring membership, findings, cases)
 # are shown through node annotations and their own fields, and case links must never be walked.
@@ -72,6 +72,109 @@ def fetch_nodes(store: GraphStore, refs: Sequence[NodeRef]) -> dict[NodeRef, Nod
     return {r: found[r] for r in refs if r in found}
 
 
+# Labels whose nodes are hubs by nature (thousands of claims); see ``skip_hub_seeds``.
+HUB_LABELS = frozenset({"Institution", "Pharmacy", "Doctor"})
+MIN_CAP = 5
+
+
+def implied_edges(nodes: dict[NodeRef, Node], types: Sequence[str]) -> list[Edge]:
+    """The relationships a claim's own columns imply, between nodes already in hand.
+
+    A claim carries person_id, institution_id, doctor_id and injury_case_id, and ingest derives
+    ``HAS_CLAIM``/``TREATED_AT``/``BY_DOCTOR``/``FOR_INJURY`` from exactly those columns (dated with
+    the claim's start date), so these edges cost no store call. They tie a claim reached from a
+    patient to the clinic and doctor already drawn, which a capped expansion of the clinic (most
+    recent claims first) would usually miss.
+    """
+    wanted = set(types)
+    out: list[Edge] = []
+    for ref, node in nodes.items():
+        if ref.label != "Claim":
+            continue
+        p = node.props
+        day = {"date": p["start_date"]} if p.get("start_date") is not None else {}
+        ends: list[tuple[str, NodeRef | None, bool]] = [
+            ("HAS_CLAIM", _ref_in(nodes, ("Patient",), p.get("person_id")), True),
+            ("TREATED_AT", _ref_in(nodes, ("Institution", "Pharmacy"), p.get("institution_id")), False),
+            ("BY_DOCTOR", _ref_in(nodes, ("Doctor",), p.get("doctor_id")), False),
+            ("FOR_INJURY", _ref_in(nodes, ("InjuryCase",), p.get("injury_case_id")), False),
+        ]
+        for type_, other, incoming in ends:
+            if other is None or type_ not in wanted:
+                continue
+            props = day if rel_type(type_).dated else {}
+            src, dst = (other, ref) if incoming else (ref, other)
+            out.append(Edge(type_, src, dst, dict(props)))
+    return out
+
+
+def _ref_in(nodes: dict[NodeRef, Node], labels: tuple[str, ...], key: object) -> NodeRef | None:
+    if key is None or key == "":
+        return None
+    for label in labels:
+        ref = NodeRef(label, str(key))
+        if ref in nodes:
+            return ref
+    return None
+
+
+def _day(value: object) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def claim_neighbours(store: GraphStore, claims: Sequence[Node], types: Sequence[str],
+                     known: dict[NodeRef, Node], since: date | None, until: date | None) -> list[Node]:
+    """The patients, institutions, doctors and injury cases of claims, read by key from their columns.
+
+    Same answer as ``neighbours`` on the claims (whose relationships ingest derives from these
+    columns) at the cost of a key lookup per label instead of a multi-table expansion.
+    """
+    wanted: dict[str, list[str]] = {}
+    pharmacy_or_not: dict[str, str] = {}
+
+    def want(label: str, key: object) -> None:
+        if key is None or key == "" or NodeRef(label, str(key)) in known:
+            return
+        wanted.setdefault(label, []).append(str(key))
+
+    for claim in claims:
+        p = claim.props
+        day = _day(p.get("start_date"))
+        in_window = not ((since and day and day < since) or (until and day and day > until))
+        if in_window:
+            if "HAS_CLAIM" in types:
+                want("Patient", p.get("person_id"))
+            if "TREATED_AT" in types and p.get("institution_id"):
+                label = "Pharmacy" if p.get("visit_type") == "pharmacy" else "Institution"
+                if NodeRef("Institution", str(p["institution_id"])) not in known and \
+                        NodeRef("Pharmacy", str(p["institution_id"])) not in known:
+                    want(label, p["institution_id"])
+                    pharmacy_or_not[str(p["institution_id"])] = label
+            if "BY_DOCTOR" in types:
+                want("Doctor", p.get("doctor_id"))
+        if "FOR_INJURY" in types:
+            want("InjuryCase", p.get("injury_case_id"))
+    found: list[Node] = []
+    for label, keys in wanted.items():
+        got = store.get_nodes(label, list(dict.fromkeys(keys)))
+        found += got
+        if label in ("Institution", "Pharmacy"):
+            # an institution recorded under the other label (a pharmacy claim not marked so)
+            missing = sorted(set(keys) - {n.key for n in got})
+            if missing:
+                found += store.get_nodes("Pharmacy" if label == "Institution" else "Institution", missing)
+    return found
+
+
 def expand(
     store: GraphStore,
     seeds: Sequence[NodeRef],
@@ -83,9 +186,20 @@ def expand(
     since: date | None = None,
     until: date | None = None,
     allow: Allow | None = None,
+    skip_hub_seeds: bool = False,
+    first_hop_rel_types: Sequence[str] | None = None,
 ) -> Assembled:
-    """Grow a subgraph of at most ``max_nodes`` nodes ``hops`` hops around ``seeds``."""
+    """Grow a subgraph of at most ``max_nodes`` nodes ``hops`` hops around ``seeds``.
+
+    Each hop is one ``neighbours`` call. The per-node cap shrinks when many nodes are expanded at
+    once (never below ``MIN_CAP``): a hop cannot bring back much more than twice the room left,
+    so the store is not asked for thousands of nodes of which a few hundred are drawn.
+    ``skip_hub_seeds`` leaves institutions and doctors among the seeds unexpanded (a ring's
+    picture is its patients' claims, which reach the ring's clinic through :func:`implied_edges`).
+    ``first_hop_rel_types`` narrows the first hop only (a ring's picture follows what makes it a ring).
+    """
     types = check_rel_types(rel_types)
+    first_types = check_rel_types(first_hop_rel_types) if first_hop_rel_types else types
     wanted = [s for s in dict.fromkeys(seeds) if allow is None or allow(s)]
     out = Assembled()
     present = fetch_nodes(store, wanted)
@@ -95,24 +209,41 @@ def expand(
         out.nodes[ref] = node
     out.truncated = len(present) > max_nodes
     frontier = list(out.nodes)
-    for _ in range(hops):
+    if skip_hub_seeds and any(r.label not in HUB_LABELS for r in frontier):
+        frontier = [r for r in frontier if r.label not in HUB_LABELS]
+    for hop in range(hops):
+        hop_types = first_types if hop == 0 else types
         if not frontier:
             break
-        if len(out.nodes) >= max_nodes:
+        room = max_nodes - len(out.nodes)
+        if room <= 0:
             out.truncated = True
             break
-        exp = store.neighbours(frontier, rel_types=types, since=since, until=until, cap=cap)
+        claims = [out.nodes[r] for r in frontier if r.label == "Claim"]
+        others = [r for r in frontier if r.label != "Claim"]
+        exp = Expansion()
+        if others:
+            hop_cap = max(MIN_CAP, min(cap, -(-2 * room // len(others))))
+            exp = store.neighbours(others, rel_types=hop_types, since=since, until=until, cap=hop_cap)
         for ref, n in exp.cut.items():
             out.cut[ref] = out.cut.get(ref, 0) + n
-        new_nodes = {n.ref: n for n in exp.nodes
+        reached = [*exp.nodes, *claim_neighbours(store, claims, hop_types, out.nodes, since, until)]
+        new_nodes = {n.ref: n for n in reached
                      if n.ref not in out.nodes and (allow is None or allow(n.ref))}
         touches: Counter[NodeRef] = Counter()
-        for e in exp.edges:
-            for end in (e.src, e.dst):
-                if end in new_nodes:
-                    touches[end] += 1
+        seen: set[EdgeKey] = set()
+        both = {**out.nodes, **new_nodes}
+        for e in [*exp.edges, *implied_edges(both, types)]:
+            key = (e.type, e.src, e.dst)
+            if key in seen:
+                continue
+            seen.add(key)
+            src_new, dst_new = e.src in new_nodes, e.dst in new_nodes
+            if src_new and (e.dst in out.nodes):
+                touches[e.src] += 1
+            if dst_new and (e.src in out.nodes):
+                touches[e.dst] += 1
         ranked = sorted(new_nodes, key=lambda r: -touches[r])  # stable: store order breaks ties
-        room = max_nodes - len(out.nodes)
         if len(ranked) > room:
             out.truncated = True
             ranked = ranked[:room]
@@ -122,6 +253,8 @@ def expand(
             if e.src in out.nodes and e.dst in out.nodes:
                 out.edges[(e.type, e.src, e.dst)] = e
         frontier = ranked
+    for e in implied_edges(out.nodes, types):
+        out.edges.setdefault((e.type, e.src, e.dst), e)
     return out
 
 
@@ -158,25 +291,3 @@ def path_edges(assembled: Assembled, path: Sequence[NodeRef]) -> list[Edge]:
     for (_, s, d), e in assembled.edges.items():
         index.setdefault(frozenset((s, d)), e)
     return [index[frozenset((a, b))] for a, b in itertools.pairwise(path)]
-
-
-def ring_memberships(store: GraphStore, refs: Sequence[NodeRef]) -> dict[NodeRef, list[tuple[str, float]]]:
-    """For each node, the rings it belongs to with their score (one store call)."""
-    memberable = {t for r in REL_TYPES if r.type == "HAS_MEMBER" for t in r.end}
-    asked = [r for r in refs if r.label in memberable]
-    if not asked:
-        return {}
-    exp = store.neighbours(asked, rel_types=["HAS_MEMBER"], direction="in", cap=1_000)
-    scores = {n.key: _float(n.props.get("score")) for n in exp.nodes if n.label == "Ring"}
-    out: dict[NodeRef, list[tuple[str, float]]] = {}
-    for e in exp.edges:
-        if e.src.label == "Ring":
-            out.setdefault(e.dst, []).append((e.src.key, scores.get(e.src.key, 0.0)))
-    return out
-
-
-def _float(value: object) -> float:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return 0.0

@@ -102,3 +102,25 @@ def test_shortest_paths_between_two_patients_of_the_hub(store: DuckDBStore) -> N
         "HAS_CLAIM",
     ]
     assert paths(store, a, b, max_hops=3, max_nodes=500, cap=100, max_paths=5)[0] == []
+
+
+def test_claims_reach_their_clinic_through_their_own_columns(store: DuckDBStore) -> None:
+    # the hub is a seed but is not expanded: its 40 claims would crowd the picture
+    seeds = [NodeRef("Patient", "P05"), NodeRef("Institution", HUB)]
+    out = expand(store, seeds, hops=1, max_nodes=100, cap=100, skip_hub_seeds=True)
+    assert set(out.nodes) == {*seeds, NodeRef("Claim", "medical:C05")}
+    edges = {(t, s.key, d.key) for t, s, d in out.edges}
+    assert ("TREATED_AT", "medical:C05", HUB) in edges and ("HAS_CLAIM", "P05", "medical:C05") in edges
+    assert out.edges[("TREATED_AT", NodeRef("Claim", "medical:C05"), NodeRef("Institution", HUB))].props == {
+        "date": date(2024, 1, 6)
+    }
+
+
+def test_expanding_claims_by_their_columns_matches_the_store(store: DuckDBStore) -> None:
+    claim = NodeRef("Claim", "medical:X1")
+    by_columns = expand(store, [claim], hops=1, max_nodes=100, cap=100)
+    assert set(by_columns.nodes) == {claim, NodeRef("Patient", "P00"), NodeRef("Institution", "INST-OTHER")}
+    direct = store.neighbours([claim], rel_types=["HAS_CLAIM", "TREATED_AT"], cap=100)
+    assert {n.ref for n in direct.nodes} | {claim} == set(by_columns.nodes)
+    outside = expand(store, [claim], hops=1, max_nodes=100, cap=100, until=date(2024, 3, 1))
+    assert set(outside.nodes) == {claim}  # the claim's dated relationships fall outside the window

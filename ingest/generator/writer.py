@@ -33,9 +33,15 @@ def write_table(
 
 
 def _csv_bytes(table: pa.Table, header: bool) -> bytes:
-    sink = io.BytesIO()
-    pcsv.write_csv(table, sink, pcsv.WriteOptions(include_header=header, quoting_style="needed"))
-    return sink.getvalue()
+    # Unquoted like most bureau exports; quotes only for a chunk with a value that needs them.
+    for style in ("none", "needed"):
+        sink = io.BytesIO()
+        try:
+            pcsv.write_csv(table, sink, pcsv.WriteOptions(include_header=header, quoting_style=style))
+        except pa.ArrowInvalid:
+            continue
+        return sink.getvalue()
+    raise AssertionError("quoting_style 'needed' always writes")
 
 
 def _write_csv(path: Path, table: pa.Table, raw_lines: dict[int, str], encoding: str) -> Path:

@@ -93,7 +93,9 @@ print(json.dumps({"batch_size": batch, "plan": plan, "claims": report.table("cla
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--format", default="csv", choices=["csv", "parquet"])
@@ -111,23 +113,31 @@ def main() -> None:
         gen = _child(_GENERATE, str(city), str(args.persons), str(args.seed), args.format)
         gen_s = float(str(gen["seconds"]))
         size_mb = sum(p.stat().st_size for p in city.iterdir()) / 2**20
-        print(f"generate: {gen_s:7.1f} s  ({args.persons / gen_s:,.0f} persons/s, {size_mb:,.0f} MB written, "
-              f"peak RSS {float(str(gen['rss_gb'])):.2f} GB); target <= {120 * args.persons / 1e6:.0f} s "
-              f"-> {gen_s / (120 * args.persons / 1e6):.2f} of budget")
+        print(
+            f"generate: {gen_s:7.1f} s  ({args.persons / gen_s:,.0f} persons/s, {size_mb:,.0f} MB written, "
+            f"peak RSS {float(str(gen['rss_gb'])):.2f} GB); target <= {120 * args.persons / 1e6:.0f} s "
+            f"-> {gen_s / (120 * args.persons / 1e6):.2f} of budget"
+        )
 
         ing = _child(_INGEST, str(city), str(db))
         ing_s = float(str(ing["seconds"]))
         claims = int(str(ing["claims"]))
         rows = int(str(ing["rows"]))
         claim_rate = claims / ing_s
-        print(f"ingest:   {ing_s:7.1f} s  {claims:,} claims, {rows:,} rows in all, {ing['rejected']} rejected")
-        print(f"          {claim_rate:,.0f} claim rows/s end to end (target >= 200,000 -> "
-              f"{claim_rate / 200_000:.2f}x); {rows / ing_s:,.0f} rows/s over all tables")
+        print(
+            f"ingest:   {ing_s:7.1f} s  {claims:,} claims, {rows:,} rows in all, {ing['rejected']} rejected"
+        )
+        print(
+            f"          {claim_rate:,.0f} claim rows/s end to end (target >= 200,000 -> "
+            f"{claim_rate / 200_000:.2f}x); {rows / ing_s:,.0f} rows/s over all tables"
+        )
         print(f"          peak RSS {float(str(ing['rss_gb'])):.2f} GB (target <= 6 GB)")
         tables = ing["tables"]
         assert isinstance(tables, dict)
-        print("          busy seconds per table (validation + its writes, overlapping): "
-              + ", ".join(f"{k} {float(v):.1f}" for k, v in tables.items()))
+        print(
+            "          busy seconds per table (validation + its writes, overlapping): "
+            + ", ".join(f"{k} {float(v):.1f}" for k, v in tables.items())
+        )
         print(str(ing["report"]))
 
         small = work / "neo4j-city"
@@ -137,16 +147,22 @@ def main() -> None:
         plan = neo["plan"]
         assert isinstance(plan, dict)
         scale = args.persons / args.neo4j_persons
-        print(f"neo4j path (recording driver, {args.neo4j_persons:,} persons; batch size "
-              f"{neo['batch_size']} = MEDFRAUD_NEO4J_BATCH_SIZE), one managed write transaction per batch:")
+        print(
+            f"neo4j path (recording driver, {args.neo4j_persons:,} persons; batch size "
+            f"{neo['batch_size']} = MEDFRAUD_NEO4J_BATCH_SIZE), one managed write transaction per batch:"
+        )
         totals: Counter[str] = Counter()
         for statement, entry in plan.items():
-            print(f"  {entry['batches']:>5} batches, {entry['rows']:>8,} rows, largest {entry['largest']:>6,}: "
-                  f"{statement}")
+            print(
+                f"  {entry['batches']:>5} batches, {entry['rows']:>8,} rows, largest {entry['largest']:>6,}: "
+                f"{statement}"
+            )
             totals["batches"] += entry["batches"]
             totals["rows"] += entry["rows"]
-        print(f"  total {totals['batches']:,} batches / {totals['rows']:,} rows; at {args.persons:,} persons "
-              f"about {int(totals['batches'] * scale):,} batches / {int(totals['rows'] * scale):,} rows")
+        print(
+            f"  total {totals['batches']:,} batches / {totals['rows']:,} rows; at {args.persons:,} persons "
+            f"about {int(totals['batches'] * scale):,} batches / {int(totals['rows'] * scale):,} rows"
+        )
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +33,6 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, Field
 
 from graph.errors import FatalInputError
-from graph.model import claim_key
 from graph.port import GraphStore
 from ingest.contract import LOAD_ORDER
 from ingest.readers import RawTable, find_tables, read_table
@@ -45,7 +45,7 @@ from ingest.validate import RefContext, Validated, validate
 DEFAULT_BATCH_ROWS = 2_000_000
 BATCH_ROWS_ENV = "MEDFRAUD_INGEST_BATCH_ROWS"
 
-__all__ = ["IngestReport", "TableReport", "claim_key", "ingest_dir"]
+__all__ = ["IngestReport", "TableReport", "ingest_dir"]
 
 
 class TableReport(BaseModel):
@@ -424,7 +424,7 @@ def _progress_bar(raws: dict[str, RawTable]) -> Progress:
     import typer
 
     total = sum(r.table.num_rows for r in raws.values())
-    ctx = typer.progressbar(length=max(total, 1), label="loading", file=None)
+    ctx = typer.progressbar(length=max(total, 1), label="loading", file=sys.stderr)
     bar = ctx.__enter__()
 
     def tick(n: int) -> None:

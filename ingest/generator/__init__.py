@@ -4,7 +4,7 @@
 ``injury_cases`` and ``claims`` into ``out_dir`` and the truth JSON next to it
 (``<out_dir>.truth.json``, see docs/data-contract.md). Everything is drawn from one
 ``numpy.random.Generator`` seeded with ``seed``, so a seed always gives the same city; column work
-is vectorised so a million persons (~6M claims) take about a minute.
+is vectorised so a million persons (~6M claims) take well under the two-minute budget.
 """
 
 from __future__ import annotations

@@ -228,7 +228,7 @@ class Patient(Entity):
         ctx = ctx_of(info)
         exp = await ctx.run(ctx.store.neighbours, [self._node.ref], rel_types=["HAS_INJURY"], direction="out",
                             cap=1_000)
-        return [make_injury_case(ctx, n) for n in exp.nodes]
+        return [make_injury_case(ctx, n) for n in exp.nodes if not ctx.is_police or ctx.allows(n.ref)]
 
 
 def _shared_identifiers(ctx: Context, ref: NodeRef) -> list[tuple[str, Node, int]]:

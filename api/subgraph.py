@@ -76,6 +76,12 @@ def fetch_nodes(store: GraphStore, refs: Sequence[NodeRef]) -> dict[NodeRef, Nod
 # Labels whose nodes are hubs by nature (thousands of claims); see ``skip_hub_seeds``.
 HUB_LABELS = frozenset({"Institution", "Pharmacy", "Doctor"})
 MIN_CAP = 5
+# Labels that can gather tens of thousands of relationships (a big employer, a hospital). Reached
+# (not asked for), such a node is expanded only below this degree: listing a sample of 45,000
+# colleagues costs the store a sort of all of them and tells the investigator nothing; the node is
+# drawn with its full count as cutCount, to be expanded on purpose.
+HUB_PRONE = frozenset({"Employer", "Institution", "Pharmacy", "Doctor"})
+HUB_SKIP_DEGREE = 2_000
 # How many more candidates than there is room for a hop may fetch: a little surplus lets the
 # best-connected ones win; much more only costs point lookups in the store.
 OVERSAMPLE = 1.25
@@ -225,6 +231,13 @@ def expand(
             break
         claims = [out.nodes[r] for r in frontier if r.label == "Claim"]
         others = [r for r in frontier if r.label != "Claim"]
+        reached_hubs = [r for r in others if r.label in HUB_PRONE] if hop > 0 else []
+        if reached_hubs:
+            degree = store.degrees(reached_hubs, hop_types)
+            skipped = {r for r in reached_hubs if degree.get(r, 0) > HUB_SKIP_DEGREE}
+            for r in skipped:
+                out.cut[r] = out.cut.get(r, 0) + degree[r]
+            others = [r for r in others if r not in skipped]
         exp = Expansion()
         if others:
             hop_cap = max(MIN_CAP, min(cap, math.ceil(OVERSAMPLE * room / len(others))))

@@ -124,3 +124,17 @@ def test_expanding_claims_by_their_columns_matches_the_store(store: DuckDBStore)
     assert {n.ref for n in direct.nodes} | {claim} == set(by_columns.nodes)
     outside = expand(store, [claim], hops=1, max_nodes=100, cap=100, until=date(2024, 3, 1))
     assert set(outside.nodes) == {claim}  # the claim's dated relationships fall outside the window
+
+
+def test_a_reached_hub_above_the_skip_degree_is_drawn_not_expanded(
+    store: DuckDBStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.subgraph as sg
+
+    monkeypatch.setattr(sg, "HUB_SKIP_DEGREE", 30)
+    out = expand(store, [NodeRef("Claim", "medical:C07")], hops=2, max_nodes=300, cap=100)
+    hub = NodeRef("Institution", HUB)
+    assert hub in out.nodes and out.cut[hub] == 40
+    assert {r for r in out.nodes if r.label == "Claim"} == {NodeRef("Claim", "medical:C07")}
+    asked = expand(store, [hub], hops=1, max_nodes=300, cap=100)  # a seed is always expanded
+    assert len(asked.nodes) == 41

@@ -57,11 +57,11 @@ IDENTIFIER_RELS: dict[str, tuple[str, str]] = {
     "EMPLOYED_BY": ("employer", "Employer"),
 }
 _BIG_CAP = 100_000
-# What a ring's picture follows from its members first: the co-visits (claims, which reach the
-# clinic and doctor by their own columns) and broker identifiers for a collusive ring; the shared
-# identifiers for a shared-identifier ring.
+# What a ring's picture follows from its members first: the co-visits for a collusive ring (claims,
+# which reach the clinic and doctor by their own columns); the shared identifiers for a
+# shared-identifier ring. A wider picture is one hop more (hops=2) or a subgraph query.
 RING_PICTURE_RELS: dict[str, list[str]] = {
-    "collusion": ["HAS_CLAIM", "HAS_PHONE", "HAS_ACCOUNT"],
+    "collusion": ["HAS_CLAIM"],
     "shared_identifier": ["HAS_PHONE", "HAS_ACCOUNT", "LIVES_AT", "EMPLOYED_BY"],
 }
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
+import math
 import re
 from collections.abc import Callable, Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -211,15 +213,23 @@ def mask_rows(columns: list[str], rows: list[list[Any]]) -> list[list[Any]]:
 
 
 def json_safe(value: Any) -> Any:
-    """Dates and numpy scalars become JSON values."""
-    return json.loads(json.dumps(value, default=_default))
+    """Store values as JSON values: dates as ISO text, numpy scalars and arrays as Python, NaN as null.
 
-
-def _default(value: object) -> object:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
+    Walked by hand rather than through ``json.dumps``/``loads``: every drawn node goes through it.
+    """
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, datetime | date | time):
+        text = value.isoformat()
+        return None if text == "NaT" else text  # pandas' missing timestamp is a datetime too
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return json_safe(value.tolist())
+    if isinstance(value, Decimal):
+        return float(value)
     return str(value)

@@ -84,7 +84,7 @@ HUB_PRONE = frozenset({"Employer", "Institution", "Pharmacy", "Doctor"})
 HUB_SKIP_DEGREE = 2_000
 # How many more candidates than there is room for a hop may fetch: a little surplus lets the
 # best-connected ones win; much more only costs point lookups in the store.
-OVERSAMPLE = 1.25
+OVERSAMPLE = 1.1
 
 
 def implied_edges(nodes: dict[NodeRef, Node], types: Sequence[str]) -> list[Edge]:

@@ -6,6 +6,6 @@ WITH DISTINCT d, p
 MATCH (p)-[:HAS_CLAIM]->(:Claim)-[:BY_DOCTOR]->(other:Doctor)
 WHERE other <> d
 WITH other, count(DISTINCT p) AS shared_patients
-RETURN other.doctor_id AS doctor_id, other.name AS name, other.institution_id AS institution_id,
+RETURN other.doctor_id AS doctor_id, other.name AS doctor_name, other.institution_id AS institution_id,
        shared_patients
 ORDER BY shared_patients DESC, doctor_id

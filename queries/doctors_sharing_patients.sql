@@ -13,7 +13,7 @@ shared AS (
     WHERE b.dst <> $doctor_id
     GROUP BY b.dst
 )
-SELECT d.doctor_id, d.name, d.institution_id, s.shared_patients
+SELECT d.doctor_id, d.name AS doctor_name, d.institution_id, s.shared_patients
 FROM shared s
 JOIN n_Doctor d ON d.doctor_id = s.doctor_id
 ORDER BY s.shared_patients DESC, d.doctor_id

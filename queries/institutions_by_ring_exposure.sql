@@ -14,7 +14,7 @@ exposure AS (
     JOIN n_Claim c ON c.claim_key = h.dst
     GROUP BY t.dst_label, t.dst
 )
-SELECT e.institution_id, coalesce(i.name, ph.name) AS name, coalesce(i.kind, ph.kind) AS kind,
+SELECT e.institution_id, coalesce(i.name, ph.name) AS institution_name, coalesce(i.kind, ph.kind) AS kind,
        e.ring_patients, e.claims, round(e.reimbursed, 2) AS reimbursed
 FROM exposure e
 LEFT JOIN n_Institution i ON e.site_label = 'Institution' AND i.institution_id = e.institution_id

@@ -15,7 +15,11 @@ holders AS (
     FROM (SELECT DISTINCT * FROM links) l
     JOIN mine m ON m.identifier_type = l.identifier_type AND m.identifier = l.identifier
 )
-SELECT h.person_id, p.name, h.identifier_type, h.identifier, h.sharers
+SELECT h.person_id, p.name, h.identifier_type,
+       CASE WHEN h.identifier_type = 'Phone' THEN h.identifier END AS phone,
+       CASE WHEN h.identifier_type = 'BankAccount' THEN h.identifier END AS bank_account,
+       CASE WHEN h.identifier_type = 'Address' THEN h.identifier END AS address,
+       h.sharers
 FROM holders h
 JOIN n_Patient p ON p.person_id = h.person_id
 WHERE h.person_id <> $person_id

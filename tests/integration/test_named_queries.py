@@ -443,3 +443,70 @@ def test_every_named_query_has_a_known_answer_test() -> None:
         "doctors_sharing_patients",
     }
     assert {q.name for q in list_named_queries()} == tested
+
+
+# ---------------------------------------------------------------------------------------------
+# Smoke run on the generated fixture city after a real detection run
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def detected_city(city_db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
+    import shutil
+
+    from algorithms.job import run_detection
+
+    path = tmp_path_factory.mktemp("named-city") / "city.duckdb"
+    shutil.copyfile(city_db_path, path)
+    wal = city_db_path.with_name(city_db_path.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, path.with_name(path.name + ".wal"))
+    store = DuckDBStore(path)
+    store.apply_schema()
+    run_detection(store)
+    yield store
+    store.close()
+
+
+def test_every_named_query_runs_on_the_fixture_city(detected_city: GraphStore) -> None:
+    store = detected_city
+    ring = store.read_query(
+        "SELECT r.ring_id, m.dst FROM n_Ring r JOIN r_HAS_MEMBER m ON m.src = r.ring_id "
+        "WHERE r.kind = 'collusion' AND m.dst_label = 'Patient' "
+        "ORDER BY r.score DESC, r.ring_id, m.dst LIMIT 1"
+    ).rows[0]
+    ring_id, ring_patient = ring
+    site = store.read_query(
+        "SELECT m.dst FROM r_HAS_MEMBER m WHERE m.src = $r AND m.dst_label = 'Institution' ORDER BY m.dst",
+        {"r": ring_id},
+    ).rows[0][0]
+    doctor, pharmacy = store.read_query(
+        "SELECT b.dst, t2.dst FROM r_BY_DOCTOR b JOIN r_HAS_CLAIM h ON h.dst = b.src "
+        "JOIN r_HAS_CLAIM h2 ON h2.src = h.src JOIN r_TREATED_AT t2 ON t2.src = h2.dst "
+        "WHERE t2.dst_label = 'Pharmacy' ORDER BY b.dst, t2.dst LIMIT 1"
+    ).rows[0]
+    params: dict[str, dict[str, Any]] = {
+        "co_visitors_of_person": {"person_id": ring_patient},
+        "doctor_patients_also_at_pharmacy": {"doctor_id": doctor, "pharmacy_id": pharmacy},
+        "persons_sharing_identifier": {"person_id": ring_patient},
+        "ring_claims_over_time": {"ring_id": ring_id},
+        "institutions_by_ring_exposure": {"min_score": 0.0},
+        "claims_after_death": {},
+        "top_reimbursed_patients_at_institution": {
+            "institution_id": site,
+            "since": "2000-01-01",
+            "until": "2100-12-31",
+            "top": 10,
+        },
+        "doctors_sharing_patients": {"doctor_id": doctor},
+    }
+    assert set(params) == {q.name for q in list_named_queries()}
+    answers = {name: rows(store, name, p) for name, p in params.items()}
+    # what detection says about the ring shows up in the queries an investigator would run next
+    assert answers["co_visitors_of_person"], "a collusion-ring patient co-visits with others"
+    assert answers["ring_claims_over_time"] and all(r["claims"] > 0 for r in answers["ring_claims_over_time"])
+    assert sum(r["claims_at_ring_sites"] for r in answers["ring_claims_over_time"]) > 0
+    assert site in {r["institution_id"] for r in answers["institutions_by_ring_exposure"]}
+    assert answers["doctor_patients_also_at_pharmacy"]
+    assert 0 < len(answers["top_reimbursed_patients_at_institution"]) <= 10
+    # the generator plants claims after death; the query must find at least one
+    assert answers["claims_after_death"]
+    assert all(r["start_date"] > r["death_date"] for r in answers["claims_after_death"])

@@ -35,8 +35,10 @@ def summary_table(summary: object) -> str:
     if summary.result and summary.result.rings:
         lines.append(f"{'ring':16} {'kind':18} {'score':>5} {'members':>7} {'status':8} evidence")
         for r in summary.result.rings[:15]:
-            lines.append(f"{r.ring_id or '':16} {r.kind:18} {r.score:>5.2f} {len(r.members):>7} "
-                         f"{r.status or '':8} {r.evidence[0] if r.evidence else ''}")
+            lines.append(
+                f"{r.ring_id or '':16} {r.kind:18} {r.score:>5.2f} {len(r.members):>7} "
+                f"{r.status or '':8} {r.evidence[0] if r.evidence else ''}"
+            )
         if len(summary.result.rings) > 15:
             lines.append(f"... {len(summary.result.rings) - 15} more (use --export)")
     return "\n".join(lines)
@@ -76,7 +78,9 @@ def register(app: typer.Typer) -> None:
             handle = start_background_scheduler(store, settings, engine=engine)
             typer.echo(f"detection scheduled by cron '{settings.schedule}'; Ctrl-C to stop")
             handle.wait()
-            typer.echo(f"stopped after {handle.runs} run(s), {handle.skipped} skipped, {handle.failures} failed")
+            typer.echo(
+                f"stopped after {handle.runs} run(s), {handle.skipped} skipped, {handle.failures} failed"
+            )
 
     @app.command()
     def evaluate(

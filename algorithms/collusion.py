@@ -70,23 +70,30 @@ def detect_collusion(
     con.register("m_raw", m)
     con.register("persons_raw", with_optional(inputs.persons, ("address", "phone", "birth_date")))
     con.register("inst_raw", with_optional(inputs.institutions, ("kind", "name", "label")))
-    con.execute("CREATE OR REPLACE TEMP TABLE m AS SELECT CAST(person_id AS VARCHAR) person_id, "
-                "community::BIGINT community FROM m_raw")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE m AS SELECT CAST(person_id AS VARCHAR) person_id, "
+        "community::BIGINT community FROM m_raw"
+    )
     # Meetings: institution-days attended by a sizable share of a community.
-    con.execute("""
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE att AS
         SELECT m.community, v.institution_id, v.day, v.person_id, v.doctor_id, v.diagnosis_code,
                v.reimbursed_amount, CASE WHEN i.n <= $max THEN '' ELSE v.doctor_id END AS gdoc
         FROM visits v JOIN m USING (person_id) JOIN idays i USING (institution_id, day)
-    """, {"max": s.max_group_size})
+    """,
+        {"max": s.max_group_size},
+    )
     # Two passes: background patients pulled into a community by one shared busy day inflate its
     # size, so meetings are first any institution-day with 3+ members present; members must attend
     # several; then meetings are re-counted against the members that remain.
     con.execute("""
         CREATE OR REPLACE TEMP TABLE pres AS
-        SELECT community, institution_id, gdoc, day, count(DISTINCT person_id) AS present FROM att GROUP BY ALL
+        SELECT community, institution_id, gdoc, day, count(DISTINCT person_id) AS present
+        FROM att GROUP BY ALL
     """)
-    con.execute("""
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE members AS
         WITH k AS (
             SELECT a.community, a.person_id, count(DISTINCT (a.institution_id, a.gdoc, a.day)) AS attended
@@ -95,31 +102,41 @@ def detect_collusion(
         )
         SELECT community, person_id, attended FROM k
         QUALIFY attended >= $mm AND attended >= 0.25 * max(attended) OVER (PARTITION BY community)
-    """, {"mm": s.member_min_meetings})
+    """,
+        {"mm": s.member_min_meetings},
+    )
     for _ in range(2):
         con.execute("CREATE OR REPLACE TEMP TABLE members_prev AS SELECT * FROM members")
-        con.execute("""
+        con.execute(
+            """
             CREATE OR REPLACE TEMP TABLE meetings AS
             WITH csize AS (SELECT community, count(*) AS n FROM members_prev GROUP BY ALL),
-                 pres AS (SELECT a.community, a.institution_id, a.gdoc, a.day, count(DISTINCT a.person_id) AS present
+                 pres AS (SELECT a.community, a.institution_id, a.gdoc, a.day,
+                                 count(DISTINCT a.person_id) AS present
                           FROM att a JOIN members_prev USING (community, person_id) GROUP BY ALL)
             SELECT p.community, p.institution_id, p.gdoc, p.day, p.present, i.burst, i.base, i.n AS traffic
             FROM pres p JOIN csize c USING (community) JOIN idays i USING (institution_id, day)
             WHERE p.present >= greatest(3, ceil($share * c.n))
-        """, {"share": s.meeting_min_share})
-        con.execute("""
+        """,
+            {"share": s.meeting_min_share},
+        )
+        con.execute(
+            """
             CREATE OR REPLACE TEMP TABLE members AS
             SELECT a.community, a.person_id, count(DISTINCT (a.institution_id, a.gdoc, a.day)) AS attended
             FROM att a JOIN members_prev USING (community, person_id)
                  JOIN meetings mt USING (community, institution_id, gdoc, day)
             GROUP BY ALL HAVING count(DISTINCT (a.institution_id, a.gdoc, a.day)) >= $mm
-        """, {"mm": s.member_min_meetings})
+        """,
+            {"mm": s.member_min_meetings},
+        )
     con.execute("""
         CREATE OR REPLACE TEMP TABLE ring_att AS
         SELECT a.* FROM att a JOIN members USING (community, person_id)
                               JOIN meetings USING (community, institution_id, gdoc, day)
     """)
-    groups = con.execute(f"""
+    groups = con.execute(
+        f"""
         WITH mem AS (SELECT community, count(*) AS n_patients, avg(attended) AS mean_attended
                      FROM members GROUP BY ALL HAVING count(*) >= $minp),
              mt AS (SELECT community, count(*) AS meetings, count(DISTINCT day) AS meeting_days,
@@ -131,7 +148,7 @@ def detect_collusion(
                      FROM (SELECT community, dayofweek(day) AS d, count(DISTINCT day) AS c
                            FROM meetings GROUP BY ALL) GROUP BY ALL),
              dx AS (SELECT community,
-                           avg(CASE WHEN {_prefix_sql('diagnosis_code', s.chronic_prefixes)}
+                           avg(CASE WHEN {_prefix_sql("diagnosis_code", s.chronic_prefixes)}
                                THEN 1.0 ELSE 0.0 END) AS chronic_share,
                            sum(reimbursed_amount) AS reimbursed
                     FROM ring_att GROUP BY ALL),
@@ -151,7 +168,9 @@ def detect_collusion(
                coalesce(addr.top_address, 0) AS top_address, coalesce(phone.top_phone, 0) AS top_phone
         FROM mem JOIN mt USING (community) JOIN dow USING (community) JOIN dx USING (community)
              LEFT JOIN addr USING (community) LEFT JOIN phone USING (community)
-    """, {"minp": s.min_ring_patients}).df()
+    """,
+        {"minp": s.min_ring_patients},
+    ).df()
     if groups.empty:
         return []
     insts = con.execute("""
@@ -177,11 +196,13 @@ def _build_rings(
     patients: pd.DataFrame,
     s: DetectionSettings,
 ) -> list[Ring]:
-    insts_by = dict(tuple(insts.groupby("community")))
-    docs_by = dict(tuple(doctors.groupby("community")))
-    pats_by = dict(tuple(patients.groupby("community")))
+    insts_by: dict[Any, pd.DataFrame] = {k: v for k, v in insts.groupby("community")}
+    docs_by: dict[Any, pd.DataFrame] = {k: v for k, v in doctors.groupby("community")}
+    pats_by: dict[Any, pd.DataFrame] = {k: v for k, v in patients.groupby("community")}
     rings: list[Ring] = []
-    for g in groups.itertuples(index=False):
+    records: list[dict[str, Any]] = groups.to_dict("records")  # type: ignore[assignment]
+    for row in records:
+        g = _Row(row)
         c = g.community
         ci = insts_by.get(c, insts.iloc[0:0])
         # A ring's institutions: where it met repeatedly (a one-off meeting elsewhere is noise).
@@ -215,12 +236,31 @@ def _build_rings(
         }
         score, evidence = collusion_score(features, s)
         members = [Member(type="Patient", id=str(p)) for p in pats_by[c]["person_id"]]
-        members += [Member(type=str(r.label), id=str(r.institution_id)) for r in keep_i.itertuples()]
+        members += [
+            Member(type=str(label), id=str(iid))
+            for label, iid in zip(keep_i["label"], keep_i["institution_id"], strict=True)
+        ]
         members += [Member(type="Doctor", id=str(d)) for d in keep_d["doctor_id"]]
-        rings.append(Ring(kind="collusion", score=round(score, 4), members=members, evidence=evidence,
-                          features=features))
+        rings.append(
+            Ring(
+                kind="collusion", score=round(score, 4), members=members, evidence=evidence, features=features
+            )
+        )
     rings.sort(key=lambda r: (-r.score, -len(r.members)))
     return rings
+
+
+class _Row:
+    """Attribute access to one result row (values typed Any: they come from SQL)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 def days_score(meeting_days: int) -> float:

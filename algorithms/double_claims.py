@@ -52,7 +52,8 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
     findings: list[Finding] = []
     inj = _injury_sql(s.injury_prefixes)
     # Work injury: by case id, then by person + window for medical claims without a case id.
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         WITH by_case AS (
             SELECT injury_case_id, any_value(person_id) AS person_id
             FROM claims WHERE injury_case_id IS NOT NULL
@@ -60,7 +61,8 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
             HAVING count(*) FILTER (WHERE scheme = 'medical') > 0
                AND count(*) FILTER (WHERE scheme = 'work_injury') > 0
         ), case_claims AS (
-            SELECT b.injury_case_id AS grp, c.person_id, c.scheme, c.claim_id, c.reimbursed_amount, 'case' AS how
+            SELECT b.injury_case_id AS grp, c.person_id, c.scheme, c.claim_id, c.reimbursed_amount,
+                   'case' AS how
             FROM claims c JOIN by_case b USING (injury_case_id)
             WHERE c.scheme IN ('medical', 'work_injury')
         ), wi AS (
@@ -71,7 +73,8 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
                    arg_min(w.grp, abs(date_diff('day', w.start_date, m.start_date))) AS grp
             FROM claims m JOIN wi w ON w.person_id = m.person_id
                  AND abs(date_diff('day', w.start_date, m.start_date)) <= $win
-            WHERE m.scheme = 'medical' AND m.injury_case_id IS NULL AND {inj.replace('diagnosis_code', 'm.diagnosis_code')}
+            WHERE m.scheme = 'medical' AND m.injury_case_id IS NULL
+                  AND {inj.replace("diagnosis_code", "m.diagnosis_code")}
             GROUP BY ALL
         ), window_claims AS (
             SELECT grp, person_id, 'medical' AS scheme, claim_id, reimbursed_amount, 'window' AS how
@@ -86,19 +89,34 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
                sum(reimbursed_amount) FILTER (WHERE scheme = 'work_injury'),
                bool_or(how = 'case')
         FROM allc GROUP BY grp ORDER BY grp
-    """, {"win": s.injury_window_days}).fetchall()
+    """,
+        {"win": s.injury_window_days},
+    ).fetchall()
     for grp, person, refs, medical, work, by_case in rows:
         medical = float(medical or 0.0)
-        how = (f"injury case {grp}" if by_case else
-               f"an injury diagnosis within {s.injury_window_days} days of a work-injury claim")
-        findings.append(Finding(
-            category="double_claim", kind="medical_and_work_injury", person_id=str(person),
-            claims=_refs(refs), excess_amount=round(medical, 2), score=1.0 if by_case else 0.8,
-            evidence=[f"the same work injury ({how}) was paid by work-injury insurance "
-                      f"({fmt_yuan(float(work or 0.0))}) and by medical insurance ({fmt_yuan(medical)})",
-                      f"{fmt_yuan(medical)} paid by medical insurance should have been paid by work-injury only"],
-        ))
-    rows = con.execute("""
+        how = (
+            f"injury case {grp}"
+            if by_case
+            else f"an injury diagnosis within {s.injury_window_days} days of a work-injury claim"
+        )
+        findings.append(
+            Finding(
+                category="double_claim",
+                kind="medical_and_work_injury",
+                person_id=str(person),
+                claims=_refs(refs),
+                excess_amount=round(medical, 2),
+                score=1.0 if by_case else 0.8,
+                evidence=[
+                    f"the same work injury ({how}) was paid by work-injury insurance "
+                    f"({fmt_yuan(float(work or 0.0))}) and by medical insurance ({fmt_yuan(medical)})",
+                    f"{fmt_yuan(medical)} paid by medical insurance should have been paid by "
+                    "work-injury insurance only",
+                ],
+            )
+        )
+    rows = con.execute(
+        """
         WITH k AS (
             SELECT person_id, institution_id, start_date, max(total_amount) AS expense,
                    sum(reimbursed_amount) AS paid,
@@ -112,19 +130,31 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
         )
         SELECT person_id, refs, paid - expense, expense, medical, commercial, institution_id, start_date
         FROM k WHERE paid - expense > $tol ORDER BY person_id, start_date
-    """, {"tol": s.amount_tolerance}).fetchall()
+    """,
+        {"tol": s.amount_tolerance},
+    ).fetchall()
     for person, refs, excess, expense, medical, commercial, inst, day in rows:
-        findings.append(Finding(
-            category="double_claim", kind="medical_and_commercial_over_expense", person_id=str(person),
-            claims=_refs(refs), excess_amount=round(float(excess), 2), score=1.0,
-            evidence=[f"expense of {fmt_yuan(float(expense))} at {inst} on {day} was reimbursed "
-                      f"{fmt_yuan(float(medical or 0))} by medical and {fmt_yuan(float(commercial or 0))} "
-                      f"by commercial cover: {fmt_yuan(float(excess))} more than the expense"],
-        ))
-    rows = con.execute(f"""
+        findings.append(
+            Finding(
+                category="double_claim",
+                kind="medical_and_commercial_over_expense",
+                person_id=str(person),
+                claims=_refs(refs),
+                excess_amount=round(float(excess), 2),
+                score=1.0,
+                evidence=[
+                    f"expense of {fmt_yuan(float(expense))} at {inst} on {day} was reimbursed "
+                    f"{fmt_yuan(float(medical or 0))} by medical and {fmt_yuan(float(commercial or 0))} "
+                    f"by commercial cover: {fmt_yuan(float(excess))} more than the expense"
+                ],
+            )
+        )
+    rows = con.execute(
+        f"""
         WITH liable AS (SELECT * FROM cases WHERE liable),
              by_case AS (
-                SELECT l.injury_case_id AS grp, c.person_id, c.claim_id, c.reimbursed_amount, l.cause, true AS by_case
+                SELECT l.injury_case_id AS grp, c.person_id, c.claim_id, c.reimbursed_amount, l.cause,
+                       true AS by_case
                 FROM claims c JOIN liable l USING (injury_case_id) WHERE c.scheme = 'medical'
              ),
              by_window AS (
@@ -133,22 +163,34 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
                        abs(date_diff('day', l.injury_date, c.start_date))) AS cause, false AS by_case
                 FROM claims c JOIN liable l ON l.person_id = c.person_id
                      AND c.start_date BETWEEN l.injury_date AND l.injury_date + $win::INTEGER
-                WHERE c.scheme = 'medical' AND c.injury_case_id IS NULL AND {inj.replace('diagnosis_code',
-                                                                                          'c.diagnosis_code')}
+                WHERE c.scheme = 'medical' AND c.injury_case_id IS NULL AND {
+            inj.replace("diagnosis_code", "c.diagnosis_code")
+        }
                 GROUP BY c.person_id, c.claim_id, c.reimbursed_amount
              ), allc AS (SELECT * FROM by_case UNION ALL SELECT * FROM by_window)
-        SELECT grp, any_value(person_id), list({{'scheme': 'medical', 'claim_id': claim_id}} ORDER BY claim_id),
+        SELECT grp, any_value(person_id),
+               list({{'scheme': 'medical', 'claim_id': claim_id}} ORDER BY claim_id),
                sum(reimbursed_amount), any_value(cause), bool_or(by_case)
         FROM allc GROUP BY grp ORDER BY grp
-    """, {"win": s.injury_window_days}).fetchall()
+    """,
+        {"win": s.injury_window_days},
+    ).fetchall()
     for grp, person, refs, medical, cause, by_case in rows:
-        findings.append(Finding(
-            category="double_claim", kind="third_party_liable_paid_by_medical", person_id=str(person),
-            claims=_refs(refs), excess_amount=round(float(medical or 0.0), 2), score=1.0 if by_case else 0.8,
-            evidence=[f"injury case {grp} ({cause}) has a liable third party, yet medical insurance paid "
-                      f"{fmt_yuan(float(medical or 0.0))}" + ("" if by_case else
-                                                              " (claims matched by person and date)")],
-        ))
+        findings.append(
+            Finding(
+                category="double_claim",
+                kind="third_party_liable_paid_by_medical",
+                person_id=str(person),
+                claims=_refs(refs),
+                excess_amount=round(float(medical or 0.0), 2),
+                score=1.0 if by_case else 0.8,
+                evidence=[
+                    f"injury case {grp} ({cause}) has a liable third party, yet medical insurance paid "
+                    f"{fmt_yuan(float(medical or 0.0))}"
+                    + ("" if by_case else " (claims matched by person and date)")
+                ],
+            )
+        )
     con.close()
     return findings
 

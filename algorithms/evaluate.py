@@ -99,9 +99,15 @@ class Evaluation(BaseModel):
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "rings": {k: {**v.as_dict(), "member_precision": round(v.member_precision, 4),
-                          "member_recall": round(v.member_recall, 4), "by_shape": v.by_shape}
-                      for k, v in self.rings.items()},
+            "rings": {
+                k: {
+                    **v.as_dict(),
+                    "member_precision": round(v.member_precision, 4),
+                    "member_recall": round(v.member_recall, 4),
+                    "by_shape": v.by_shape,
+                }
+                for k, v in self.rings.items()
+            },
             "double_claims": {k: v.as_dict() for k, v in self.double_claims.items()},
             "anomalies": {k: v.as_dict() for k, v in self.anomalies.items()},
             "lookalikes_flagged": self.lookalikes_flagged,
@@ -136,7 +142,9 @@ def _jac(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
-def _best(target: frozenset[str], pool: list[frozenset[str]], index: dict[str, list[int]]) -> tuple[float, int]:
+def _best(
+    target: frozenset[str], pool: list[frozenset[str]], index: dict[str, list[int]]
+) -> tuple[float, int]:
     best, arg = 0.0, -1
     for i in {i for p in target for i in index.get(p, ())}:
         j = _jac(target, pool[i])
@@ -173,9 +181,15 @@ def evaluate(truth: Truth, export: Export, *, match_jaccard: float = 0.5) -> Eva
                 mp += len(tr & er) / len(er) if er else 0.0
                 mr += len(tr & er) / len(tr) if tr else 0.0
         correct = sum(1 for p in ep if _best(p, tp, ti)[0] >= match_jaccard)
-        rings[kind] = RingScore(truth=len(t), reported=len(e), found=found, correct=correct,
-                                member_precision=mp / found if found else 0.0,
-                                member_recall=mr / found if found else 0.0, by_shape=dict(shapes))
+        rings[kind] = RingScore(
+            truth=len(t),
+            reported=len(e),
+            found=found,
+            correct=correct,
+            member_precision=mp / found if found else 0.0,
+            member_recall=mr / found if found else 0.0,
+            by_shape=dict(shapes),
+        )
     all_ep = [_patients(r.members) for r in export.rings]
     all_ei = _index(all_ep)
     flagged: dict[str, dict[str, int]] = defaultdict(lambda: {"total": 0, "flagged": 0})
@@ -186,8 +200,9 @@ def evaluate(truth: Truth, export: Export, *, match_jaccard: float = 0.5) -> Eva
             flagged[lk.kind]["flagged"] += 1
     dc, err = _findings(truth.double_claims, export.double_claims)
     an, _ = _findings(truth.anomalies, export.anomalies)
-    return Evaluation(rings=rings, double_claims=dc, anomalies=an, lookalikes_flagged=dict(flagged),
-                      excess_abs_error=err)
+    return Evaluation(
+        rings=rings, double_claims=dc, anomalies=an, lookalikes_flagged=dict(flagged), excess_abs_error=err
+    )
 
 
 def _findings(truth: list[FindingIn], export: list[FindingIn]) -> tuple[dict[str, Score], float]:
@@ -237,17 +252,17 @@ def format_report(ev: Evaluation) -> str:
     lines = [f"{'pattern':46} {'truth':>6} {'reported':>8} {'found':>6} {'recall':>7} {'precision':>9}"]
 
     def row(name: str, s: Score) -> str:
-        return (f"{name:46} {s.truth:>6} {s.reported:>8} {s.found:>6} {s.recall:>7.3f} {s.precision:>9.3f}")
+        return f"{name:46} {s.truth:>6} {s.reported:>8} {s.found:>6} {s.recall:>7.3f} {s.precision:>9.3f}"
 
     for kind, s in ev.rings.items():
         lines.append(row(f"ring:{kind}", s))
         lines.append(f"{'':4}member precision {s.member_precision:.3f}, member recall {s.member_recall:.3f}")
         for shape, c in sorted(s.by_shape.items()):
             lines.append(f"{'':4}shape {shape}: {c['found']}/{c['truth']} found")
-    for kind, s in ev.double_claims.items():
-        lines.append(row(f"double_claim:{kind}", s))
-    for kind, s in ev.anomalies.items():
-        lines.append(row(f"anomaly:{kind}", s))
+    for kind, f in ev.double_claims.items():
+        lines.append(row(f"double_claim:{kind}", f))
+    for kind, f in ev.anomalies.items():
+        lines.append(row(f"anomaly:{kind}", f))
     if ev.lookalikes_flagged:
         lines.append("look-alikes reported as rings (false alarms):")
         for kind, c in sorted(ev.lookalikes_flagged.items()):

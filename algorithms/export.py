@@ -49,9 +49,13 @@ def export_dict(rings: list[Ring], findings: list[Finding], *, run_id: str | Non
     return doc
 
 
-def write_export(path: Path, rings: list[Ring], findings: list[Finding], *, run_id: str | None = None) -> None:
+def write_export(
+    path: Path, rings: list[Ring], findings: list[Finding], *, run_id: str | None = None
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(export_dict(rings, findings, run_id=run_id), ensure_ascii=False, indent=1),
-                   encoding="utf-8")
+    tmp.write_text(
+        json.dumps(export_dict(rings, findings, run_id=run_id), ensure_ascii=False, indent=1),
+        encoding="utf-8",
+    )
     tmp.replace(path)

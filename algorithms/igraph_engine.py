@@ -60,4 +60,3 @@ class IgraphEngine:
         graph, names = _graph(edges)
         labels = np.asarray(graph.connected_components(mode="weak").membership, dtype=np.int64)
         return pd.Series(labels, index=pd.Index(names, name="node"), name="component")
-

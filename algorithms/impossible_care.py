@@ -46,11 +46,19 @@ def detect_impossible_care(claims: Frame, persons: Frame) -> list[Finding]:
         FROM pairs GROUP BY person_id ORDER BY person_id
     """).fetchall()
     for person, refs, insts, first, last, days in rows:
-        findings.append(Finding(
-            category="anomaly", kind="overlapping_inpatient", person_id=str(person), claims=_refs(refs),
-            evidence=[f"in hospital at {len(set(insts))} institutions at once ({', '.join(sorted(set(insts)))}) "
-                      f"between {first} and {last}: {int(days)} overlapping day(s)"],
-        ))
+        findings.append(
+            Finding(
+                category="anomaly",
+                kind="overlapping_inpatient",
+                person_id=str(person),
+                claims=_refs(refs),
+                evidence=[
+                    f"in hospital at {len(set(insts))} institutions at once "
+                    f"({', '.join(sorted(set(insts)))}) "
+                    f"between {first} and {last}: {int(days)} overlapping day(s)"
+                ],
+            )
+        )
     rows = con.execute("""
         WITH p AS (SELECT CAST(person_id AS VARCHAR) AS person_id, CAST(death_date AS DATE) AS death_date
                    FROM persons_raw WHERE death_date IS NOT NULL AND CAST(death_date AS VARCHAR) <> '')
@@ -60,12 +68,19 @@ def detect_impossible_care(claims: Frame, persons: Frame) -> list[Finding]:
         GROUP BY c.person_id ORDER BY c.person_id
     """).fetchall()
     for person, refs, death, first, last, paid in rows:
-        findings.append(Finding(
-            category="anomaly", kind="claim_after_death", person_id=str(person), claims=_refs(refs),
-            excess_amount=round(float(paid or 0.0), 2),
-            evidence=[f"{len(refs)} claim(s) for care from {first} to {last} after the recorded death on "
-                      f"{death}; {fmt_yuan(float(paid or 0.0))} reimbursed"],
-        ))
+        findings.append(
+            Finding(
+                category="anomaly",
+                kind="claim_after_death",
+                person_id=str(person),
+                claims=_refs(refs),
+                excess_amount=round(float(paid or 0.0), 2),
+                evidence=[
+                    f"{len(refs)} claim(s) for care from {first} to {last} after the recorded death on "
+                    f"{death}; {fmt_yuan(float(paid or 0.0))} reimbursed"
+                ],
+            )
+        )
     con.close()
     return findings
 

@@ -85,8 +85,9 @@ class DetectionLock:
             raise
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._fh is not None:
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
             self._fh.close()
@@ -138,7 +139,39 @@ def make_engine(name: str, store: GraphStore | None = None) -> CommunityEngine:
     raise ConfigError(f"unknown detection engine {name!r}; use igraph or gds")
 
 
-def detect_all(inputs: DetectionInputs, settings: DetectionSettings, engine: CommunityEngine) -> DetectionResult:
+def attach_brokers(collusion: list[Ring], shared: list[Ring]) -> list[Ring]:
+    """Fold a broker network into the collusion ring it recruited for; return the other broker rings.
+
+    Recruits of a colluding clinic often share the broker's phone or account. When most persons
+    behind a shared-identifier ring belong to one collusion ring, it is the same organisation:
+    its identifiers become members of the collusion ring (with their evidence) instead of a
+    second ring that would double-count the investigators' work.
+    """
+    owner: dict[str, int] = {}
+    for i, ring in enumerate(collusion):
+        for p in ring.patient_ids:
+            owner.setdefault(p, i)
+    kept: list[Ring] = []
+    for ring in shared:
+        pats = ring.patient_ids
+        counts: dict[int, int] = {}
+        for p in pats:
+            if p in owner:
+                counts[owner[p]] = counts.get(owner[p], 0) + 1
+        best = max(counts.items(), key=lambda kv: kv[1], default=(-1, 0))
+        if best[0] < 0 or best[1] < 0.5 * len(pats):
+            kept.append(ring)
+            continue
+        target = collusion[best[0]]
+        have = target.member_refs
+        target.members.extend(m for m in ring.members if m.type != "Patient" and m.ref not in have)
+        target.evidence.extend(e for e in ring.evidence if " share " in e)
+    return kept
+
+
+def detect_all(
+    inputs: DetectionInputs, settings: DetectionSettings, engine: CommunityEngine
+) -> DetectionResult:
     """Run every detector on the inputs; keep what scores at or above the reporting threshold."""
     from algorithms.shared_identifiers import detect_shared_identifiers
 
@@ -155,8 +188,14 @@ def detect_all(inputs: DetectionInputs, settings: DetectionSettings, engine: Com
     findings += detect_impossible_care(inputs.claims, inputs.persons)
     seconds["double_claims_and_anomalies"] = time.perf_counter() - t
     thr = settings.report_threshold
-    rings = [r for r in collusion + shared if r.score >= thr]
-    stats["rings_below_threshold"] = len(collusion) + len(shared) - len(rings)
+    reported_collusion = [r for r in collusion if r.score >= thr]
+    reported_shared = [r for r in shared if r.score >= thr]
+    kept_shared = attach_brokers(reported_collusion, reported_shared)
+    stats["shared_identifier_rings_attached_to_collusion"] = len(reported_shared) - len(kept_shared)
+    rings = reported_collusion + kept_shared
+    stats["rings_below_threshold"] = (
+        len(collusion) + len(shared) - len(reported_collusion) - len(reported_shared)
+    )
     reported = [f for f in findings if f.score >= thr]
     stats["findings_below_threshold"] = len(findings) - len(reported)
     rings.sort(key=lambda r: (-r.score, r.kind, sorted(r.member_refs)[:1]))
@@ -173,8 +212,10 @@ def _json_list(value: object) -> list[Any]:
 
 
 def load_previous_rings(store: GraphStore) -> list[PreviousRing]:
-    rings = store.nodes_frame("Ring", ["ring_id", "kind", "status", "score", "score_history", "first_run_id",
-                                       "evidence", "created_at"])
+    rings = store.nodes_frame(
+        "Ring",
+        ["ring_id", "kind", "status", "score", "score_history", "first_run_id", "evidence", "created_at"],
+    )
     if rings.empty:
         return []
     members = store.relationships_frame("HAS_MEMBER", ["src", "dst", "dst_label"])
@@ -182,18 +223,32 @@ def load_previous_rings(store: GraphStore) -> list[PreviousRing]:
     for src, dst, label in zip(members["src"], members["dst"], members["dst_label"], strict=True):
         refs.setdefault(str(src), set()).add(f"{label}:{dst}")
     out = []
-    for r in rings.itertuples(index=False):
+    for row in rings.to_dict("records"):
+        r: Any = _RowView(row)
         rid = str(r.ring_id)
-        out.append(PreviousRing(
-            ring_id=rid, kind=str(r.kind), status=str(r.status or ""), members=refs.get(rid, set()),
-            score=float(r.score) if r.score is not None and not pd.isna(r.score) else 0.0,
-            score_history=_json_list(r.score_history),
-            first_run_id=None if r.first_run_id is None or pd.isna(r.first_run_id) else str(r.first_run_id),
-            evidence=[str(e) for e in _json_list(r.evidence)],
-            created_at=None if r.created_at is None or pd.isna(r.created_at) else pd.Timestamp(r.created_at)
-            .to_pydatetime(),
-        ))
+        out.append(
+            PreviousRing(
+                ring_id=rid,
+                kind=str(r.kind),
+                status=str(r.status or ""),
+                members=refs.get(rid, set()),
+                score=float(r.score) if r.score is not None and not pd.isna(r.score) else 0.0,
+                score_history=_json_list(r.score_history),
+                first_run_id=None
+                if r.first_run_id is None or pd.isna(r.first_run_id)
+                else str(r.first_run_id),
+                evidence=[str(e) for e in _json_list(r.evidence)],
+                created_at=None
+                if r.created_at is None or pd.isna(r.created_at)
+                else pd.Timestamp(r.created_at).to_pydatetime(),
+            )
+        )
     return out
+
+
+class _RowView:
+    def __init__(self, values: dict[Any, Any]) -> None:
+        self.__dict__.update({str(k): v for k, v in values.items()})
 
 
 def finding_id(f: Finding) -> str:
@@ -202,8 +257,12 @@ def finding_id(f: Finding) -> str:
 
 
 def build_derived(
-    run: dict[str, Any], rings: list[Ring], vanished: list[PreviousRing], previous: list[PreviousRing],
-    findings: list[Finding], now: datetime,
+    run: dict[str, Any],
+    rings: list[Ring],
+    vanished: list[PreviousRing],
+    previous: list[PreviousRing],
+    findings: list[Finding],
+    now: datetime,
 ) -> DerivedData:
     by_id = {p.ring_id: p for p in previous}
     run_id = str(run["run_id"])
@@ -212,52 +271,114 @@ def build_derived(
     for ring in rings:
         rid = ring.ring_id or ""
         prev = by_id.get(rid)
-        history = [*(prev.score_history if prev else []),
-                   {"run_id": run_id, "score": ring.score, "member_count": len(ring.members)}]
+        history = [
+            *(prev.score_history if prev else []),
+            {"run_id": run_id, "score": ring.score, "member_count": len(ring.members)},
+        ]
         row = {
-            "ring_id": rid, "kind": ring.kind, "score": ring.score, "status": ring.status,
-            "member_count": len(ring.members), "evidence": json.dumps(ring.evidence, ensure_ascii=False),
+            "ring_id": rid,
+            "kind": ring.kind,
+            "score": ring.score,
+            "status": ring.status,
+            "member_count": len(ring.members),
+            "evidence": json.dumps(ring.evidence, ensure_ascii=False),
             "score_history": json.dumps(history, ensure_ascii=False),
             "first_run_id": prev.first_run_id if prev and prev.first_run_id else run_id,
-            "last_run_id": run_id, "updated_at": now,
+            "last_run_id": run_id,
+            "updated_at": now,
             "created_at": prev.created_at if prev and prev.created_at else now,
         }
         ring_rows.append(row)
-        member_rows.extend({"src": rid, "dst": m.id, "dst_label": m.type, "role": m.role} for m in ring.members)
+        member_rows.extend(
+            {"src": rid, "dst": m.id, "dst_label": m.type, "role": m.role} for m in ring.members
+        )
     for prev in vanished:
         history = [*prev.score_history, {"run_id": run_id, "score": 0.0, "member_count": 0}]
-        ring_rows.append({
-            "ring_id": prev.ring_id, "kind": prev.kind, "score": prev.score, "status": "vanished",
-            "member_count": len(prev.members), "evidence": json.dumps(prev.evidence, ensure_ascii=False),
-            "score_history": json.dumps(history), "first_run_id": prev.first_run_id or run_id,
-            "last_run_id": run_id, "updated_at": now, "created_at": prev.created_at or now,
-        })
+        ring_rows.append(
+            {
+                "ring_id": prev.ring_id,
+                "kind": prev.kind,
+                "score": prev.score,
+                "status": "vanished",
+                "member_count": len(prev.members),
+                "evidence": json.dumps(prev.evidence, ensure_ascii=False),
+                "score_history": json.dumps(history),
+                "first_run_id": prev.first_run_id or run_id,
+                "last_run_id": run_id,
+                "updated_at": now,
+                "created_at": prev.created_at or now,
+            }
+        )
         # The port replaces HAS_MEMBER of every ring given: re-send the last members to keep them.
         for ref in sorted(prev.members):
             label, _, key = ref.partition(":")
-            member_rows.append({"src": prev.ring_id, "dst": key, "dst_label": label,
-                                "role": {"Patient": "patient", "Doctor": "doctor", "Phone": "broker_identifier",
-                                         "BankAccount": "broker_identifier"}.get(label, "institution")})
-    rings_df = pd.DataFrame(ring_rows, columns=[
-        "ring_id", "kind", "score", "status", "member_count", "evidence", "score_history", "first_run_id",
-        "last_run_id", "updated_at", "created_at"])
-    f_rows, fc_rows, fp_rows = [], [], []
+            member_rows.append(
+                {
+                    "src": prev.ring_id,
+                    "dst": key,
+                    "dst_label": label,
+                    "role": {
+                        "Patient": "patient",
+                        "Doctor": "doctor",
+                        "Phone": "broker_identifier",
+                        "BankAccount": "broker_identifier",
+                    }.get(label, "institution"),
+                }
+            )
+    rings_df = pd.DataFrame(
+        ring_rows,
+        columns=[
+            "ring_id",
+            "kind",
+            "score",
+            "status",
+            "member_count",
+            "evidence",
+            "score_history",
+            "first_run_id",
+            "last_run_id",
+            "updated_at",
+            "created_at",
+        ],
+    )
+    f_rows: list[dict[str, Any]] = []
+    fc_rows: list[dict[str, Any]] = []
+    fp_rows: list[dict[str, Any]] = []
     for f in findings:
         fid = finding_id(f)
-        f_rows.append({
-            "finding_id": fid, "kind": f.kind, "category": f.category, "person_id": f.person_id,
-            "excess_amount": f.excess_amount, "score": f.score,
-            "evidence": json.dumps(f.evidence, ensure_ascii=False),
-            "claim_keys": json.dumps([c.key for c in f.claims]), "run_id": run_id,
-        })
+        f_rows.append(
+            {
+                "finding_id": fid,
+                "kind": f.kind,
+                "category": f.category,
+                "person_id": f.person_id,
+                "excess_amount": f.excess_amount,
+                "score": f.score,
+                "evidence": json.dumps(f.evidence, ensure_ascii=False),
+                "claim_keys": json.dumps([c.key for c in f.claims]),
+                "run_id": run_id,
+            }
+        )
         fc_rows.extend({"src": fid, "dst": c.key} for c in f.claims)
         fp_rows.append({"src": fid, "dst": f.person_id})
     return DerivedData(
         run=pd.DataFrame([run]),
         rings=rings_df,
         ring_members=pd.DataFrame(member_rows, columns=["src", "dst", "dst_label", "role"]),
-        findings=pd.DataFrame(f_rows, columns=["finding_id", "kind", "category", "person_id", "excess_amount",
-                                               "score", "evidence", "claim_keys", "run_id"]),
+        findings=pd.DataFrame(
+            f_rows,
+            columns=[
+                "finding_id",
+                "kind",
+                "category",
+                "person_id",
+                "excess_amount",
+                "score",
+                "evidence",
+                "claim_keys",
+                "run_id",
+            ],
+        ),
         finding_claims=pd.DataFrame(fc_rows, columns=["src", "dst"]),
         finding_persons=pd.DataFrame(fp_rows, columns=["src", "dst"]),
     )
@@ -298,13 +419,25 @@ def _run_locked(store: GraphStore, settings: DetectionSettings, engine_name: str
     finished = datetime.now(UTC).replace(tzinfo=None)
     duration = time.perf_counter() - t0
     run = {
-        "run_id": run_id, "started_at": started, "finished_at": finished, "duration_s": round(duration, 3),
-        "engine": engine_name, "status": "succeeded",
+        "run_id": run_id,
+        "started_at": started,
+        "finished_at": finished,
+        "duration_s": round(duration, 3),
+        "engine": engine_name,
+        "status": "succeeded",
         "parameters": settings.model_dump_json(),
         "counts": json.dumps({**counts, **{k: v for k, v in result.stats.items() if isinstance(v, int)}}),
         "changes": changes.model_dump_json(),
     }
     store.replace_derived(build_derived(run, rings, vanished, previous, result.findings, finished))
     result.seconds["identity_and_write"] = time.perf_counter() - t
-    return RunSummary(run_id=run_id, started_at=started, engine=engine_name, counts=counts, changes=changes,
-                      duration_s=round(time.perf_counter() - t0, 3), seconds=result.seconds, result=result)
+    return RunSummary(
+        run_id=run_id,
+        started_at=started,
+        engine=engine_name,
+        counts=counts,
+        changes=changes,
+        duration_s=round(time.perf_counter() - t0, 3),
+        seconds=result.seconds,
+        result=result,
+    )

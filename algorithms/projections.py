@@ -29,15 +29,42 @@ from graph.port import GraphStore
 
 Frame: TypeAlias = pd.DataFrame | pa.Table
 
-PERSON_COLUMNS = ("person_id", "name", "birth_date", "phone", "address", "bank_account", "employer_id",
-                  "death_date")
+PERSON_COLUMNS = (
+    "person_id",
+    "name",
+    "birth_date",
+    "phone",
+    "address",
+    "bank_account",
+    "employer_id",
+    "death_date",
+)
 INSTITUTION_COLUMNS = ("institution_id", "name", "kind", "ownership", "level")
 DOCTOR_COLUMNS = ("doctor_id", "name", "institution_id")
-CLAIM_COLUMNS = ("claim_key", "claim_id", "scheme", "person_id", "institution_id", "doctor_id", "visit_type",
-                 "start_date", "end_date", "diagnosis_code", "total_amount", "reimbursed_amount",
-                 "injury_case_id")
-INJURY_COLUMNS = ("injury_case_id", "person_id", "injury_date", "cause", "third_party_liable", "employer_id",
-                  "reported_to")
+CLAIM_COLUMNS = (
+    "claim_key",
+    "claim_id",
+    "scheme",
+    "person_id",
+    "institution_id",
+    "doctor_id",
+    "visit_type",
+    "start_date",
+    "end_date",
+    "diagnosis_code",
+    "total_amount",
+    "reimbursed_amount",
+    "injury_case_id",
+)
+INJURY_COLUMNS = (
+    "injury_case_id",
+    "person_id",
+    "injury_date",
+    "cause",
+    "third_party_liable",
+    "employer_id",
+    "reported_to",
+)
 
 
 @dataclass
@@ -65,7 +92,7 @@ def load_inputs(store: GraphStore) -> DetectionInputs:
     con = connect()
     con.register("i1", institutions)
     con.register("i2", pharmacies)
-    both = con.execute(
+    both = con.sql(
         "SELECT CAST(institution_id AS VARCHAR) institution_id, CAST(name AS VARCHAR) name, "
         "CAST(kind AS VARCHAR) kind, CAST(ownership AS VARCHAR) ownership, 'Institution' AS label FROM i1 "
         "UNION ALL SELECT CAST(institution_id AS VARCHAR), CAST(name AS VARCHAR), CAST(kind AS VARCHAR), "
@@ -164,7 +191,8 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
         FROM claims WHERE visit_type <> 'pharmacy' AND start_date IS NOT NULL
         GROUP BY ALL
     """)
-    con.execute("""
+    con.execute(
+        """
         CREATE TEMP TABLE idays AS
         WITH d AS (SELECT institution_id, day, count(DISTINCT person_id) AS n FROM visits GROUP BY ALL),
              b AS (SELECT institution_id, median(n) AS base FROM d GROUP BY ALL)
@@ -172,30 +200,38 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
                (d.n >= $f * b.base AND d.n - b.base >= $e) AS burst,
                row_number() OVER () AS iday
         FROM d JOIN b USING (institution_id)
-    """, {"f": s.burst_factor, "e": s.burst_min_excess})
+    """,
+        {"f": s.burst_factor, "e": s.burst_min_excess},
+    )
     con.execute("""
         CREATE TEMP TABLE pidx AS
         SELECT person_id, (row_number() OVER ())::INTEGER AS pid FROM (SELECT DISTINCT person_id FROM visits)
     """)
     # A pair needs min_pair_days shared days at one institution unless a burst links it, so a
     # person's visits to an institution they saw only once can only matter on burst days.
-    con.execute("""
+    con.execute(
+        """
         CREATE TEMP TABLE groups AS
         WITH pd AS (
             SELECT person_id, institution_id, count(DISTINCT day) AS pdays FROM visits GROUP BY ALL
         ), g AS (
             SELECT DISTINCT p.pid, i.iday, i.burst,
-                   CASE WHEN i.n <= $max THEN '' ELSE v.doctor_id END AS gdoc, pd.pdays
+                   CASE WHEN i.n <= $max THEN '' ELSE v.doctor_id END AS gdoc, pd.pdays,
+                   pd.pdays >= $reg AS regular
             FROM visits v JOIN idays i USING (institution_id, day) JOIN pidx p USING (person_id)
                  JOIN pd USING (person_id, institution_id)
             WHERE i.n >= 2 AND (i.n <= $max OR v.doctor_id <> '')
         ), sized AS (
-            SELECT pid, iday, burst, gdoc, pdays, count(*) OVER (PARTITION BY iday, gdoc) AS gsize FROM g
+            SELECT pid, iday, burst, gdoc, pdays, regular,
+                   count(*) OVER (PARTITION BY iday, gdoc, regular) AS gsize FROM g
         )
-        SELECT pid, iday, burst, dense_rank() OVER (ORDER BY iday, gdoc) AS gid
+        SELECT pid, iday, burst, dense_rank() OVER (ORDER BY iday, gdoc, regular) AS gid
         FROM sized WHERE gsize BETWEEN 2 AND $max AND (burst OR pdays >= $mind)
-    """, {"max": s.max_group_size, "mind": s.min_pair_days})
-    edges = con.execute("""
+    """,
+        {"max": s.max_group_size, "mind": s.min_pair_days, "reg": s.regular_min_days},
+    )
+    edges = con.execute(
+        """
         WITH pairs AS (
             SELECT a.pid AS a, b.pid AS b, a.iday, a.burst
             FROM groups a JOIN groups b ON a.gid = b.gid AND a.pid < b.pid
@@ -207,12 +243,22 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
                days::INTEGER AS days, burst_days::INTEGER AS burst_days
         FROM agg JOIN pidx pa ON pa.pid = agg.a JOIN pidx pb ON pb.pid = agg.b
         WHERE days >= $mind OR burst_days >= 1
-    """, {"bw": s.burst_weight, "mind": s.min_pair_days}).df()
-    row = con.execute("""
+    """,
+        {"bw": s.burst_weight, "mind": s.min_pair_days},
+    ).df()
+    row = con.execute(
+        """
         SELECT (SELECT count(*) FROM visits), (SELECT count(*) FROM idays),
                (SELECT count(*) FROM idays WHERE burst), (SELECT count(*) FROM idays WHERE n > $max)
-    """, {"max": s.max_group_size}).fetchall()[0]
+    """,
+        {"max": s.max_group_size},
+    ).fetchall()[0]
     assert row is not None
-    stats = {"visits": int(row[0]), "institution_days": int(row[1]), "burst_days": int(row[2]),
-             "split_or_dropped_hub_days": int(row[3]), "covisit_edges": len(edges)}
+    stats = {
+        "visits": int(row[0]),
+        "institution_days": int(row[1]),
+        "burst_days": int(row[2]),
+        "split_or_dropped_hub_days": int(row[3]),
+        "covisit_edges": len(edges),
+    }
     return CoVisit(con=con, edges=edges, stats=stats)

@@ -37,16 +37,27 @@ def collusion_legitimacy(f: dict[str, Any], s: DetectionSettings) -> tuple[float
     if f["main_kind"] == "elderly_care":
         reasons.append((0.9, "meets at an elderly-care institution: looks like care-home residents"))
     elif n > s.household_max and f["address_share"] >= 0.5:
-        reasons.append((0.9, f"{top_addr} of {n} members are registered at one address: looks like a care home"))
+        reasons.append(
+            (0.9, f"{top_addr} of {n} members are registered at one address: looks like a care home")
+        )
     shift = f["meeting_days"] >= s.shift_min_days and f["weekday_share"] >= s.shift_weekday_share
     chronic = f["chronic_share"] >= 0.5
     if shift:
-        reasons.append((0.95 if chronic else 0.7,
-                        f"meets on the same weekdays ({f['weekday_share']:.0%} of {f['meeting_days']} days): "
-                        "looks like a fixed treatment shift"))
+        reasons.append(
+            (
+                0.95 if chronic else 0.7,
+                f"meets on the same weekdays ({f['weekday_share']:.0%} of {f['meeting_days']} days): "
+                "looks like a fixed treatment shift",
+            )
+        )
     if chronic:
-        reasons.append((0.5, f"{f['chronic_share']:.0%} of meeting visits carry chronic or routine "
-                             "diagnoses (dialysis, rehabilitation, check-up)"))
+        reasons.append(
+            (
+                0.5,
+                f"{f['chronic_share']:.0%} of meeting visits carry chronic or routine "
+                "diagnoses (dialysis, rehabilitation, check-up)",
+            )
+        )
     if not reasons:
         return 0.0, []
     best = max(r[0] for r in reasons)
@@ -87,8 +98,10 @@ def shared_identifier_score(f: dict[str, Any], s: DetectionSettings) -> tuple[fl
     if f["n_identifiers"] > 1:
         suspicion = min(1.0, suspicion + 0.1)
     evidence = [f"{line}" for line in f["identifier_lines"]]
-    evidence.append(f"{n} persons at {addresses} different addresses are linked through "
-                    f"{f['n_identifiers']} shared identifier(s)")
+    evidence.append(
+        f"{n} persons at {addresses} different addresses are linked through "
+        f"{f['n_identifiers']} shared identifier(s)"
+    )
     if f["n_identifiers"] > 1:
         evidence.append("identifiers are chained: persons sharing one also share another (broker network)")
     if f.get("reimbursed"):

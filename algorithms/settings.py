@@ -35,6 +35,7 @@ class DetectionSettings(BaseSettings):
     burst_factor: float = Field(default=2.0, gt=1.0)
     burst_min_excess: int = Field(default=4, ge=1)
     burst_weight: float = Field(default=1.0, ge=0.0, description="extra pair weight per shared burst day")
+    regular_min_days: int = Field(default=40, ge=2, description="visit days that make a patient a regular")
     min_pair_days: int = Field(default=2, ge=1, description="pairs need this many shared days or a burst")
     resolution: float = Field(default=1.0, gt=0.0, description="CPM resolution (min. mean pair weight)")
     min_ring_patients: int = Field(default=4, ge=2)

@@ -49,7 +49,8 @@ def classify_identifiers(persons: Frame, settings: DetectionSettings) -> pd.Data
     con = connect()
     con.register("p_raw", with_optional(persons, ("phone", "bank_account", "address")))
     union = " UNION ALL ".join(
-        f"SELECT '{label}' AS type, CAST({col} AS VARCHAR) AS value, CAST(person_id AS VARCHAR) AS person_id, "
+        f"SELECT '{label}' AS type, CAST({col} AS VARCHAR) AS value, "
+        f"CAST(person_id AS VARCHAR) AS person_id, "
         f"coalesce(NULLIF(CAST(address AS VARCHAR), ''), 'person:' || CAST(person_id AS VARCHAR)) AS address "
         f"FROM p_raw WHERE {col} IS NOT NULL AND CAST({col} AS VARCHAR) <> ''"
         for label, col, _ in _TYPES
@@ -63,7 +64,9 @@ def classify_identifiers(persons: Frame, settings: DetectionSettings) -> pd.Data
     """).df()
     con.close()
     klass = pd.Series("broker", index=df.index, dtype="object")
-    klass[(df["n_persons"] < s.identifier_min_persons) | (df["n_addresses"] < s.identifier_min_addresses)] = "family"
+    klass[(df["n_persons"] < s.identifier_min_persons) | (df["n_addresses"] < s.identifier_min_addresses)] = (
+        "family"
+    )
     institutional = (df["n_persons"] > s.household_max) & (df["top_address_share"] >= 0.6)
     klass[institutional] = "institutional"
     klass[df["n_persons"] > s.identifier_max_persons] = "placeholder"
@@ -92,18 +95,21 @@ def detect_shared_identifiers(
     con.register("p_raw", with_optional(persons, ("phone", "bank_account", "address")))
     con.register("brokers", brokers[["type", "value", "n_persons"]])
     union = " UNION ALL ".join(
-        f"SELECT '{label}' AS type, CAST({col} AS VARCHAR) AS value, CAST(person_id AS VARCHAR) AS person_id, "
+        f"SELECT '{label}' AS type, CAST({col} AS VARCHAR) AS value, "
+        f"CAST(person_id AS VARCHAR) AS person_id, "
         f"NULLIF(CAST(address AS VARCHAR), '') AS address FROM p_raw WHERE {col} IS NOT NULL"
         for label, col, _ in _TYPES
     )
     links = con.execute(f"""
         SELECT l.type, l.value, l.person_id, l.address FROM ({union}) l JOIN brokers b USING (type, value)
     """).df()
-    edges = pd.DataFrame({
-        "src": "Patient:" + links["person_id"],
-        "dst": links["type"] + ":" + links["value"],
-        "weight": 1.0,
-    })
+    edges = pd.DataFrame(
+        {
+            "src": "Patient:" + links["person_id"],
+            "dst": links["type"] + ":" + links["value"],
+            "weight": 1.0,
+        }
+    )
     comp = engine.components(edges)
     links["component"] = comp.reindex("Patient:" + links["person_id"]).to_numpy()
     reimbursed: dict[str, float] = {}
@@ -123,9 +129,10 @@ def detect_shared_identifiers(
             continue
         idents = grp.groupby(["type", "value"])["person_id"].nunique().sort_values(ascending=False)
         labels = {label: word for label, _, word in _TYPES}
+        pairs: list[tuple[str, str]] = [(str(k[0]), str(k[1])) for k in idents.index]
         lines = [
             f"{count} persons share {labels[t]} {mask_identifier(t, v)}"
-            for (t, v), count in idents.items()
+            for (t, v), count in zip(pairs, idents.to_list(), strict=True)
         ]
         addresses = grp.drop_duplicates("person_id")["address"]
         n_addresses = int(addresses.dropna().nunique() + addresses.isna().sum())
@@ -138,9 +145,15 @@ def detect_shared_identifiers(
         }
         score, evidence = shared_identifier_score(features, s)
         members = [Member(type="Patient", id=p) for p in persons_]
-        members += [Member(type=str(t), id=str(v)) for (t, v) in idents.index]
-        rings.append(Ring(kind="shared_identifier", score=round(score, 4), members=members,
-                          evidence=evidence, features={k: v for k, v in features.items()
-                                                       if k != "identifier_lines"}))
+        members += [Member(type=t, id=v) for t, v in pairs]
+        rings.append(
+            Ring(
+                kind="shared_identifier",
+                score=round(score, 4),
+                members=members,
+                evidence=evidence,
+                features={k: v for k, v in features.items() if k != "identifier_lines"},
+            )
+        )
     rings.sort(key=lambda r: (-r.score, -len(r.members)))
     return rings

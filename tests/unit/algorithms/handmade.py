@@ -29,35 +29,81 @@ class CityBuilder:
     def __post_init__(self) -> None:
         self.rng = np.random.default_rng(self.seed)
 
-    def person(self, pid: str, *, address: str | None = None, phone: str | None = None,
-               bank_account: str | None = None, death_date: str | None = None) -> str:
-        self.persons.append({"person_id": pid, "name": pid, "address": address or f"addr-{pid}",
-                             "phone": phone or f"1{len(self.persons):010d}", "bank_account": bank_account,
-                             "death_date": death_date})
+    def person(
+        self,
+        pid: str,
+        *,
+        address: str | None = None,
+        phone: str | None = None,
+        bank_account: str | None = None,
+        death_date: str | None = None,
+    ) -> str:
+        self.persons.append(
+            {
+                "person_id": pid,
+                "name": pid,
+                "address": address or f"addr-{pid}",
+                "phone": phone or f"1{len(self.persons):010d}",
+                "bank_account": bank_account,
+                "death_date": death_date,
+            }
+        )
         return pid
 
     def institution(self, iid: str, kind: str = "clinic", name: str | None = None) -> str:
-        self.institutions.append({"institution_id": iid, "name": name or iid, "kind": kind,
-                                  "ownership": "private", "label": "Pharmacy" if kind == "pharmacy" else
-                                  "Institution"})
+        self.institutions.append(
+            {
+                "institution_id": iid,
+                "name": name or iid,
+                "kind": kind,
+                "ownership": "private",
+                "label": "Pharmacy" if kind == "pharmacy" else "Institution",
+            }
+        )
         return iid
 
     def doctor(self, did: str, inst: str) -> str:
         self.doctors.append({"doctor_id": did, "name": did, "institution_id": inst})
         return did
 
-    def claim(self, pid: str, inst: str, day: date, *, doctor: str | None = None, scheme: str = "medical",
-              visit_type: str = "outpatient", dx: str = "J06.9", total: float = 200.0, paid: float = 140.0,
-              end: date | None = None, case: str | None = None, claim_id: str | None = None) -> str:
+    def claim(
+        self,
+        pid: str,
+        inst: str,
+        day: date,
+        *,
+        doctor: str | None = None,
+        scheme: str = "medical",
+        visit_type: str = "outpatient",
+        dx: str = "J06.9",
+        total: float = 200.0,
+        paid: float = 140.0,
+        end: date | None = None,
+        case: str | None = None,
+        claim_id: str | None = None,
+    ) -> str:
         cid = claim_id or f"c{len(self.claims):06d}"
-        self.claims.append({
-            "claim_id": cid, "scheme": scheme, "person_id": pid, "institution_id": inst, "doctor_id": doctor,
-            "visit_type": visit_type, "start_date": day, "end_date": end, "diagnosis_code": dx,
-            "total_amount": total, "reimbursed_amount": paid, "injury_case_id": case,
-        })
+        self.claims.append(
+            {
+                "claim_id": cid,
+                "scheme": scheme,
+                "person_id": pid,
+                "institution_id": inst,
+                "doctor_id": doctor,
+                "visit_type": visit_type,
+                "start_date": day,
+                "end_date": end,
+                "diagnosis_code": dx,
+                "total_amount": total,
+                "reimbursed_amount": paid,
+                "injury_case_id": case,
+            }
+        )
         return cid
 
-    def background(self, n: int, insts: list[str], visits_per_person: int = 8, prefix: str = "bg") -> list[str]:
+    def background(
+        self, n: int, insts: list[str], visits_per_person: int = 8, prefix: str = "bg"
+    ) -> list[str]:
         """Random patients visiting random institutions on random days."""
         ids = []
         for i in range(n):
@@ -77,13 +123,26 @@ class CityBuilder:
         claims["claim_key"] = claims["scheme"] + ":" + claims["claim_id"]
         persons = pd.DataFrame(self.persons)
         persons["death_date"] = pd.to_datetime(persons["death_date"])
-        cases = pd.DataFrame(self.injury_cases, columns=[
-            "injury_case_id", "person_id", "injury_date", "cause", "third_party_liable", "employer_id",
-            "reported_to"])
+        cases = pd.DataFrame(
+            self.injury_cases,
+            columns=[
+                "injury_case_id",
+                "person_id",
+                "injury_date",
+                "cause",
+                "third_party_liable",
+                "employer_id",
+                "reported_to",
+            ],
+        )
         cases["injury_date"] = pd.to_datetime(cases["injury_date"])
-        return DetectionInputs(persons=persons, institutions=pd.DataFrame(self.institutions),
-                               doctors=pd.DataFrame(self.doctors, columns=["doctor_id", "name", "institution_id"]),
-                               claims=claims, injury_cases=cases)
+        return DetectionInputs(
+            persons=persons,
+            institutions=pd.DataFrame(self.institutions),
+            doctors=pd.DataFrame(self.doctors, columns=["doctor_id", "name", "institution_id"]),
+            claims=claims,
+            injury_cases=cases,
+        )
 
 
 def day(n: int) -> date:

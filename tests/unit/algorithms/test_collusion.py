@@ -61,7 +61,9 @@ def test_ring_meeting_in_changing_subgroups_at_two_clinics_is_found() -> None:
     b.doctor("DR2", "CL2")
     for d, clinic in ((15, "CL2"), (48, "CL2"), (101, "CL3"), (160, "CL2"), (210, "CL3"), (250, "CL2")):
         for p in rng.choice(members, size=int(rng.integers(6, 9)), replace=False):
-            b.claim(str(p), clinic, day(d), doctor="DR2" if clinic == "CL2" else None, total=700.0, paid=600.0)
+            b.claim(
+                str(p), clinic, day(d), doctor="DR2" if clinic == "CL2" else None, total=700.0, paid=600.0
+            )
     reported = _reported(_rings(b))
     ring = _find(reported, "sub")
     # Pairs of this ring share only one or two days; the group is found from the whole pattern.

@@ -14,11 +14,31 @@ def _city() -> CityBuilder:
     for p in ("w1", "w2", "w3", "m1", "m2", "t1", "t2"):
         b.person(p)
     # w1: work injury by case id, paid by both schemes.
-    b.injury_cases.append({"injury_case_id": "IC1", "person_id": "w1", "injury_date": day(10), "cause": "work",
-                           "third_party_liable": "false", "employer_id": "E1", "reported_to": "work_injury"})
-    b.claim("w1", "H1", day(10), scheme="work_injury", dx="S62.5", total=3000, paid=3000, case="IC1",
-            claim_id="wi1")
-    b.claim("w1", "H1", day(10), scheme="medical", dx="S62.5", total=3000, paid=2100, case="IC1", claim_id="md1")
+    b.injury_cases.append(
+        {
+            "injury_case_id": "IC1",
+            "person_id": "w1",
+            "injury_date": day(10),
+            "cause": "work",
+            "third_party_liable": "false",
+            "employer_id": "E1",
+            "reported_to": "work_injury",
+        }
+    )
+    b.claim(
+        "w1",
+        "H1",
+        day(10),
+        scheme="work_injury",
+        dx="S62.5",
+        total=3000,
+        paid=3000,
+        case="IC1",
+        claim_id="wi1",
+    )
+    b.claim(
+        "w1", "H1", day(10), scheme="medical", dx="S62.5", total=3000, paid=2100, case="IC1", claim_id="md1"
+    )
     # w2: the medical claim lacks the case id; injury diagnosis 3 days after the work-injury claim.
     b.claim("w2", "H1", day(40), scheme="work_injury", dx="S82.2", total=5000, paid=5000, claim_id="wi2")
     b.claim("w2", "H1", day(43), scheme="medical", dx="S82.2", total=1200, paid=840, claim_id="md2")
@@ -32,13 +52,35 @@ def _city() -> CityBuilder:
     b.claim("m2", "H1", day(80), scheme="medical", total=1000, paid=700, claim_id="md5")
     b.claim("m2", "H1", day(80), scheme="commercial", total=1000, paid=300, claim_id="cm5")
     # t1: traffic accident with a liable third party paid by medical.
-    b.injury_cases.append({"injury_case_id": "IC2", "person_id": "t1", "injury_date": day(90), "cause": "traffic",
-                           "third_party_liable": "true", "employer_id": None, "reported_to": "medical"})
-    b.claim("t1", "H1", day(90), scheme="medical", dx="S06.0", total=6000, paid=4200, case="IC2", claim_id="md6")
+    b.injury_cases.append(
+        {
+            "injury_case_id": "IC2",
+            "person_id": "t1",
+            "injury_date": day(90),
+            "cause": "traffic",
+            "third_party_liable": "true",
+            "employer_id": None,
+            "reported_to": "medical",
+        }
+    )
+    b.claim(
+        "t1", "H1", day(90), scheme="medical", dx="S06.0", total=6000, paid=4200, case="IC2", claim_id="md6"
+    )
     # t2: lawful — a fall with no liable third party paid by medical.
-    b.injury_cases.append({"injury_case_id": "IC3", "person_id": "t2", "injury_date": day(95), "cause": "fall",
-                           "third_party_liable": "false", "employer_id": None, "reported_to": "medical"})
-    b.claim("t2", "H1", day(95), scheme="medical", dx="S72.0", total=9000, paid=6300, case="IC3", claim_id="md7")
+    b.injury_cases.append(
+        {
+            "injury_case_id": "IC3",
+            "person_id": "t2",
+            "injury_date": day(95),
+            "cause": "fall",
+            "third_party_liable": "false",
+            "employer_id": None,
+            "reported_to": "medical",
+        }
+    )
+    b.claim(
+        "t2", "H1", day(95), scheme="medical", dx="S72.0", total=9000, paid=6300, case="IC3", claim_id="md7"
+    )
     return b
 
 

@@ -12,45 +12,95 @@ from algorithms.evaluate import evaluate_files
 from graph.errors import InputError
 
 TRUTH = {
-    "seed": 1, "persons": 100,
+    "seed": 1,
+    "persons": 100,
     "rings": [
-        {"ring_id": "T1", "kind": "collusion", "shape": "steady",
-         "members": [{"type": "Patient", "id": f"p{i}"} for i in range(4)] + [{"type": "Institution", "id": "CL1"}]},
-        {"ring_id": "T2", "kind": "collusion", "shape": "subgroups",
-         "members": [{"type": "Patient", "id": f"q{i}"} for i in range(4)]},
-        {"ring_id": "T3", "kind": "shared_identifier", "shape": "broker",
-         "members": [{"type": "Patient", "id": f"s{i}"} for i in range(3)] + [{"type": "Phone", "id": "138"}]},
+        {
+            "ring_id": "T1",
+            "kind": "collusion",
+            "shape": "steady",
+            "members": [{"type": "Patient", "id": f"p{i}"} for i in range(4)]
+            + [{"type": "Institution", "id": "CL1"}],
+        },
+        {
+            "ring_id": "T2",
+            "kind": "collusion",
+            "shape": "subgroups",
+            "members": [{"type": "Patient", "id": f"q{i}"} for i in range(4)],
+        },
+        {
+            "ring_id": "T3",
+            "kind": "shared_identifier",
+            "shape": "broker",
+            "members": [{"type": "Patient", "id": f"s{i}"} for i in range(3)]
+            + [{"type": "Phone", "id": "138"}],
+        },
     ],
     "double_claims": [
-        {"person_id": "w1", "kind": "medical_and_work_injury", "claims": [{"scheme": "medical", "claim_id": "1"}],
-         "excess_amount": 100.0},
-        {"person_id": "w2", "kind": "medical_and_work_injury", "claims": [{"scheme": "medical", "claim_id": "2"}],
-         "excess_amount": 50.0},
+        {
+            "person_id": "w1",
+            "kind": "medical_and_work_injury",
+            "claims": [{"scheme": "medical", "claim_id": "1"}],
+            "excess_amount": 100.0,
+        },
+        {
+            "person_id": "w2",
+            "kind": "medical_and_work_injury",
+            "claims": [{"scheme": "medical", "claim_id": "2"}],
+            "excess_amount": 50.0,
+        },
     ],
-    "anomalies": [{"kind": "claim_after_death", "person_id": "d1", "claims": [{"scheme": "medical", "claim_id": "9"}]}],
+    "anomalies": [
+        {"kind": "claim_after_death", "person_id": "d1", "claims": [{"scheme": "medical", "claim_id": "9"}]}
+    ],
     "lookalikes": [{"kind": "household", "members": [{"type": "Patient", "id": f"f{i}"} for i in range(3)]}],
     "bad_rows": [],
 }
 EXPORT = {
     "rings": [
         # T1 found (patients 3/4 -> Jaccard 0.75); one institution member too many.
-        {"ring_id": "R1", "kind": "collusion", "score": 0.9, "evidence": [],
-         "members": [{"type": "Patient", "id": f"p{i}"} for i in range(3)]
-         + [{"type": "Institution", "id": "CL1"}, {"type": "Doctor", "id": "D1"}]},
+        {
+            "ring_id": "R1",
+            "kind": "collusion",
+            "score": 0.9,
+            "evidence": [],
+            "members": [{"type": "Patient", "id": f"p{i}"} for i in range(3)]
+            + [{"type": "Institution", "id": "CL1"}, {"type": "Doctor", "id": "D1"}],
+        },
         # T2 missed (Jaccard 1/7); this ring is a false positive.
-        {"ring_id": "R2", "kind": "collusion", "score": 0.6, "evidence": [],
-         "members": [{"type": "Patient", "id": x} for x in ("q0", "x1", "x2", "x3")]},
+        {
+            "ring_id": "R2",
+            "kind": "collusion",
+            "score": 0.6,
+            "evidence": [],
+            "members": [{"type": "Patient", "id": x} for x in ("q0", "x1", "x2", "x3")],
+        },
         # A household reported as a shared-identifier ring: a look-alike flagged.
-        {"ring_id": "R3", "kind": "shared_identifier", "score": 0.7, "evidence": [],
-         "members": [{"type": "Patient", "id": f"f{i}"} for i in range(3)]},
+        {
+            "ring_id": "R3",
+            "kind": "shared_identifier",
+            "score": 0.7,
+            "evidence": [],
+            "members": [{"type": "Patient", "id": f"f{i}"} for i in range(3)],
+        },
     ],
     "double_claims": [
-        {"person_id": "w1", "kind": "medical_and_work_injury", "claims": [{"scheme": "medical", "claim_id": "1"}],
-         "excess_amount": 90.0},
-        {"person_id": "w9", "kind": "medical_and_work_injury", "claims": [{"scheme": "medical", "claim_id": "7"}],
-         "excess_amount": 10.0},
+        {
+            "person_id": "w1",
+            "kind": "medical_and_work_injury",
+            "claims": [{"scheme": "medical", "claim_id": "1"}],
+            "excess_amount": 90.0,
+        },
+        {
+            "person_id": "w9",
+            "kind": "medical_and_work_injury",
+            "claims": [{"scheme": "medical", "claim_id": "7"}],
+            "excess_amount": 10.0,
+        },
     ],
-    "anomalies": [{"kind": "claim_after_death", "person_id": "d1", "claims": [{"scheme": "medical", "claim_id": "9"}]}],
+    "anomalies": [
+        {"kind": "claim_after_death", "person_id": "d1", "claims": [{"scheme": "medical", "claim_id": "9"}]}
+    ],
 }
 
 

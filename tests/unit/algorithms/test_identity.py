@@ -12,8 +12,12 @@ def _ring(patients: list[str], kind: str = "collusion") -> Ring:
 
 
 def _prev(rid: str, patients: list[str], kind: str = "collusion", status: str = "new") -> PreviousRing:
-    return PreviousRing(ring_id=rid, kind=kind, status=status,
-                        members={f"Patient:{p}" for p in patients} | {"Institution:CL1"})
+    return PreviousRing(
+        ring_id=rid,
+        kind=kind,
+        status=status,
+        members={f"Patient:{p}" for p in patients} | {"Institution:CL1"},
+    )
 
 
 def test_persisting_rings_keep_ids_and_changes_are_reported() -> None:
@@ -42,7 +46,7 @@ def test_persisting_rings_keep_ids_and_changes_are_reported() -> None:
 def test_greedy_best_overlap_wins_and_weak_overlap_is_new() -> None:
     previous = [_prev("R-1", ["p1", "p2", "p3", "p4"]), _prev("R-2", ["p1", "p2", "p3", "p4", "p5", "p6"])]
     current = [_ring(["p1", "p2", "p3", "p4", "p5", "p6"]), _ring(["p1", "x1", "x2", "x3", "x4", "x5", "x6"])]
-    rings, vanished, changes = assign_ids(current, previous)
+    rings, vanished, _ = assign_ids(current, previous)
     assert rings[0].ring_id == "R-2" and rings[0].status == "stable"
     # Jaccard with R-1 is 2/11 < 0.3: a different ring.
     assert rings[1].status == "new" and rings[1].ring_id != "R-1"

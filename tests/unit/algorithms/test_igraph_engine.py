@@ -13,7 +13,7 @@ def ring_of_cliques(n_cliques: int = 60, size: int = 5) -> pd.DataFrame:
     rows = []
     for c in range(n_cliques):
         nodes = [f"c{c}n{i}" for i in range(size)]
-        rows += [(a, b, 2.0) for i, a in enumerate(nodes) for b in nodes[i + 1:]]
+        rows += [(a, b, 2.0) for i, a in enumerate(nodes) for b in nodes[i + 1 :]]
         rows.append((nodes[0], f"c{(c + 1) % n_cliques}n1", 1.0))
     return pd.DataFrame(rows, columns=["src", "dst", "weight"])
 
@@ -27,7 +27,9 @@ def test_cpm_keeps_every_small_ring_apart_where_modularity_merges_them() -> None
     # Modularity on the same graph merges neighbouring rings (the limit CPM avoids).
     names = sorted(set(edges["src"]) | set(edges["dst"]))
     pos = {n: i for i, n in enumerate(names)}
-    g = ig.Graph(n=len(names), edges=[(pos[a], pos[b]) for a, b in zip(edges["src"], edges["dst"], strict=True)])
+    g = ig.Graph(
+        n=len(names), edges=[(pos[a], pos[b]) for a, b in zip(edges["src"], edges["dst"], strict=True)]
+    )
     modularity = g.community_multilevel(weights=list(edges["weight"]))
     assert len(set(modularity.membership)) < 45
 

@@ -28,10 +28,14 @@ def test_lock_refuses_a_second_run_in_this_process(tmp_path: Path) -> None:
 def test_lock_refuses_a_second_run_in_another_process(tmp_path: Path) -> None:
     path = tmp_path / "x.lock"
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from algorithms.job import DetectionLock\n"
-         f"with DetectionLock(Path({str(path)!r})):\n    print('held', flush=True); time.sleep(30)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from algorithms.job import DetectionLock\n"
+            f"with DetectionLock(Path({str(path)!r})):\n    print('held', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"

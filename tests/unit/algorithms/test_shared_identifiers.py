@@ -14,21 +14,45 @@ S = DetectionSettings()
 def _persons() -> pd.DataFrame:
     rows = []
     # A broker phone registered for 12 unrelated persons (12 addresses).
-    rows += [{"person_id": f"b{i:02d}", "phone": "13812345678", "address": f"broker-town {i}",
-              "bank_account": None} for i in range(12)]
+    rows += [
+        {
+            "person_id": f"b{i:02d}",
+            "phone": "13812345678",
+            "address": f"broker-town {i}",
+            "bank_account": None,
+        }
+        for i in range(12)
+    ]
     # A household of 4: one address, one phone, one account.
-    rows += [{"person_id": f"f{i}", "phone": "13900000001", "address": "幸福路1号", "bank_account": "6222000011112222"}
-             for i in range(4)]
+    rows += [
+        {
+            "person_id": f"f{i}",
+            "phone": "13900000001",
+            "address": "幸福路1号",
+            "bank_account": "6222000011112222",
+        }
+        for i in range(4)
+    ]
     # A care home: 30 residents with the front-desk phone and the home's address.
-    rows += [{"person_id": f"h{i:02d}", "phone": "02188886666", "address": "敬老路9号", "bank_account": None}
-             for i in range(30)]
+    rows += [
+        {"person_id": f"h{i:02d}", "phone": "02188886666", "address": "敬老路9号", "bank_account": None}
+        for i in range(30)
+    ]
     # Chained brokers: phone X for c0..c4, bank account Y for c4..c8, all at different addresses.
-    rows += [{"person_id": f"c{i}", "phone": "13700000000" if i <= 4 else f"1360000000{i}",
-              "address": f"chain street {i}", "bank_account": "6228480000004821" if i >= 4 else None}
-             for i in range(9)]
+    rows += [
+        {
+            "person_id": f"c{i}",
+            "phone": "13700000000" if i <= 4 else f"1360000000{i}",
+            "address": f"chain street {i}",
+            "bank_account": "6228480000004821" if i >= 4 else None,
+        }
+        for i in range(9)
+    ]
     # Unrelated people with their own phones.
-    rows += [{"person_id": f"u{i}", "phone": f"1500000{i:04d}", "address": f"u {i}", "bank_account": None}
-             for i in range(50)]
+    rows += [
+        {"person_id": f"u{i}", "phone": f"1500000{i:04d}", "address": f"u {i}", "bank_account": None}
+        for i in range(50)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -60,7 +84,9 @@ def test_broker_phone_is_a_ring_and_chained_brokers_form_one_ring() -> None:
 
 
 def test_placeholder_identifier_shared_by_hundreds_is_left_out() -> None:
-    persons = pd.DataFrame([{"person_id": f"x{i}", "phone": "00000000000", "address": f"a{i}"} for i in range(300)])
+    persons = pd.DataFrame(
+        [{"person_id": f"x{i}", "phone": "00000000000", "address": f"a{i}"} for i in range(300)]
+    )
     stats: dict[str, object] = {}
     assert detect_shared_identifiers(persons, S, IgraphEngine(), stats=stats) == []
     assert stats["identifiers_placeholder"] == 1

@@ -42,7 +42,7 @@ from ingest.validate import RefContext, Validated, validate
 # Large batches: each upsert batch after the first is matched against everything already in the
 # table, so fewer, bigger batches cost far less (measured: 250k-row batches 41 s, whole tables 16 s
 # for the claims of a million-person city).
-DEFAULT_BATCH_ROWS = 2_000_000
+DEFAULT_BATCH_ROWS = 3_000_000
 BATCH_ROWS_ENV = "MEDFRAUD_INGEST_BATCH_ROWS"
 
 __all__ = ["IngestReport", "TableReport", "ingest_dir"]
@@ -64,6 +64,9 @@ class IngestReport(BaseModel):
     seconds: float
     rejects_dir: str
     writes: dict[str, int] = Field(default_factory=dict, description="rows written per label / type")
+    phases: dict[str, float] = Field(
+        default_factory=dict, description="seconds per step: read, validate:<table>, write:<label/type>"
+    )
 
     @property
     def read(self) -> int:
@@ -214,16 +217,14 @@ def _writes(v: Validated, refs: RefContext, batch: str) -> list[_Write]:
     return [
         nodes("Claim", keyed),
         rel("HAS_CLAIM", keyed, lambda s: _rel(s, "person_id", "claim_key", date=s.column("start_date"))),
-        rel(
-            "TREATED_AT",
-            keyed,
-            lambda s: _rel(
-                s,
-                "claim_key",
-                "institution_id",
-                date=s.column("start_date"),
-                dst_label=_inst_label(refs, s.column("institution_id")),
-            ),
+        # One write per end label: a uniform dst_label lets the store check one node table.
+        *(
+            rel(
+                "TREATED_AT",
+                keyed.filter(pc.equal(_inst_label(refs, keyed.column("institution_id")), label)),
+                _treated_at(label),
+            )
+            for label in ("Institution", "Pharmacy")
         ),
         rel(
             "BY_DOCTOR",
@@ -234,6 +235,12 @@ def _writes(v: Validated, refs: RefContext, batch: str) -> list[_Write]:
             "FOR_INJURY", _nonnull(keyed, "injury_case_id"), lambda s: _rel(s, "claim_key", "injury_case_id")
         ),
     ]
+
+
+def _treated_at(label: str) -> Callable[[pa.Table], pa.Table]:
+    return lambda s: _rel(
+        s, "claim_key", "institution_id", date=s.column("start_date"), dst_label=_const(s, label)
+    )
 
 
 def _person_link(column: str) -> Callable[[pa.Table], pa.Table]:
@@ -303,10 +310,13 @@ class _Writer:
 
     def __init__(self, store: GraphStore, size: int, bar: Progress | None, on_batch: Progress | None) -> None:
         self.store, self.size, self.bar, self.on_batch = store, size, bar, on_batch
-        self.queue: queue.Queue[tuple[str, _Write] | None] = queue.Queue(maxsize=4)
+        # Unbounded: an item only references rows already in memory, and a bound would stall
+        # validation of the next table behind the writes of this one.
+        self.queue: queue.Queue[tuple[str, _Write] | None] = queue.Queue()
         self.error: BaseException | None = None
         self.written: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
+        self.phases: dict[str, float] = {}
         self.thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
         self.thread.start()
 
@@ -335,7 +345,9 @@ class _Writer:
                     self.bar(w.source.num_rows)
             except BaseException as exc:  # handed to the caller's thread by close()
                 self.error = exc
-            self.seconds[table] = self.seconds.get(table, 0.0) + time.perf_counter() - started
+            spent = time.perf_counter() - started
+            self.seconds[table] = self.seconds.get(table, 0.0) + spent
+            self.phases[f"write:{w.name}"] = self.phases.get(f"write:{w.name}", 0.0) + spent
 
     def close(self) -> None:
         """Wait for every submitted write; re-raise the first failure."""
@@ -360,9 +372,11 @@ def ingest_dir(
     in_dir = Path(in_dir)
     rejects_dir = rejects_dir or in_dir / "_rejects"
     raws = read_all(in_dir, encoding)
+    phases = {"read": time.perf_counter() - started}
     batch = load_batch_id(raws)
     refs = _store_refs(store)
     validated: dict[str, tuple[Validated, float]] = {}
+    read_rows: dict[str, int] = {}
     bar = _progress_bar(raws) if progress else None
     writer = _Writer(store, _batch_rows(), bar, on_batch)
     try:
@@ -375,6 +389,9 @@ def ingest_dir(
             _remember(refs, v)
             write_rejects(rejects_dir / f"{name}.csv", rejects_frame(raw, v))
             validated[name] = (v, time.perf_counter() - t0)
+            read_rows[name] = raw.table.num_rows + len(raw.malformed)
+            raw.table = raw.table.slice(0, 0)  # the text as read is no longer needed: free it before writing
+            phases[f"validate:{name}"] = time.perf_counter() - t0
             for w in _writes(v, refs, batch):
                 writer.submit(name, w)
     finally:
@@ -387,7 +404,7 @@ def ingest_dir(
         TableReport(
             table=name,
             file=str(raws[name].path),
-            read=raws[name].table.num_rows + len(raws[name].malformed),
+            read=read_rows[name],
             loaded=v.table.num_rows,
             rejected=len(v.rejected_rows) + len(raws[name].malformed),
             seconds=round(busy + writer.seconds.get(name, 0.0), 3),
@@ -401,6 +418,7 @@ def ingest_dir(
         seconds=round(time.perf_counter() - started, 3),
         rejects_dir=str(rejects_dir),
         writes=writer.written,
+        phases={k: round(v, 3) for k, v in {**phases, **writer.phases}.items()},
     )
 
 

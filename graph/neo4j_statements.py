@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 from graph.errors import SchemaError
-from graph.model import NODE_TYPES, node_type, rel_type
+from graph.model import NODE_TYPES, REL_TYPES, node_type, rel_type
 
 Direction = Literal["out", "in", "both"]
 
@@ -27,10 +27,21 @@ def _check_prop(label: str, prop: str) -> str:
     return prop
 
 
-def node_key_expr(var: str) -> str:
-    """The key of a node whatever its label (several labels share a key name but not all do)."""
-    cases = " ".join(f"WHEN {var}:{n.label} THEN {var}.{n.key}" for n in NODE_TYPES)
-    return f"CASE {cases} END"
+def key_properties() -> dict[str, str]:
+    """Label -> key property, passed as ``$key_props`` so one statement can name any node's key."""
+    return {n.label: n.key for n in NODE_TYPES}
+
+
+def can_connect(label: str, direction: Direction, types: list[str] | None = None) -> bool:
+    """Whether the model has any relationship (of ``types``) leaving/entering nodes of ``label``.
+
+    The store does not ask Neo4j for expansions the model rules out (a ``Phone`` has no outgoing
+    relationship); Neo4j's linter flags such patterns as schema violations, rightly.
+    """
+    rels = [r for r in REL_TYPES if types is None or r.type in types]
+    out = any(label in r.start for r in rels)
+    into = any(label in r.end for r in rels)
+    return {"out": out, "in": into, "both": out or into}[direction]
 
 
 # -- writes -------------------------------------------------------------------------------------
@@ -98,7 +109,7 @@ def neighbours(label: str, direction: Direction) -> str:
         "AND ($labels IS NULL OR any(l IN labels(m) WHERE l IN $labels)) "
         "AND ($since IS NULL OR r.date IS NULL OR r.date >= $since) "
         "AND ($until IS NULL OR r.date IS NULL OR r.date <= $until) "
-        f"WITH k, s, r, m, {node_key_expr('m')} AS mkey "
+        "WITH k, s, r, m, m[$key_props[head(labels(m))]] AS mkey "
         "ORDER BY k, r.date IS NULL, r.date DESC, mkey "
         "WITH k, s, collect({rel: r, node: m, key: mkey}) AS hits "
         "RETURN k AS seed, size(hits) AS total, "

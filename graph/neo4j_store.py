@@ -371,8 +371,10 @@ class Neo4jStore(GraphStore):
         seen_nodes: set[NodeRef] = set()
         seen_edges: set[tuple[str, NodeRef, NodeRef]] = set()
         for label, keys in by_label.items():
+            if not cy.can_connect(label, direction, types):
+                continue
             params = {"keys": keys, "types": types, "labels": label_filter, "since": since,
-                      "until": until, "cap": cap}
+                      "until": until, "cap": cap, "key_props": cy.key_properties()}
             for record in self._read(cy.neighbours(label, direction), params, "expand neighbours"):
                 seed = NodeRef(label, str(record["seed"]))
                 kept = list(record["kept"])
@@ -399,6 +401,8 @@ class Neo4jStore(GraphStore):
         for ref in dict.fromkeys(refs):
             by_label[ref.label].append(ref.key)
         for label, keys in by_label.items():
+            if not cy.can_connect(label, "both", types):
+                continue
             for batch in self._batches(keys, None):
                 params = {"keys": list(batch), "types": types}
                 for record in self._read(cy.degrees(label), params, "count degrees"):

@@ -245,7 +245,8 @@ def test_neighbours_caps_per_seed_and_reports_the_cut() -> None:
                            cap=2, direction="in")
     (call,) = driver.calls
     assert call.parameters == {"keys": ["H1", "H2"], "types": ["TREATED_AT"], "labels": ["Claim"],
-                               "since": date(2025, 1, 1), "until": None, "cap": 2}
+                               "since": date(2025, 1, 1), "until": None, "cap": 2,
+                               "key_props": {n.label: n.key for n in NODE_TYPES}}
     assert "(s)<-[r]-(m)" in call.statement
     assert exp.cut == {NodeRef("Institution", "H1"): 5}
     assert [n.ref for n in exp.nodes] == [NodeRef("Claim", "medical:9")]  # seeds are not neighbours
@@ -253,6 +254,14 @@ def test_neighbours_caps_per_seed_and_reports_the_cut() -> None:
     assert (edge.type, edge.src, edge.dst) == ("TREATED_AT", NodeRef("Claim", "medical:9"),
                                                NodeRef("Institution", "H1"))
     assert edge.props == {"date": date(2025, 3, 1)}
+
+
+def test_expansions_the_model_rules_out_are_not_sent() -> None:
+    store, driver = make_store()
+    assert store.neighbours([NodeRef("Phone", "13800000000")], direction="out").edges == []
+    assert store.neighbours([NodeRef("Patient", "P1")], rel_types=["TREATED_AT"]).edges == []
+    assert store.degrees([NodeRef("DetectionRun", "run-1")]) == {NodeRef("DetectionRun", "run-1"): 0}
+    assert driver.calls == []
 
 
 def test_degrees_default_to_zero_for_nodes_neo4j_does_not_know() -> None:

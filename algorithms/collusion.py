@@ -152,7 +152,7 @@ def detect_collusion(
                                THEN 1.0 ELSE 0.0 END) AS chronic_share,
                            sum(reimbursed_amount) AS reimbursed
                     FROM ring_att GROUP BY ALL),
-             addr AS (SELECT community, max(c) AS top_address
+             addr AS (SELECT community, max(c) AS top_address, coalesce(sum(c) FILTER (WHERE c >= 2), 0) AS kin
                       FROM (SELECT mb.community, p.address, count(*) AS c FROM members mb
                             JOIN persons_raw p ON CAST(p.person_id AS VARCHAR) = mb.person_id
                             WHERE p.address IS NOT NULL AND CAST(p.address AS VARCHAR) <> ''
@@ -165,7 +165,7 @@ def detect_collusion(
         SELECT mem.*, mt.meetings, mt.meeting_days, mt.burst_meetings, mt.mean_present, mt.mean_base,
                mt.first_day, mt.last_day, list_sum(dow.top3) AS top3_weekday_days,
                dx.chronic_share, dx.reimbursed,
-               coalesce(addr.top_address, 0) AS top_address, coalesce(phone.top_phone, 0) AS top_phone
+               coalesce(addr.top_address, 0) AS top_address, coalesce(addr.kin, 0) AS kin, coalesce(phone.top_phone, 0) AS top_phone
         FROM mem JOIN mt USING (community) JOIN dow USING (community) JOIN dx USING (community)
              LEFT JOIN addr USING (community) LEFT JOIN phone USING (community)
     """,
@@ -212,10 +212,12 @@ def _build_rings(
         keep_d = cd[(cd["visits"] >= 2) & (cd["visits"] >= 0.1 * total_visits)]
         main = keep_i.iloc[0]
         n = int(g.n_patients)
+        # Without an institution it met at twice, a group of one-off encounters is not a ring.
+        repeated = bool((ci["meetings"] >= 2).any())
         features: dict[str, Any] = {
             "n_patients": n,
             "meetings": int(g.meetings),
-            "meeting_days": int(g.meeting_days),
+            "meeting_days": int(g.meeting_days) if repeated else 1,
             "burst_meetings": int(g.burst_meetings),
             "mean_present": float(g.mean_present),
             "mean_base": float(g.mean_base),
@@ -224,6 +226,7 @@ def _build_rings(
             "weekday_share": float(g.top3_weekday_days) / max(int(g.meeting_days), 1),
             "chronic_share": float(g.chronic_share),
             "address_share": float(g.top_address) / n,
+            "kin_share": float(g.kin) / n,
             "phone_share": float(g.top_phone) / n,
             "reimbursed": float(g.reimbursed),
             "main_institution": str(main["institution_id"]),

@@ -8,7 +8,8 @@ have been):
   by person + injury diagnosis (ICD-10 ``S``/``T0``/``T1``) within ``injury_window_days`` of a
   work-injury claim. Excess: the medical reimbursement.
 - ``medical_and_commercial_over_expense``: medical and commercial cover for the same expense
-  (same person, institution and day) together reimbursing more than the expense. Excess: the sum
+  (same person, institution, day and expense amount — another visit that day is another expense)
+  together reimbursing more than the expense. Excess: the sum
   of reimbursements minus the expense. A top-up that stays within the expense is lawful.
 - ``third_party_liable_paid_by_medical``: a trauma case with a liable third party (a traffic
   accident) must be paid by that party, yet medical insurance paid. Excess: the medical
@@ -118,7 +119,7 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
     rows = con.execute(
         """
         WITH k AS (
-            SELECT person_id, institution_id, start_date, max(total_amount) AS expense,
+            SELECT person_id, institution_id, start_date, round(total_amount, 2) AS expense,
                    sum(reimbursed_amount) AS paid,
                    sum(reimbursed_amount) FILTER (WHERE scheme = 'medical') AS medical,
                    sum(reimbursed_amount) FILTER (WHERE scheme = 'commercial') AS commercial,

@@ -34,6 +34,10 @@ def collusion_legitimacy(f: dict[str, Any], s: DetectionSettings) -> tuple[float
     top_addr = round(float(f["address_share"]) * n)
     if n <= s.household_max and f["address_share"] >= 0.5:
         reasons.append((0.8, f"{top_addr} of {n} members share one address: looks like a household"))
+    elif f.get("kin_share", 0.0) >= 0.5:
+        reasons.append(
+            (0.7, f"{f['kin_share']:.0%} of members live with another member: looks like families")
+        )
     if f["main_kind"] == "elderly_care":
         reasons.append((0.9, "meets at an elderly-care institution: looks like care-home residents"))
     elif n > s.household_max and f["address_share"] >= 0.5:

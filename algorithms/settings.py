@@ -60,7 +60,7 @@ class DetectionSettings(BaseSettings):
 
     # -- double claims and impossible care ----------------------------------------------------
     injury_window_days: int = Field(default=7, ge=0, description="person+date window without case id")
-    injury_prefixes: tuple[str, ...] = ("S", "T0", "T1")
+    injury_prefixes: tuple[str, ...] = ("S", "T")
     amount_tolerance: float = Field(default=0.01, ge=0.0, description="yuan ignored as rounding")
 
     # -- identity -----------------------------------------------------------------------------

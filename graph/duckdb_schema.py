@@ -1,0 +1,113 @@
+"""DuckDB tables and indexes generated from ``graph.model``.
+
+One typed table per node label (``n_<Label>``) and per relationship type (``r_<TYPE>``, with
+``src``, ``dst``, ``src_label``, ``dst_label`` and the type's properties). Keys are not declared
+``PRIMARY KEY``: DuckDB maintains such constraints with an ART index on every insert, which halves
+bulk-load speed; the adapter keeps keys unique itself (single writer, anti-join inserts) and builds
+plain ART indexes when a read first needs them (see ``graph.duckdb_store``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graph.model import NODE_TYPES, REL_TYPES, NodeType, PropType, RelType
+
+SQL_TYPES: dict[PropType, str] = {
+    "str": "VARCHAR",
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "json": "VARCHAR",
+    "str_list": "VARCHAR[]",
+}
+
+REL_ENDPOINT_COLUMNS = ("src", "dst", "src_label", "dst_label")
+
+
+def quote(identifier: str) -> str:
+    """Quote an identifier; model names are plain, but analyst-visible tables deserve care."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def node_table(label: str) -> str:
+    return f"n_{label}"
+
+
+def rel_table(type_: str) -> str:
+    return f"r_{type_}"
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    table: str
+    column: str
+
+    def create_sql(self) -> str:
+        return f"CREATE INDEX IF NOT EXISTS {quote(self.name)} ON {quote(self.table)} ({quote(self.column)})"
+
+
+def node_indexes(nt: NodeType) -> list[IndexSpec]:
+    table = node_table(nt.label)
+    return [IndexSpec(f"ix_{table}_key", table, nt.key)]
+
+
+def rel_indexes(rt: RelType) -> list[IndexSpec]:
+    table = rel_table(rt.type)
+    return [IndexSpec(f"ix_{table}_src", table, "src"), IndexSpec(f"ix_{table}_dst", table, "dst")]
+
+
+def indexes_of(table: str) -> list[IndexSpec]:
+    for nt in NODE_TYPES:
+        if node_table(nt.label) == table:
+            return node_indexes(nt)
+    for rt in REL_TYPES:
+        if rel_table(rt.type) == table:
+            return rel_indexes(rt)
+    return []
+
+
+def all_indexes() -> list[IndexSpec]:
+    return [*(i for nt in NODE_TYPES for i in node_indexes(nt)),
+            *(i for rt in REL_TYPES for i in rel_indexes(rt))]
+
+
+def node_table_ddl(nt: NodeType) -> str:
+    cols = ", ".join(f"{quote(p.name)} {SQL_TYPES[p.type]}" for p in nt.props)
+    return f"CREATE TABLE IF NOT EXISTS {quote(node_table(nt.label))} ({cols})"
+
+
+def rel_table_ddl(rt: RelType) -> str:
+    cols = [f"{quote(c)} VARCHAR NOT NULL" for c in REL_ENDPOINT_COLUMNS]
+    cols += [f"{quote(p.name)} {SQL_TYPES[p.type]}" for p in rt.props]
+    return f"CREATE TABLE IF NOT EXISTS {quote(rel_table(rt.type))} ({', '.join(cols)})"
+
+
+def schema_ddl() -> list[str]:
+    """Idempotent DDL for every table of the model (indexes are built separately)."""
+    return [*(node_table_ddl(nt) for nt in NODE_TYPES), *(rel_table_ddl(rt) for rt in REL_TYPES)]
+
+
+def missing_columns_ddl(existing: dict[str, set[str]]) -> list[str]:
+    """ALTER statements adding model properties that an older file's tables lack."""
+    stmts: list[str] = []
+    for nt in NODE_TYPES:
+        have = existing.get(node_table(nt.label))
+        if have is None:
+            continue
+        stmts += [
+            f"ALTER TABLE {quote(node_table(nt.label))} ADD COLUMN {quote(p.name)} {SQL_TYPES[p.type]}"
+            for p in nt.props if p.name not in have
+        ]
+    for rt in REL_TYPES:
+        have = existing.get(rel_table(rt.type))
+        if have is None:
+            continue
+        stmts += [
+            f"ALTER TABLE {quote(rel_table(rt.type))} ADD COLUMN {quote(p.name)} {SQL_TYPES[p.type]}"
+            for p in rt.props if p.name not in have
+        ]
+    return stmts

@@ -1,0 +1,410 @@
+"""The embedded store: one DuckDB file holding the property graph in typed tables.
+
+Concurrency model (see docs/operations.md): one process owns the file read-write — the API server,
+which also runs scheduled detection in-process, or a CLI command when no server runs. DuckDB's
+file lock refuses a second writer; we turn that into :class:`StoreUnavailable` saying what to do.
+Inside the process one ``DuckDBStore`` is shared by all threads: reads use a cursor per thread,
+writes are serialised by a lock and each batch is one transaction.
+
+Indexes: plain ART indexes on node keys and on relationship ``src``/``dst``. Maintaining them
+during a bulk load costs as much as building them afterwards, and ingest must not pay for them,
+so a large batch (``BULK_ROWS`` rows or more) drops the indexes of the table it writes; the first
+read that needs a table's indexes builds them (or call :meth:`DuckDBStore.ensure_indexes` after a
+load, e.g. when the API server starts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from graph import duckdb_reads as reads
+from graph import duckdb_writes as writes
+from graph.duckdb_readquery import run_read_query
+from graph.duckdb_schema import (
+    REL_ENDPOINT_COLUMNS,
+    all_indexes,
+    indexes_of,
+    missing_columns_ddl,
+    node_table,
+    quote,
+    rel_table,
+    schema_ddl,
+)
+from graph.errors import InputError, MedfraudError, StoreError, StoreUnavailable
+from graph.model import NODE_TYPES, REL_TYPES, Node, NodeRef, node_type, rel_type
+from graph.port import DerivedData, Direction, Expansion, GraphStore, QueryResult, Rows
+from graph.settings import Settings
+
+BULK_ROWS = 100_000
+
+_SINGLE_OWNER = (
+    "medfraud lets one process own the DuckDB file: the API server owns it and runs detection "
+    "in-process. Stop the server before running this command, or ask the server to do the work "
+    "(e.g. the API's runDetection) instead."
+)
+
+
+class DuckDBStore(GraphStore):
+    kind = "duckdb"
+    query_language = "sql"
+
+    def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False,
+                 memory_limit: str | None = None, threads: int = 0,
+                 query_timeout_s: float = 30.0, read_query_row_limit: int = 1_000) -> None:
+        self.path = str(path)
+        self.read_only = read_only
+        self.query_timeout_s = query_timeout_s
+        self.read_query_row_limit = read_query_row_limit
+        config: dict[str, Any] = {"enable_external_access": False}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = threads
+        if self.path != ":memory:" and not read_only:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(self.path, read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreUnavailable(
+                    f"the store file {self.path} is in use by another process ({exc}). {_SINGLE_OWNER}"
+                ) from exc
+            raise StoreUnavailable(f"cannot open the store file {self.path}: {exc}") from exc
+        except duckdb.Error as exc:
+            raise StoreUnavailable(f"cannot open the store file {self.path}: {exc}") from exc
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
+        self._indexed: set[str] = set()
+        self._closed = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings, read_only: bool = False) -> DuckDBStore:
+        return cls(settings.duckdb_path, read_only=read_only, memory_limit=settings.duckdb_memory_limit,
+                   threads=settings.duckdb_threads, query_timeout_s=settings.query_timeout_s,
+                   read_query_row_limit=settings.read_query_row_limit)
+
+    # -- connections -----------------------------------------------------------------------
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor: DuckDB connections are not safe to share between threads."""
+        if self._closed:
+            raise StoreUnavailable("the store is closed")
+        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cur", None)
+        if cur is None:
+            cur = self._con.cursor()
+            self._local.cur = cur
+            with self._cursors_lock:
+                self._cursors.append(cur)
+        return cur
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"the store {self.path} was opened read-only")
+
+    def _transaction(self, work: Any, *args: Any) -> Any:
+        """Run ``work(cur, *args)`` in one transaction under the write lock."""
+        self._check_writable()
+        with self._write_lock:
+            cur = self._con.cursor()
+            try:
+                cur.begin()
+                try:
+                    result = work(cur, *args)
+                    cur.commit()
+                except BaseException:
+                    cur.rollback()
+                    raise
+                return result
+            except duckdb.ConversionException as exc:
+                raise InputError(f"a value does not fit its property type: {exc}") from exc
+            except duckdb.Error as exc:
+                if isinstance(exc, duckdb.IOException | duckdb.FatalException):
+                    raise StoreUnavailable(f"the store failed: {exc}") from exc
+                raise StoreError(f"the store refused the write: {exc}") from exc
+            finally:
+                cur.close()
+
+    # -- schema and indexes ----------------------------------------------------------------
+    def apply_schema(self) -> None:
+        self._check_writable()
+        with self._write_lock:
+            cur = self._cursor()
+            for stmt in schema_ddl():
+                cur.execute(stmt)
+            existing: dict[str, set[str]] = {}
+            for table, column in cur.execute(
+                "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main'"
+            ).fetchall():
+                existing.setdefault(table, set()).add(column)
+            for stmt in missing_columns_ddl(existing):
+                cur.execute(stmt)
+
+    def _existing_indexes(self, cur: duckdb.DuckDBPyConnection) -> set[str]:
+        return {r[0] for r in cur.execute("SELECT index_name FROM duckdb_indexes()").fetchall()}
+
+    def ensure_indexes(self, tables: Sequence[str] | None = None) -> None:
+        """Build the missing indexes of ``tables`` (default: every table) — one-off after a bulk load."""
+        wanted = [t for t in (tables if tables is not None else
+                              [*(node_table(n.label) for n in NODE_TYPES),
+                               *(rel_table(r.type) for r in REL_TYPES)])
+                  if t not in self._indexed]
+        if not wanted or self.read_only:
+            return
+        with self._write_lock:
+            cur = self._con.cursor()
+            try:
+                have = self._existing_indexes(cur)
+                for table in wanted:
+                    for spec in indexes_of(table):
+                        if spec.name not in have:
+                            cur.execute(spec.create_sql())
+                    self._indexed.add(table)
+            finally:
+                cur.close()
+
+    def _drop_indexes(self, cur: duckdb.DuckDBPyConnection, table: str) -> None:
+        have = self._existing_indexes(cur)
+        for spec in indexes_of(table):
+            if spec.name in have:
+                cur.execute(f"DROP INDEX {quote(spec.name)}")
+        self._indexed.discard(table)
+
+    def index_names(self) -> list[str]:
+        """Indexes present now (for tests and the bench)."""
+        names = self._existing_indexes(self._cursor())
+        return [s.name for s in all_indexes() if s.name in names]
+
+    # -- writes ----------------------------------------------------------------------------
+    def upsert_nodes(self, label: str, rows: Rows, *, batch_size: int | None = None) -> int:
+        nt = node_type(label)
+        table = writes.to_arrow(rows, nt.props, f"{label} rows")
+        writes.check_node_columns(nt, table.column_names)
+        total = 0
+        for batch in writes.batches(table, batch_size):
+            total += self._transaction(self._upsert_nodes_tx, nt.label, batch)
+        return total
+
+    def _upsert_nodes_tx(self, cur: duckdb.DuckDBPyConnection, label: str, table: pa.Table) -> int:
+        if table.num_rows >= BULK_ROWS:
+            self._drop_indexes(cur, node_table(label))
+        return writes.upsert_nodes_batch(cur, node_type(label), table)
+
+    def upsert_relationships(self, rel_type_: str, rows: Rows, *, batch_size: int | None = None) -> int:
+        rt = rel_type(rel_type_)
+        table = writes.to_arrow(rows, rt.props, f"{rt.type} rows")
+        writes.check_rel_columns(rt, table.column_names)
+        total = 0
+        for batch in writes.batches(table, batch_size):
+            total += self._transaction(self._upsert_rels_tx, rt.type, batch)
+        return total
+
+    def _upsert_rels_tx(self, cur: duckdb.DuckDBPyConnection, type_: str, table: pa.Table) -> int:
+        if table.num_rows >= BULK_ROWS:
+            self._drop_indexes(cur, rel_table(type_))
+        return writes.upsert_relationships_batch(cur, rel_type(type_), table)
+
+    def delete_nodes(self, label: str, keys: Sequence[str]) -> int:
+        nt = node_type(label)
+        key_table = pa.table({"k": pa.array([str(k) for k in keys], pa.string())})
+        if key_table.num_rows == 0:
+            return 0
+        return int(self._transaction(self._delete_nodes_tx, nt.label, key_table))
+
+    def _delete_nodes_tx(self, cur: duckdb.DuckDBPyConnection, label: str, key_table: pa.Table) -> int:
+        nt = node_type(label)
+        view = "__delete_keys"
+        cur.register(view, key_table)
+        try:
+            for rt in REL_TYPES:
+                for end, allowed in (("src", rt.start), ("dst", rt.end)):
+                    if label in allowed:
+                        cur.execute(
+                            f"DELETE FROM {quote(rel_table(rt.type))} WHERE {end}_label = ? "
+                            f"AND {end} IN (SELECT k FROM {view})", [label])
+            rows = cur.execute(
+                f"DELETE FROM {quote(node_table(label))} WHERE {quote(nt.key)} IN (SELECT k FROM {view})"
+            ).fetchall()
+            return int(rows[0][0]) if rows else 0
+        finally:
+            cur.unregister(view)
+
+    def _delete_all_of_label(self, cur: duckdb.DuckDBPyConnection, label: str) -> None:
+        for rt in REL_TYPES:
+            for end, allowed in (("src", rt.start), ("dst", rt.end)):
+                if label in allowed:
+                    cur.execute(f"DELETE FROM {quote(rel_table(rt.type))} WHERE {end}_label = ?", [label])
+        cur.execute(f"DELETE FROM {quote(node_table(label))}")
+
+    def replace_derived(self, data: DerivedData) -> None:
+        frames = {
+            "run": writes.to_arrow(data.run, node_type("DetectionRun").props, "run"),
+            "rings": writes.to_arrow(data.rings, node_type("Ring").props, "rings"),
+            "ring_members": writes.to_arrow(data.ring_members, rel_type("HAS_MEMBER").props, "ring_members"),
+            "findings": writes.to_arrow(data.findings, node_type("Finding").props, "findings"),
+            "finding_claims": writes.to_arrow(data.finding_claims, (), "finding_claims"),
+            "finding_persons": writes.to_arrow(data.finding_persons, (), "finding_persons"),
+        }
+        for name, label in (("run", "DetectionRun"), ("rings", "Ring"), ("findings", "Finding")):
+            if frames[name].num_columns:
+                writes.check_node_columns(node_type(label), frames[name].column_names)
+        for name, type_ in (("ring_members", "HAS_MEMBER"), ("finding_claims", "INVOLVES"),
+                            ("finding_persons", "CONCERNS")):
+            if frames[name].num_columns:
+                writes.check_rel_columns(rel_type(type_), frames[name].column_names)
+        self._transaction(self._replace_derived_tx, frames)
+
+    def _replace_derived_tx(self, cur: duckdb.DuckDBPyConnection, frames: dict[str, pa.Table]) -> None:
+        if frames["run"].num_rows:
+            self._upsert_nodes_tx(cur, "DetectionRun", frames["run"])
+        rings = frames["rings"]
+        if rings.num_rows:
+            self._upsert_nodes_tx(cur, "Ring", rings)
+            ids = pa.table({"k": rings.column("ring_id").cast(pa.string())})
+            cur.register("__rings", ids)
+            try:
+                cur.execute(f"DELETE FROM {quote(rel_table('HAS_MEMBER'))} "
+                            f"WHERE src IN (SELECT k FROM __rings)")
+            finally:
+                cur.unregister("__rings")
+        if frames["ring_members"].num_rows:
+            self._upsert_rels_tx(cur, "HAS_MEMBER", frames["ring_members"])
+        self._delete_all_of_label(cur, "Finding")
+        if frames["findings"].num_rows:
+            self._upsert_nodes_tx(cur, "Finding", frames["findings"])
+        if frames["finding_claims"].num_rows:
+            self._upsert_rels_tx(cur, "INVOLVES", frames["finding_claims"])
+        if frames["finding_persons"].num_rows:
+            self._upsert_rels_tx(cur, "CONCERNS", frames["finding_persons"])
+
+    # -- reads -----------------------------------------------------------------------------
+    def _read(self, work: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return work(self._cursor(), *args, **kwargs)
+        except MedfraudError:
+            raise
+        except duckdb.Error as exc:
+            raise StoreUnavailable(f"the store failed to answer: {exc}") from exc
+
+    def get_nodes(self, label: str, keys: Sequence[str]) -> list[Node]:
+        node_type(label)
+        self.ensure_indexes([node_table(label)])
+        result: list[Node] = self._read(reads.get_nodes, label, keys)
+        return result
+
+    def neighbours(
+        self,
+        seeds: Sequence[NodeRef],
+        *,
+        rel_types: Sequence[str] | None = None,
+        labels: Sequence[str] | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        cap: int = 100,
+        direction: Direction = "both",
+    ) -> Expansion:
+        if not seeds:
+            return Expansion()
+        tables = reads.tables_for(seeds, rel_types)
+        self.ensure_indexes([*tables, *(node_table(n.label) for n in NODE_TYPES)])
+        result: Expansion = self._read(reads.neighbours, seeds, rel_types=rel_types, labels=labels,
+                                       since=since, until=until, cap=cap, direction=direction)
+        return result
+
+    def degrees(self, refs: Sequence[NodeRef], rel_types: Sequence[str] | None = None) -> dict[NodeRef, int]:
+        self.ensure_indexes(reads.tables_for(refs, rel_types))
+        result: dict[NodeRef, int] = self._read(reads.degrees, refs, rel_types)
+        return result
+
+    def search(self, text: str, *, labels: Sequence[str] | None = None, limit: int = 20) -> list[Node]:
+        result: list[Node] = self._read(reads.search, text, labels, limit)
+        return result
+
+    def _stream(self, sql: str, batch_size: int) -> Iterator[pa.RecordBatch]:
+        # a private cursor: the caller may run other queries while it consumes the stream
+        cur = self._con.cursor()
+        try:
+            reader = cur.sql(sql).to_arrow_reader(batch_size)
+            yield from reader
+        except duckdb.Error as exc:
+            raise StoreUnavailable(f"the store failed while streaming: {exc}") from exc
+        finally:
+            cur.close()
+
+    def stream_nodes(self, label: str, columns: Sequence[str] | None = None, *,
+                     batch_size: int = 1_000_000) -> Iterator[pa.RecordBatch]:
+        nt = node_type(label)
+        cols = list(columns) if columns else list(nt.prop_names)
+        for c in cols:
+            nt.prop(c)
+        sql = f"SELECT {', '.join(quote(c) for c in cols)} FROM {quote(node_table(label))}"
+        return self._stream(sql, batch_size)
+
+    def stream_relationships(self, rel_type_: str, columns: Sequence[str] | None = None, *,
+                             batch_size: int = 1_000_000) -> Iterator[pa.RecordBatch]:
+        rt = rel_type(rel_type_)
+        known = [*REL_ENDPOINT_COLUMNS, *rt.prop_names]
+        cols = list(columns) if columns else known
+        writes.check_rel_columns(rt, [*cols, *(c for c in ("src", "dst") if c not in cols)])
+        sql = f"SELECT {', '.join(quote(c) for c in cols)} FROM {quote(rel_table(rt.type))}"
+        return self._stream(sql, batch_size)
+
+    def _counts(self, tables: dict[str, str]) -> dict[str, int]:
+        counts = dict.fromkeys(tables, 0)
+        # a file opened read-only may predate a table of the model: it simply has none of those
+        present = {r[0] for r in self._read(lambda cur: cur.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall())}
+        parts = [f"SELECT '{name}' AS name, count(*) AS n FROM {quote(table)}"
+                 for name, table in tables.items() if table in present]
+        if not parts:
+            return counts
+        sql = " UNION ALL ".join(parts)
+        rows = self._read(lambda cur: cur.execute(sql).fetchall())
+        counts.update({str(name): int(n) for name, n in rows})
+        return counts
+
+    def count_nodes(self) -> dict[str, int]:
+        return self._counts({n.label: node_table(n.label) for n in NODE_TYPES})
+
+    def count_relationships(self) -> dict[str, int]:
+        return self._counts({r.type: rel_table(r.type) for r in REL_TYPES})
+
+    def read_query(self, text: str, params: dict[str, Any] | None = None, *,
+                   limit: int | None = None, timeout_s: float | None = None) -> QueryResult:
+        if self._closed:
+            raise StoreUnavailable("the store is closed")
+        return run_read_query(
+            self._con, text, params,
+            self.read_query_row_limit if limit is None else limit,
+            self.query_timeout_s if timeout_s is None else timeout_s)
+
+    def ping(self) -> None:
+        try:
+            self._cursor().execute("SELECT 1").fetchall()
+        except duckdb.Error as exc:
+            raise StoreUnavailable(f"the store does not answer: {exc}") from exc
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        with self._write_lock:
+            try:
+                if not self.read_only:
+                    # fold the WAL into the file now, so a restart reads one consistent file
+                    self._con.execute("CHECKPOINT")
+            finally:
+                self._closed = True
+                with self._cursors_lock:
+                    for cur in self._cursors:
+                        with contextlib.suppress(duckdb.Error):
+                            cur.close()
+                    self._cursors.clear()
+                self._con.close()

@@ -1,0 +1,261 @@
+"""Bulk upserts into the DuckDB tables, set-based and free of per-row Python.
+
+Every function here runs on a cursor whose transaction the caller opened, so a batch commits or
+rolls back as a whole. Each write:
+
+1. registers the Arrow batch as a view and casts its columns to the model types in SQL;
+2. drops duplicate keys inside the batch (last row wins) — checked with a cheap hash aggregate
+   first, because a real de-duplication (a window over the batch) is ten times dearer and rarely
+   needed;
+3. keeps only relationships whose endpoints exist (hash semi-joins against the node tables);
+4. inserts straight away when no incoming key exists yet (the bulk-load case), otherwise updates
+   the matching rows' given columns and anti-join inserts the rest.
+
+Unique keys are the adapter's job, not a ``PRIMARY KEY``'s: one writer per process (a lock in
+``DuckDBStore``) and one process per file make the anti-join insert sufficient.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from graph.duckdb_schema import SQL_TYPES, node_table, quote, rel_table
+from graph.errors import InputError, SchemaError
+from graph.model import NodeType, Prop, RelType, node_type
+from graph.port import Rows
+
+_ROWNUM = "__medfraud_rn"
+
+
+def to_arrow(rows: Rows, props: Sequence[Prop], what: str) -> pa.Table:
+    """Accept a DataFrame or an Arrow table; JSON properties given as Python objects become text."""
+    if isinstance(rows, pa.Table):
+        return rows
+    if not isinstance(rows, pd.DataFrame):
+        raise InputError(f"{what}: rows must be a pandas DataFrame or an Arrow table, "
+                         f"not {type(rows).__name__}")
+    json_cols = {p.name for p in props if p.type == "json"}
+    frame = rows
+    for col in json_cols & set(map(str, frame.columns)):
+        if frame[col].dtype == object:
+            if frame is rows:
+                frame = rows.copy(deep=False)
+            frame[col] = frame[col].map(_json_text)
+    arrays: dict[str, pa.Array | pa.ChunkedArray] = {}
+    for col in frame.columns:
+        try:
+            arrays[str(col)] = pa.array(frame[col], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise InputError(f"{what}: column {col!r} mixes incompatible values ({exc})",
+                             column=str(col)) from exc
+    return pa.table(arrays) if arrays else pa.table({})
+
+
+def _json_text(value: object) -> object:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def batches(table: pa.Table, batch_size: int | None) -> Iterator[pa.Table]:
+    if batch_size is None or batch_size >= table.num_rows:
+        yield table
+        return
+    if batch_size < 1:
+        raise InputError(f"batch_size must be positive, got {batch_size}")
+    for offset in range(0, table.num_rows, batch_size):
+        yield table.slice(offset, batch_size)
+
+
+def _cast(column: str, prop: Prop, arrow_type: pa.DataType) -> str:
+    col = quote(column)
+    if prop.type == "json" and not (pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
+                                    or pa.types.is_null(arrow_type)):
+        return f"CAST(to_json({col}) AS VARCHAR) AS {col}"
+    return f"CAST({col} AS {SQL_TYPES[prop.type]}) AS {col}"
+
+
+class _View:
+    """An Arrow batch registered on a cursor under a unique name, unregistered on exit."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
+        self.cur = cur
+        self.table = table
+        self.name = f"__in_{uuid.uuid4().hex}"
+
+    def __enter__(self) -> str:
+        self.cur.register(self.name, self.table)
+        return self.name
+
+    def __exit__(self, *exc: object) -> None:
+        self.cur.unregister(self.name)
+
+
+def _scalar(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> int:
+    # fetchall, not fetchone: DuckDB refuses further work on a cursor with an unfinished result
+    rows = cur.execute(sql, params).fetchall() if params else cur.execute(sql).fetchall()
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+
+def _has_duplicates(cur: duckdb.DuckDBPyConnection, view: str, key_cols: Sequence[str]) -> bool:
+    cols = ", ".join(quote(c) for c in key_cols)
+    # a hash collision only costs an unneeded exact de-duplication, never a wrong result
+    return _scalar(cur, f"SELECT count(*) FROM (SELECT hash({cols}) AS h FROM {quote(view)} "
+                        f"GROUP BY h HAVING count(*) > 1)") > 0
+
+
+def _dedupe_source(view: str, key_cols: Sequence[str], select_cols: str) -> str:
+    keys = ", ".join(quote(c) for c in key_cols)
+    return (f"SELECT {select_cols} FROM {quote(view)} "
+            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {_ROWNUM} DESC) = 1")
+
+
+def _with_rownum(table: pa.Table) -> pa.Table:
+    return table.append_column(_ROWNUM, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+
+
+def _write(cur: duckdb.DuckDBPyConnection, target: str, source_sql: str, params: Sequence[Any],
+           key_cols: Sequence[str], cols: Sequence[str], update_cols: Sequence[str]) -> int:
+    """Insert or update ``source_sql``'s rows (already unique on ``key_cols``) into ``target``."""
+    tgt = quote(target)
+    col_list = ", ".join(quote(c) for c in cols)
+    on = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in key_cols)
+    if _scalar(cur, f"SELECT count(*) FROM {tgt}") == 0:
+        return _scalar(cur, f"INSERT INTO {tgt} ({col_list}) SELECT {col_list} FROM ({source_sql})", params)
+    matched = _scalar(cur, f"SELECT count(*) FROM ({source_sql}) s SEMI JOIN {tgt} t ON {on}", params)
+    if matched == 0:
+        return _scalar(cur, f"INSERT INTO {tgt} ({col_list}) SELECT {col_list} FROM ({source_sql})", params)
+    stage = f"__stage_{uuid.uuid4().hex}"
+    cur.execute(f"CREATE TEMP TABLE {quote(stage)} AS {source_sql}", params)
+    try:
+        written = 0
+        if update_cols:
+            sets = ", ".join(f"{quote(c)} = s.{quote(c)}" for c in update_cols)
+            where = " AND ".join(f"{tgt}.{quote(k)} = s.{quote(k)}" for k in key_cols)
+            written += _scalar(cur, f"UPDATE {tgt} SET {sets} FROM {quote(stage)} s WHERE {where}")
+        else:
+            written += matched
+        written += _scalar(
+            cur, f"INSERT INTO {tgt} ({col_list}) SELECT {col_list} FROM {quote(stage)} s "
+                 f"ANTI JOIN {tgt} t ON {on}")
+        return written
+    finally:
+        cur.execute(f"DROP TABLE {quote(stage)}")
+
+
+def check_node_columns(nt: NodeType, columns: Sequence[str]) -> None:
+    known = set(nt.prop_names)
+    for col in columns:
+        if col not in known:
+            raise SchemaError(f"label {nt.label} has no property {col!r}; "
+                              f"known: {', '.join(nt.prop_names)}")
+    if nt.key not in columns:
+        raise SchemaError(f"rows for label {nt.label} lack the key column {nt.key!r}")
+
+
+def upsert_nodes_batch(cur: duckdb.DuckDBPyConnection, nt: NodeType, table: pa.Table) -> int:
+    """Upsert one batch of node rows; the caller holds the transaction."""
+    if table.num_rows == 0:
+        return 0
+    key = table.column(nt.key)
+    if key.null_count:
+        raise InputError(f"{key.null_count} {nt.label} row(s) have no {nt.key}", column=nt.key)
+    cols = list(table.column_names)
+    casts = ", ".join(_cast(c, nt.prop(c), table.schema.field(c).type) for c in cols)
+    with _View(cur, table) as view:
+        if _has_duplicates(cur, view, [nt.key]):
+            with _View(cur, _with_rownum(table)) as numbered:
+                source = (f"SELECT {casts} FROM "
+                          f"({_dedupe_source(numbered, [nt.key], '*')})")
+                return _write(cur, node_table(nt.label), source, [], [nt.key], cols,
+                              [c for c in cols if c != nt.key])
+        source = f"SELECT {casts} FROM {quote(view)}"
+        return _write(cur, node_table(nt.label), source, [], [nt.key], cols,
+                      [c for c in cols if c != nt.key])
+
+
+def check_rel_columns(rt: RelType, columns: Sequence[str]) -> None:
+    known = {"src", "dst", "src_label", "dst_label", *rt.prop_names}
+    for col in columns:
+        if col not in known:
+            raise SchemaError(f"relationship type {rt.type} has no property {col!r}; "
+                              f"known: {', '.join(sorted(known))}")
+    for col in ("src", "dst"):
+        if col not in columns:
+            raise SchemaError(f"rows for relationship type {rt.type} lack the {col!r} column")
+
+
+def _end_label_sql(cur: duckdb.DuckDBPyConnection, view: str, table: pa.Table, rt: RelType,
+                   end: str) -> tuple[str, str]:
+    """SQL for the endpoint's label and the condition that the endpoint node exists."""
+    allowed = rt.start if end == "src" else rt.end
+    col = f"{end}_label"
+    key_col = quote(end)
+    if col in table.column_names:
+        given = [str(r[0]) for r in cur.execute(
+            f"SELECT DISTINCT CAST({quote(col)} AS VARCHAR) FROM {quote(view)}").fetchall()
+            if r[0] is not None]
+        bad = sorted(set(given) - set(allowed))
+        if bad or (table.column(col).null_count and len(allowed) > 1):
+            shown = ", ".join(bad) if bad else "(missing)"
+            raise SchemaError(f"{rt.type}.{col} must be one of {', '.join(allowed)}; got {shown}")
+        labels = [lab for lab in allowed if lab in given] or list(allowed[:1])
+        label_sql = (f"coalesce(CAST({quote(col)} AS VARCHAR), '{allowed[0]}')"
+                     if len(allowed) == 1 else f"CAST({quote(col)} AS VARCHAR)")
+        exists = " OR ".join(
+            f"({label_sql} = '{lab}' AND {key_col} IN "
+            f"(SELECT {quote(node_type(lab).key)} FROM {quote(node_table(lab))}))"
+            for lab in labels)
+        return label_sql, f"({exists})"
+    if len(allowed) == 1:
+        lab = allowed[0]
+        nt = node_type(lab)
+        return f"'{lab}'", f"{key_col} IN (SELECT {quote(nt.key)} FROM {quote(node_table(lab))})"
+    # several labels possible and none given: the node that exists decides, in model order
+    cases = " ".join(
+        f"WHEN {key_col} IN (SELECT {quote(node_type(lab).key)} FROM {quote(node_table(lab))}) THEN '{lab}'"
+        for lab in allowed)
+    label_sql = f"(CASE {cases} END)"
+    return label_sql, f"{label_sql} IS NOT NULL"
+
+
+def upsert_relationships_batch(cur: duckdb.DuckDBPyConnection, rt: RelType, table: pa.Table) -> int:
+    """Upsert one batch of relationship rows whose endpoints exist; the caller holds the transaction."""
+    if table.num_rows == 0:
+        return 0
+    for end in ("src", "dst"):
+        if table.column(end).null_count:
+            raise InputError(f"{table.column(end).null_count} {rt.type} row(s) have no {end}", column=end)
+    props = [c for c in table.column_names if c in rt.prop_names]
+    prop_casts = [_cast(c, next(p for p in rt.props if p.name == c), table.schema.field(c).type)
+                  for c in props]
+    with _View(cur, table) as view:
+        src_label, src_exists = _end_label_sql(cur, view, table, rt, "src")
+        dst_label, dst_exists = _end_label_sql(cur, view, table, rt, "dst")
+        select = ", ".join([
+            "CAST(src AS VARCHAR) AS src", "CAST(dst AS VARCHAR) AS dst",
+            f"{src_label} AS src_label", f"{dst_label} AS dst_label", *prop_casts])
+        labelled = f"SELECT {select} FROM {{source}} WHERE {src_exists} AND {dst_exists}"
+        identity = ["src", "dst", "src_label", "dst_label"]
+        cols = [*identity, *props]
+        key_in_input = [c for c in identity if c in table.column_names]
+        if _has_duplicates(cur, view, key_in_input):
+            with _View(cur, _with_rownum(table)) as numbered:
+                inner = labelled.format(source=quote(numbered)).replace(
+                    f"SELECT {select}", f"SELECT {select}, {_ROWNUM}", 1)
+                source = (f"SELECT {', '.join(quote(c) for c in cols)} FROM ({inner}) "
+                          f"QUALIFY row_number() OVER (PARTITION BY src, dst, src_label, dst_label "
+                          f"ORDER BY {_ROWNUM} DESC) = 1")
+                return _write(cur, rel_table(rt.type), source, [], identity, cols, props)
+        return _write(cur, rel_table(rt.type), labelled.format(source=quote(view)), [], identity, cols,
+                      props)

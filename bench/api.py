@@ -1,0 +1,487 @@
+"""Benchmark of the investigation API on a big city in the embedded DuckDB store.
+
+Targets (issue 5), on a 1,000,000-person city:
+- server-side: ``subgraph`` (2 hops, 300 nodes) p95 <= 50 ms and ``ring(id)`` with its subgraph
+  p95 <= 50 ms;
+- over HTTP with 32 concurrent clients: p95 <= 150 ms and zero errors.
+
+"Server-side" is the whole request inside the app (auth, GraphQL, store, masking, audit) driven
+in-process through ASGI, one request at a time, so no network or client time is counted. The HTTP
+phase starts the same app under uvicorn in a separate process on loopback and drives it with 32
+httpx async clients, for a bounded number of requests and a bounded time.
+
+The city is generated and ingested once and cached in ``bench/out`` (the DuckDB file is reused on
+later runs); detection runs when the store has no rings. Run heavy sizes under the shared lock:
+
+    flock /tmp/medfraud-bench.lock python bench/api.py --persons 1000000
+    python bench/api.py --persons 20000 --samples 100 --http-requests 500   # quick shake-out
+
+``--profile`` adds a cProfile of the server-side phase (top functions by cumulative time, event-loop
+thread only) and ``--breakdown`` the time per request spent in each store call and in the audit
+append (those run in worker threads, which cProfile does not see).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import io
+import json
+import os
+import pstats
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from api.app import create_app
+from api.auth import issue_token
+from api.settings import ApiSettings
+from graph.duckdb_store import DuckDBStore
+from graph.settings import Settings
+
+SERVER_P95_TARGET_MS = 50.0
+HTTP_P95_TARGET_MS = 150.0
+SECRET = "bench-api-secret-0123456789abcdef0123456789"
+OUT = Path(__file__).resolve().parent / "out"
+
+NODE_FIELDS = "id label key title props ringIds riskScore cutCount"
+SUBGRAPH_FIELDS = f"nodes {{ {NODE_FIELDS} }} edges {{ id type source target date }} truncated"
+SUBGRAPH_QUERY = (
+    "query S($seeds: [NodeRef!]!) { subgraph(seeds: $seeds, hops: 2, maxNodes: 300) { "
+    + SUBGRAPH_FIELDS
+    + " } }"
+)
+RING_QUERY = (
+    "query R($id: ID!) { ring(id: $id) { ringId kind score status memberCount evidence "
+    "members { type id title role } scoreHistory { runId score memberCount } "
+    "subgraph(hops: 1, maxNodes: 300) { " + SUBGRAPH_FIELDS + " } } }"
+)
+
+
+# -- the city --------------------------------------------------------------------------------
+def city_db(persons: int, seed: int) -> Path:
+    """The cached DuckDB file of a generated city, building it on first use."""
+    db = OUT / f"api-city-{persons}-s{seed}.duckdb"
+    done = db.with_suffix(".complete")
+    if db.exists() and done.exists():
+        return db
+    from ingest.generator import generate_city
+    from ingest.loader import ingest_dir
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    raw = OUT / f"api-city-{persons}-s{seed}"
+    for stale in (db, done):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(raw, ignore_errors=True)
+    t = time.perf_counter()
+    generate_city(raw, persons=persons, seed=seed, fmt="parquet")
+    print(f"generated {persons:,} persons in {time.perf_counter() - t:.1f} s", flush=True)
+    t = time.perf_counter()
+    store = DuckDBStore(db)
+    try:
+        store.apply_schema()
+        report = ingest_dir(store, raw)
+    finally:
+        store.close()
+    print(f"ingested in {time.perf_counter() - t:.1f} s (exit code {report.exit_code})", flush=True)
+    shutil.rmtree(raw, ignore_errors=True)
+    done.write_text(json.dumps({"persons": persons, "seed": seed}))
+    return db
+
+
+def ensure_rings(store: DuckDBStore) -> None:
+    if store.count_nodes().get("Ring", 0):
+        return
+    from algorithms.job import run_detection
+
+    t = time.perf_counter()
+    summary = run_detection(store)
+    print(f"detection: {summary.counts} in {time.perf_counter() - t:.1f} s", flush=True)
+
+
+@dataclass
+class Workload:
+    patients: list[str]
+    rings: list[str]
+
+    def subgraph_body(self, rnd: random.Random) -> dict[str, Any]:
+        seed = {"label": "Patient", "key": rnd.choice(self.patients)}
+        return {"query": SUBGRAPH_QUERY, "variables": {"seeds": [seed]}}
+
+    def ring_body(self, rnd: random.Random) -> dict[str, Any]:
+        return {"query": RING_QUERY, "variables": {"id": rnd.choice(self.rings)}}
+
+
+def pick_workload(store: DuckDBStore, seed: int, size: int = 2000) -> Workload:
+    # patients with claims: a seed without any would make the subgraph trivially cheap
+    patients = store.read_query(
+        f"SELECT DISTINCT src FROM r_HAS_CLAIM USING SAMPLE reservoir({size} ROWS) REPEATABLE ({seed})",
+        limit=size,
+    )
+    rings = store.read_query(
+        "SELECT ring_id FROM n_Ring WHERE coalesce(status, '') <> 'vanished' ORDER BY ring_id", limit=100_000
+    )
+    work = Workload([r[0] for r in patients.rows], [r[0] for r in rings.rows])
+    if not work.patients or not work.rings:
+        raise SystemExit("the city has no claims or no rings: nothing to measure")
+    return work
+
+
+# -- where the time goes -----------------------------------------------------------------------
+STORE_CALLS = (
+    "get_nodes",
+    "neighbours",
+    "degrees",
+    "search",
+    "read_query",
+    "nodes_frame",
+    "relationships_frame",
+    "stream_nodes",
+    "stream_relationships",
+    "count_nodes",
+)
+
+
+class Breakdown:
+    """Wall time per instrumented call, summed across threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.totals: dict[str, list[float]] = {}
+
+    def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._lock:
+                    entry = self.totals.setdefault(name, [0.0, 0.0])
+                    entry[0] += 1
+                    entry[1] += time.perf_counter() - t
+
+        return timed
+
+    def reset(self) -> dict[str, list[float]]:
+        with self._lock:
+            out, self.totals = self.totals, {}
+        return out
+
+
+def instrument(store: DuckDBStore, breakdown: Breakdown) -> Callable[[], None]:
+    """Time the store's calls and the audit append; returns a function that undoes it."""
+    from api.audit import AuditLog
+
+    for name in STORE_CALLS:
+        setattr(store, name, breakdown.wrap(f"store.{name}", getattr(store, name)))
+    original_append = AuditLog.append
+    AuditLog.append = breakdown.wrap("audit.append", original_append)  # type: ignore[method-assign]
+
+    def undo() -> None:
+        for name in STORE_CALLS:
+            delattr(store, name)
+        AuditLog.append = original_append  # type: ignore[method-assign]
+
+    return undo
+
+
+def print_breakdown(name: str, totals: dict[str, list[float]], requests: int, total_ms: float) -> None:
+    print(f"  where {name} spends its time (per request, mean of {requests}; total {total_ms:.1f} ms):")
+    accounted = 0.0
+    for call, (calls, seconds) in sorted(totals.items(), key=lambda kv: -kv[1][1]):
+        ms = seconds * 1000 / requests
+        accounted += ms
+        print(f"    {call:<28} {ms:7.1f} ms  ({calls / requests:.1f} calls)")
+    print(f"    {'rest (GraphQL, masking...)':<28} {total_ms - accounted:7.1f} ms")
+
+
+# -- measurement -----------------------------------------------------------------------------
+@dataclass
+class Sample:
+    ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    nodes: list[int] = field(default_factory=list)
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def check(resp: httpx.Response) -> tuple[str | None, int]:
+    """An error description (None when fine) and the number of nodes returned."""
+    if resp.status_code != 200:
+        return f"HTTP {resp.status_code}: {resp.text[:200]}", 0
+    body = resp.json()
+    if body.get("errors"):
+        return f"GraphQL: {body['errors'][0].get('message')}", 0
+    data = body["data"]
+    sub = data["subgraph"] if "subgraph" in data else (data["ring"] or {}).get("subgraph")
+    if sub is None:
+        return "no subgraph in the answer", 0
+    return None, len(sub["nodes"])
+
+
+async def server_side(
+    app: Any,
+    headers: dict[str, str],
+    make_body: Callable[[random.Random], dict[str, Any]],
+    n: int,
+    warmup: int,
+    seed: int,
+) -> Sample:
+    rnd = random.Random(seed)
+    sample = Sample()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://bench.local", headers=headers
+    ) as client:
+        for i in range(warmup + n):
+            body = make_body(rnd)
+            t = time.perf_counter()
+            resp = await client.post("/graphql", json=body)
+            ms = (time.perf_counter() - t) * 1000
+            err, nodes = check(resp)
+            if i < warmup:
+                continue
+            sample.ms.append(ms)
+            sample.nodes.append(nodes)
+            if err:
+                sample.errors.append(err)
+    return sample
+
+
+@contextlib.asynccontextmanager
+async def running(app: Any) -> AsyncIterator[None]:
+    async with app.router.lifespan_context(app):
+        yield
+
+
+async def measure_server_side(
+    store: DuckDBStore,
+    settings: Settings,
+    api: ApiSettings,
+    work: Workload,
+    n: int,
+    profile: bool,
+    breakdown: bool,
+) -> dict[str, Sample]:
+    app = create_app(settings, store=store, api_settings=api)
+    token = issue_token(SECRET, sub="bench", role="investigator", agency="bench", ttl_s=3600)
+    headers = {"Authorization": f"Bearer {token}"}
+    out: dict[str, Sample] = {}
+    async with running(app):
+        profiler = cProfile.Profile() if profile else None
+        for name, make in (
+            ("subgraph 2 hops/300", work.subgraph_body),
+            ("ring(id)+subgraph", work.ring_body),
+        ):
+            if profiler:
+                profiler.enable()
+            timing = Breakdown() if breakdown else None
+            undo = instrument(store, timing) if timing else None
+            warmup = min(20, n)
+            out[name] = await server_side(app, headers, make, n, warmup=warmup, seed=7)
+            if undo and timing:
+                undo()
+                totals = timing.reset()
+                # the warm-up requests were timed too: scale to the measured ones
+                share = n / (n + warmup)
+                totals = {k: [c * share, sec * share] for k, (c, sec) in totals.items()}
+                print_breakdown(name, totals, n, statistics.fmean(out[name].ms))
+            if profiler:
+                profiler.disable()
+        if profiler:
+            text = io.StringIO()
+            pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(35)
+            print(text.getvalue())
+    return out
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(db: Path, port: int, audit_log: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "MEDFRAUD_ENV": "prod",
+            "MEDFRAUD_STORE": "duckdb",
+            "MEDFRAUD_DUCKDB_PATH": str(db),
+            "MEDFRAUD_SECRET": SECRET,
+            "MEDFRAUD_API_AUDIT_LOG": str(audit_log),
+        }
+    )
+    code = (
+        "import uvicorn\nfrom api.app import create_app\n"
+        f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', access_log=False)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=root)
+
+
+async def wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    async with httpx.AsyncClient(base_url=base) as client:
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"the server exited with {proc.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get("/healthz")).status_code == 200:
+                    return
+            if time.monotonic() > deadline:
+                raise SystemExit("the server did not become healthy")
+            await asyncio.sleep(0.2)
+
+
+@dataclass
+class LoadResult:
+    ms: list[float]
+    errors: list[str]
+    seconds: float
+
+
+async def http_load(base: str, work: Workload, clients: int, total: int, max_s: float) -> LoadResult:
+    token = issue_token(SECRET, sub="bench", role="investigator", agency="bench", ttl_s=3600)
+    rnd = random.Random(11)
+    # half subgraphs, half rings: what an investigator's screen asks for
+    bodies = [work.subgraph_body(rnd) if i % 2 == 0 else work.ring_body(rnd) for i in range(total)]
+    queue = iter(bodies)
+    ms: list[float] = []
+    errors: list[str] = []
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=30
+    ) as client:
+        for body in bodies[: clients * 2]:  # warm the connections and the server's caches
+            await client.post("/graphql", json=body)
+        t0 = time.perf_counter()
+        deadline = t0 + max_s
+
+        async def worker() -> None:
+            for body in queue:
+                if time.perf_counter() > deadline:
+                    return
+                t = time.perf_counter()
+                try:
+                    resp = await client.post("/graphql", json=body)
+                    err, _ = check(resp)
+                except httpx.HTTPError as exc:
+                    err = f"{type(exc).__name__}: {exc}"
+                ms.append((time.perf_counter() - t) * 1000)
+                if err:
+                    errors.append(err)
+
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        return LoadResult(ms, errors, time.perf_counter() - t0)
+
+
+def line(name: str, values: list[float], target_ms: float, errors: int, extra: str = "") -> bool:
+    p95 = pct(values, 95)
+    ok = p95 <= target_ms and errors == 0
+    print(
+        f"  {name:<26} n={len(values):>5}  p50={pct(values, 50):7.1f}  p95={p95:7.1f}  "
+        f"p99={pct(values, 99):7.1f} ms  errors={errors}{extra}  "
+        f"target p95<={target_ms:.0f} ms: {'MET' if ok else 'MISSED'}"
+    )
+    return ok
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--persons", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--samples", type=int, default=300, help="server-side requests per query")
+    ap.add_argument("--clients", type=int, default=32)
+    ap.add_argument("--http-requests", type=int, default=3000, help="requests in the HTTP phase")
+    ap.add_argument("--http-seconds", type=float, default=90.0, help="time bound of the HTTP phase")
+    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--breakdown", action="store_true", help="time store calls and audit per request")
+    ap.add_argument("--skip-http", action="store_true")
+    args = ap.parse_args()
+
+    db = city_db(args.persons, args.seed)
+    settings = Settings(env="prod", store="duckdb", duckdb_path=db, secret=SECRET)
+    audit_log = OUT / f"api-bench-audit-{os.getpid()}.log"
+    api = ApiSettings(audit_log=audit_log)
+    store = DuckDBStore.from_settings(settings)
+    try:
+        ensure_rings(store)
+        work = pick_workload(store, args.seed)
+        counts = store.count_nodes()
+        print(
+            f"city: {counts['Patient']:,} persons, {counts['Claim']:,} claims, "
+            f"{len(work.rings):,} live rings; audit fsync={api.audit_fsync}",
+            flush=True,
+        )
+        server = asyncio.run(
+            measure_server_side(store, settings, api, work, args.samples, args.profile, args.breakdown)
+        )
+    finally:
+        store.close()
+
+    results: list[bool] = []
+    print("server-side (in-process ASGI, sequential):")
+    for name, s in server.items():
+        nodes = f"  nodes avg={statistics.fmean(s.nodes):.0f} max={max(s.nodes)}" if s.nodes else ""
+        results.append(line(name, s.ms, SERVER_P95_TARGET_MS, len(s.errors), nodes))
+        for err in sorted(set(s.errors))[:3]:
+            print(f"    error: {err}")
+
+    if not args.skip_http:
+        port = free_port()
+        proc = start_server(db, port, audit_log)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            asyncio.run(wait_healthy(base, proc))
+            load = asyncio.run(http_load(base, work, args.clients, args.http_requests, args.http_seconds))
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        print(f"HTTP, {args.clients} concurrent clients (uvicorn, 1 process, loopback):")
+        rps = len(load.ms) / load.seconds if load.seconds else 0.0
+        results.append(
+            line(
+                "mixed subgraph/ring",
+                load.ms,
+                HTTP_P95_TARGET_MS,
+                len(load.errors),
+                f"  {rps:.1f} req/s over {load.seconds:.1f} s",
+            )
+        )
+        for err in sorted(set(load.errors))[:3]:
+            print(f"    error: {err}")
+    for leftover in OUT.glob(f"{audit_log.name}*"):  # the log and its head file
+        leftover.unlink()
+    print("all targets met" if all(results) else "some targets MISSED")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from pydantic import BaseModel, Field
 from graph.errors import FatalInputError
 from graph.port import GraphStore
 from ingest.contract import LOAD_ORDER
-from ingest.readers import RawTable, find_tables, read_table
+from ingest.readers import RawTable, TableFile, find_tables, open_table, parse_table
 from ingest.rejects import rejects_frame, write_rejects
 from ingest.validate import RefContext, Validated, validate
 
@@ -119,6 +120,7 @@ class _Write:
     name: str
     build: Callable[[pa.Table], pa.Table]
     source: pa.Table
+    weight: int = 0  # share of the table's file bytes, for the progress bar
 
 
 def _batch_rows() -> int:
@@ -274,29 +276,43 @@ def _store_refs(store: GraphStore) -> RefContext:
     return refs
 
 
-def load_batch_id(raws: dict[str, RawTable]) -> str:
+def load_batch_id(files: dict[str, TableFile]) -> str:
     digest = hashlib.sha256()
-    for name in sorted(raws):
-        digest.update(f"{name}:{raws[name].digest};".encode())
+    for name in sorted(files):
+        digest.update(f"{name}:{files[name].digest};".encode())
     return f"b-{digest.hexdigest()[:16]}"
 
 
-def read_all(in_dir: Path, encoding: str | None = None) -> dict[str, RawTable]:
-    """Read every table present; collects every fatal problem and raises them together."""
+def open_all(in_dir: Path, encoding: str | None = None) -> dict[str, TableFile]:
+    """Read every table present and check its header; collects every fatal problem and raises them."""
     files = find_tables(in_dir)
-    raws: dict[str, RawTable] = {}
+    opened: dict[str, TableFile] = {}
     problems: list[FatalInputError] = []
     for name in LOAD_ORDER:
         if name in files:
             try:
-                raws[name] = read_table(files[name], name, encoding=encoding)
+                opened[name] = open_table(files[name], name, encoding=encoding)
             except FatalInputError as exc:
                 problems.append(exc)
     if problems:
-        first = problems[0]
-        message = "; ".join(str(p) for p in problems) + ". Nothing was loaded."
-        raise FatalInputError(message, file=None, line=None, column=first.column)
-    return raws
+        _raise_fatal(problems)
+    return opened
+
+
+def _timed_parse(tf: TableFile) -> tuple[RawTable, float]:
+    t0 = time.perf_counter()
+    return parse_table(tf), time.perf_counter() - t0
+
+
+def _check_parsed(parsing: dict[str, Future[tuple[RawTable, float]]]) -> None:
+    problems = [exc for f in parsing.values() if isinstance(exc := f.exception(), FatalInputError)]
+    if problems:
+        _raise_fatal(problems)
+
+
+def _raise_fatal(problems: list[FatalInputError]) -> None:
+    message = "; ".join(str(p) for p in problems) + ". Nothing was loaded."
+    raise FatalInputError(message, file=None, line=None, column=problems[0].column)
 
 
 class _Writer:
@@ -317,8 +333,14 @@ class _Writer:
         self.written: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
         self.phases: dict[str, float] = {}
+        # Nothing is written until every table has parsed: a file that breaks loads nothing at all.
+        self.go = threading.Event()
+        self.discard = False
         self.thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
         self.thread.start()
+
+    def start(self) -> None:
+        self.go.set()
 
     def submit(self, table: str, w: _Write) -> None:
         if self.error is not None:
@@ -326,9 +348,10 @@ class _Writer:
         self.queue.put((table, w))
 
     def _run(self) -> None:
+        self.go.wait()
         while (item := self.queue.get()) is not None:
-            if self.error is not None:
-                continue  # drain after a failure; close() raises it
+            if self.error is not None or self.discard:
+                continue  # drain after a failure (close() raises it) or an aborted ingest
             table, w = item
             started = time.perf_counter()
             try:
@@ -341,16 +364,19 @@ class _Writer:
                     self.written[w.name] = self.written.get(w.name, 0) + n
                     if self.on_batch is not None:
                         self.on_batch(part.num_rows)
-                if self.bar is not None and w.kind == "node" and w.name in _MAIN_LABELS:
-                    self.bar(w.source.num_rows)
+                if self.bar is not None:
+                    self.bar(w.weight)
             except BaseException as exc:  # handed to the caller's thread by close()
                 self.error = exc
             spent = time.perf_counter() - started
             self.seconds[table] = self.seconds.get(table, 0.0) + spent
             self.phases[f"write:{w.name}"] = self.phases.get(f"write:{w.name}", 0.0) + spent
 
-    def close(self) -> None:
-        """Wait for every submitted write; re-raise the first failure."""
+    def close(self, *, discard: bool = False) -> None:
+        """Wait for every submitted write (or drop the unstarted ones); re-raise the first failure."""
+        if discard and not self.go.is_set():
+            self.discard = True
+        self.go.set()
         if self.thread.is_alive():
             self.queue.put(None)
             self.thread.join()
@@ -371,42 +397,59 @@ def ingest_dir(
     started = time.perf_counter()
     in_dir = Path(in_dir)
     rejects_dir = rejects_dir or in_dir / "_rejects"
-    raws = read_all(in_dir, encoding)
-    phases = {"read": time.perf_counter() - started}
-    batch = load_batch_id(raws)
+    files = open_all(in_dir, encoding)
+    batch = load_batch_id(files)
     refs = _store_refs(store)
     validated: dict[str, tuple[Validated, float]] = {}
     read_rows: dict[str, int] = {}
-    bar = _progress_bar(raws) if progress else None
+    malformed: dict[str, int] = {}
+    phases: dict[str, float] = {}
+    paths = {name: str(tf.path) for name, tf in files.items()}
+    sizes = {name: len(tf.data) for name, tf in files.items()}
+    bar = _progress_bar(files) if progress else None
     writer = _Writer(store, _batch_rows(), bar, on_batch)
-    try:
-        for name in LOAD_ORDER:
-            if name not in raws:
-                continue
-            t0 = time.perf_counter()
-            raw = raws[name]
-            v = validate(raw, refs)
-            _remember(refs, v)
-            write_rejects(rejects_dir / f"{name}.csv", rejects_frame(raw, v))
-            validated[name] = (v, time.perf_counter() - t0)
-            read_rows[name] = raw.table.num_rows + len(raw.malformed)
-            raw.table = raw.table.slice(0, 0)  # the text as read is no longer needed: free it before writing
-            phases[f"validate:{name}"] = time.perf_counter() - t0
-            for w in _writes(v, refs, batch):
-                writer.submit(name, w)
-    finally:
+    ok = False
+    # One parser thread works ahead (Arrow parses without the GIL): the claims file parses while
+    # persons are validated. Writes start only once every table has parsed.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-parse") as pool:
+        parsing = {name: pool.submit(_timed_parse, files[name]) for name in LOAD_ORDER if name in files}
         try:
-            writer.close()
+            for name, future in parsing.items():
+                raw, seconds = future.result()
+                phases[f"parse:{name}"] = seconds
+                files[name].data = b""  # parsed: drop the file's bytes
+                if all(f.done() for f in parsing.values()):
+                    _check_parsed(parsing)
+                    writer.start()
+                t0 = time.perf_counter()
+                v = validate(raw, refs)
+                _remember(refs, v)
+                write_rejects(rejects_dir / f"{name}.csv", rejects_frame(raw, v))
+                validated[name] = (v, time.perf_counter() - t0)
+                phases[f"validate:{name}"] = time.perf_counter() - t0
+                read_rows[name] = raw.table.num_rows + len(raw.malformed)
+                malformed[name] = len(raw.malformed)
+                raw.table = raw.table.slice(0, 0)  # the text as read is no longer needed
+                todo = _writes(v, refs, batch)
+                for w in todo:
+                    w.weight = sizes[name] // len(todo)
+                    writer.submit(name, w)
+            ok = True
         finally:
-            if bar is not None:
-                bar(-1)
+            for future in parsing.values():
+                future.cancel()
+            try:
+                writer.close(discard=not ok)
+            finally:
+                if bar is not None:
+                    bar(-1)
     reports = [
         TableReport(
             table=name,
-            file=str(raws[name].path),
+            file=paths[name],
             read=read_rows[name],
             loaded=v.table.num_rows,
-            rejected=len(v.rejected_rows) + len(raws[name].malformed),
+            rejected=len(v.rejected_rows) + malformed[name],
             seconds=round(busy + writer.seconds.get(name, 0.0), 3),
         )
         for name, (v, busy) in validated.items()
@@ -422,9 +465,6 @@ def ingest_dir(
     )
 
 
-_MAIN_LABELS = {"Institution", "Pharmacy", "Patient", "Doctor", "InjuryCase", "Claim"}
-
-
 def _remember(refs: RefContext, v: Validated) -> None:
     t = v.table
     if v.name == "institutions":
@@ -437,11 +477,12 @@ def _remember(refs: RefContext, v: Validated) -> None:
         refs.add("injury_cases", t.column("injury_case_id"))
 
 
-def _progress_bar(raws: dict[str, RawTable]) -> Progress:
+def _progress_bar(files: dict[str, TableFile]) -> Progress:
     """A progress bar on stderr over the rows of all tables; call with -1 to close it."""
     import typer
 
-    total = sum(r.table.num_rows for r in raws.values())
+    # rows are not counted before parsing: file bytes are a fair proxy for the work left
+    total = sum(len(f.data) for f in files.values())
     ctx = typer.progressbar(length=max(total, 1), label="loading", file=sys.stderr)
     bar = ctx.__enter__()
 

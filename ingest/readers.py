@@ -80,38 +80,88 @@ def find_tables(in_dir: Path) -> dict[str, Path]:
     return found
 
 
-def read_table(path: Path, name: str, *, encoding: str | None = None) -> RawTable:
-    """Read one table file; raises FatalInputError naming the file (and column) when it cannot be used."""
-    spec = TABLES[name]
+@dataclass
+class TableFile:
+    """A table file read into memory, its header checked, not parsed yet."""
+
+    name: str
+    path: Path
+    data: bytes
+    digest: str
+    encoding: str | None
+    parsed: RawTable | None = None  # Excel is parsed when opened
+
+
+def open_table(path: Path, name: str, *, encoding: str | None = None) -> TableFile:
+    """Read the bytes and check the header; raises FatalInputError naming the file and column."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise FatalInputError(f"cannot read file: {exc.strerror}", file=str(path)) from exc
-    digest = hashlib.sha256(data).hexdigest()
+    tf = TableFile(name, path, data, hashlib.sha256(data).hexdigest(), encoding)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        raw = _read_csv(path, name, data, encoding)
+        chosen = encoding or detect_encoding(data)
+        header = _csv_header(path, _to_utf8(path, data[: _header_end(data)], chosen))
     elif suffix == ".parquet":
-        raw = _read_parquet(path, name, data)
+        try:
+            header = [c.strip() for c in pq.read_schema(pa.BufferReader(data)).names]
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise FatalInputError(f"cannot read Parquet: {exc}", file=str(path)) from exc
     elif suffix == ".xlsx":
-        raw = _read_xlsx(path, name, data)
+        tf.parsed = parse_table(tf)
+        header = tf.parsed.table.column_names
     else:
         raise FatalInputError(f"unsupported file type {suffix}", file=str(path))
-    raw.digest = digest
-    _check_columns(raw, spec)
+    _check_columns(path, header, TABLES[name])
+    return tf
+
+
+def parse_table(tf: TableFile) -> RawTable:
+    """Parse an opened table (the slow part, safe to run on another thread)."""
+    if tf.parsed is not None:
+        return tf.parsed
+    suffix = tf.path.suffix.lower()
+    if suffix == ".csv":
+        raw = _read_csv(tf.path, tf.name, tf.data, tf.encoding)
+    elif suffix == ".parquet":
+        raw = _read_parquet(tf.path, tf.name, tf.data)
+    else:
+        raw = _read_xlsx(tf.path, tf.name, tf.data)
+    raw.digest = tf.digest
+    _check_columns(tf.path, raw.table.column_names, TABLES[tf.name])
     return raw
 
 
-def _check_columns(raw: RawTable, spec: Table) -> None:
-    names = raw.table.column_names
+def read_table(path: Path, name: str, *, encoding: str | None = None) -> RawTable:
+    """Read one table file; raises FatalInputError naming the file (and column) when it cannot be used."""
+    return parse_table(open_table(path, name, encoding=encoding))
+
+
+def _header_end(data: bytes) -> int:
+    nl = data.find(b"\n")
+    return len(data) if nl < 0 else nl
+
+
+def _csv_header(path: Path, utf8_first_line: bytes) -> list[str]:
+    if utf8_first_line.startswith(_UTF8_BOM):
+        utf8_first_line = utf8_first_line[len(_UTF8_BOM) :]
+    line = utf8_first_line.decode("utf-8", errors="replace").rstrip("\r")
+    header = [h.strip() for h in next(csv.reader([line]), [])]
+    if not any(header):
+        raise FatalInputError("empty file or empty header line", file=str(path))
+    return header
+
+
+def _check_columns(path: Path, names: list[str], spec: Table) -> None:
     dupes = sorted({c for c in names if names.count(c) > 1})
     if dupes:
-        raise FatalInputError("column given twice", file=str(raw.path), column=dupes[0])
+        raise FatalInputError("column given twice", file=str(path), column=dupes[0])
     for col in spec.required:
         if col not in names:
             raise FatalInputError(
                 f"missing required column {col} (columns found: {', '.join(names)})",
-                file=str(raw.path),
+                file=str(path),
                 column=col,
             )
 
@@ -148,11 +198,7 @@ def _read_csv(path: Path, name: str, data: bytes, encoding: str | None) -> RawTa
     utf8 = _to_utf8(path, data, chosen)
     if utf8.startswith(_UTF8_BOM):
         utf8 = utf8[len(_UTF8_BOM) :]
-    first_nl = utf8.find(b"\n")
-    header_line = utf8[: first_nl if first_nl >= 0 else len(utf8)].decode("utf-8", errors="replace")
-    header = [h.strip() for h in next(csv.reader([header_line.rstrip("\r")]), [])]
-    if not any(header):
-        raise FatalInputError("empty file or empty header line", file=str(path))
+    header = _csv_header(path, utf8[: _header_end(utf8)])
     invalid: list[tuple[str, int]] = []
 
     def on_invalid(row: pcsv.InvalidRow) -> str:

@@ -241,3 +241,15 @@ def test_provenance_and_unknown_columns_are_kept(city_store: DuckDBStore, city_d
     assert all("license_no" in json.loads(e) for e in inst["extra"])
     pharmacies = city_store.nodes_frame("Pharmacy", ["kind"])
     assert len(pharmacies) > 0 and (pharmacies["kind"] == "pharmacy").all()
+
+
+def test_a_file_that_breaks_while_parsing_loads_nothing_at_all(city_dir: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(city_dir, broken)
+    claims = (broken / "claims.csv").read_bytes()
+    cut = claims.index(b"\n", len(claims) // 2)
+    (broken / "claims.csv").write_bytes(claims[:cut] + ("\n中文" + "," * 12).encode("gb18030") + claims[cut:])
+    with fresh_store(tmp_path) as store:
+        with pytest.raises(FatalInputError, match="claims.csv"):
+            ingest_dir(store, broken, encoding="utf-8")
+        assert sum(store.count_nodes().values()) == 0  # persons parsed fine, yet none was written

@@ -250,6 +250,6 @@ def test_a_file_that_breaks_while_parsing_loads_nothing_at_all(city_dir: Path, t
     cut = claims.index(b"\n", len(claims) // 2)
     (broken / "claims.csv").write_bytes(claims[:cut] + ("\n中文" + "," * 12).encode("gb18030") + claims[cut:])
     with fresh_store(tmp_path) as store:
-        with pytest.raises(FatalInputError, match="claims.csv"):
+        with pytest.raises(FatalInputError, match=r"claims\.csv"):
             ingest_dir(store, broken, encoding="utf-8")
         assert sum(store.count_nodes().values()) == 0  # persons parsed fine, yet none was written

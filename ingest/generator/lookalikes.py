@@ -275,8 +275,9 @@ def health_check_days(city: City) -> None:
 def colleagues(city: City) -> None:
     """Employees of one employer (shared Employer node) at their company check-up on one day."""
     rng, pop = city.rng, city.pop
-    sizes = np.bincount(pop.employer[pop.employer >= 0], minlength=pop.n_employers)
-    employers = np.flatnonzero(sizes >= 8)
+    free = (pop.employer >= 0) & ~pop.busy & pop.alive
+    sizes = np.bincount(pop.employer[free], minlength=pop.n_employers)
+    employers = np.flatnonzero(sizes >= 8)  # enough staff not already in another planted structure
     hospitals = city.inst.of_group("hospital3", "hospital2")
     count = min(len(employers), scale(pop.n, 25_000, 2))
     for employer in rng.choice(employers, count, replace=False).tolist():

@@ -128,13 +128,16 @@ def degrees(label: str) -> str:
 
 
 def search(label: str) -> str:
+    """Key prefix (exact key first) or a case-insensitive substring of a searchable name."""
     nt = node_type(label)
     names = [p for p in nt.search_props if p != nt.key]
-    where = " OR ".join([f"n.{nt.key} STARTS WITH $text", *(f"n.{p} CONTAINS $text" for p in names)])
+    where = " OR ".join([f"n.{nt.key} STARTS WITH $text",
+                         *(f"toLower(n.{p}) CONTAINS toLower($text)" for p in names)])
     return (
         f"MATCH (n:{label}) WHERE {where} "
-        f"RETURN n.{nt.key} AS key, properties(n) AS props, n.{nt.key} STARTS WITH $text AS by_key "
-        f"ORDER BY by_key DESC, key LIMIT $limit"
+        f"RETURN n.{nt.key} AS key, properties(n) AS props, "
+        f"CASE WHEN n.{nt.key} = $text THEN 0 WHEN n.{nt.key} STARTS WITH $text THEN 1 ELSE 2 END AS rank "
+        f"ORDER BY rank, key LIMIT $limit"
     )
 
 

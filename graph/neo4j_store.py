@@ -415,12 +415,14 @@ class Neo4jStore(GraphStore):
             return []
         chosen = ([node_type(lb).label for lb in labels] if labels is not None
                   else [n.label for n in NODE_TYPES])
-        hits: list[tuple[bool, str, str, Node]] = []
+        order = {n.label: i for i, n in enumerate(NODE_TYPES)}
+        hits: list[tuple[int, int, str, Node]] = []
         for label in chosen:
             for record in self._read(cy.search(label), {"text": text, "limit": limit}, "search"):
                 key = str(record["key"])
-                hits.append((not record["by_key"], key, label,
+                hits.append((int(record["rank"]), order[label], key,
                              Node(label, key, props_from_neo4j(dict(record["props"])))))
+        # the same order as the embedded store: exact key, key prefix, name; then model label order
         hits.sort(key=lambda h: (h[0], h[1], h[2]))
         return [h[3] for h in hits[:limit]]
 

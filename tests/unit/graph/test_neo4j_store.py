@@ -264,6 +264,27 @@ def test_expansions_the_model_rules_out_are_not_sent() -> None:
     assert driver.calls == []
 
 
+def test_search_ranks_exact_key_then_prefix_then_name_across_labels() -> None:
+    answers = {
+        "Patient": [{"key": "P1", "props": {}, "rank": 1}, {"key": "P10", "props": {}, "rank": 1}],
+        "Institution": [{"key": "I9", "props": {"name": "P-Renhe"}, "rank": 2},
+                        {"key": "P", "props": {}, "rank": 0}],
+    }
+
+    def reply(statement: str, params: dict[str, Any]) -> Reply:
+        label = statement.split("(n:")[1].split(")")[0]
+        return Reply(answers.get(label, []))
+
+    store, driver = make_store(reply)
+    found = store.search(" P ", limit=4)
+    assert [(n.label, n.key) for n in found] == [
+        ("Institution", "P"), ("Patient", "P1"), ("Patient", "P10"), ("Institution", "I9")]
+    assert {c.parameters["text"] for c in driver.calls} == {"P"}
+    inst = next(c.statement for c in driver.calls if "(n:Institution)" in c.statement)
+    assert "toLower(n.name) CONTAINS toLower($text)" in inst  # names match case-insensitively
+    assert store.search("   ") == []
+
+
 def test_degrees_default_to_zero_for_nodes_neo4j_does_not_know() -> None:
     store, _ = make_store(lambda s, p: Reply([{"key": "P1", "degree": 4}]))
     refs = [NodeRef("Patient", "P1"), NodeRef("Patient", "P2")]

@@ -22,15 +22,15 @@ from algorithms.schedule import SchedulerHandle, start_background_scheduler
 from algorithms.settings import DetectionSettings
 from api.access import ScopeCache
 from api.audit import AuditLog
-from api.auth import Principal, Role, principal_from_header
+from api.auth import Principal, Role
 from api.context import Context, Services
-from api.deps import ServicesDep, StoreDep, unauthorized
+from api.deps import ServicesDep, StoreDep, current_user
 from api.detection import DetectionRunner
 from api.masking import KeyCipher
 from api.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware
 from api.schema import build_schema
 from api.settings import ApiSettings
-from graph.errors import AuthenticationError, MedfraudError
+from graph.errors import MedfraudError
 from graph.port import GraphStore
 from graph.settings import Settings, load_settings
 
@@ -94,14 +94,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                   redoc_url=None, openapi_url="/openapi.json" if dev else None)
 
     async def get_context(request: Request, services: ServicesDep) -> Context:
-        authorization = request.headers.get("authorization")
-        if request.method == "GET" and authorization is None and dev:
+        if request.method == "GET" and request.headers.get("authorization") is None and dev:
             return Context(services, _IDE_VIEWER)
-        try:
-            principal = principal_from_header(settings.secret, authorization)
-        except AuthenticationError as exc:
-            raise unauthorized(exc) from None
-        ctx = Context(services, principal)
+        ctx = Context(services, current_user(request, services))
         if ctx.is_police:
             await ctx.run(ctx.scope)
         return ctx

@@ -235,7 +235,8 @@ class DuckDBStore(GraphStore):
             ).fetchall()
             return int(rows[0][0]) if rows else 0
         finally:
-            cur.unregister(view)
+            with contextlib.suppress(duckdb.Error):
+                cur.unregister(view)
 
     def _delete_all_of_label(self, cur: duckdb.DuckDBPyConnection, label: str) -> None:
         for rt in REL_TYPES:
@@ -274,7 +275,8 @@ class DuckDBStore(GraphStore):
                 cur.execute(f"DELETE FROM {quote(rel_table('HAS_MEMBER'))} "
                             f"WHERE src IN (SELECT k FROM __rings)")
             finally:
-                cur.unregister("__rings")
+                with contextlib.suppress(duckdb.Error):
+                    cur.unregister("__rings")
         if frames["ring_members"].num_rows:
             self._upsert_rels_tx(cur, "HAS_MEMBER", frames["ring_members"])
         self._delete_all_of_label(cur, "Finding")

@@ -17,6 +17,7 @@ Unique keys are the adapter's job, not a ``PRIMARY KEY``'s: one writer per proce
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Iterator, Sequence
@@ -98,7 +99,10 @@ class _View:
         return self.name
 
     def __exit__(self, *exc: object) -> None:
-        self.cur.unregister(self.name)
+        # after a failed statement the transaction is aborted and unregistering fails too;
+        # the original error matters, and the view dies with the cursor anyway
+        with contextlib.suppress(duckdb.Error):
+            self.cur.unregister(self.name)
 
 
 def _scalar(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> int:
@@ -150,7 +154,8 @@ def _write(cur: duckdb.DuckDBPyConnection, target: str, source_sql: str, params:
                  f"ANTI JOIN {tgt} t ON {on}")
         return written
     finally:
-        cur.execute(f"DROP TABLE {quote(stage)}")
+        with contextlib.suppress(duckdb.Error):
+            cur.execute(f"DROP TABLE {quote(stage)}")
 
 
 def check_node_columns(nt: NodeType, columns: Sequence[str]) -> None:

@@ -8,7 +8,7 @@ turn into the contract's form is a reject, not a null.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -348,35 +348,7 @@ class _TableValidator:
             ],
         )
 
-    def duplicates(self) -> None:
-        """Reject the second and later rows of a key; DuckDB's parallel hash aggregate finds them."""
-        key = list(self.spec.key)
-        cols = ", ".join(f'"{k}"' for k in key)
-        keys = pa.table(
-            {**{k: self.out[k] for k in key}, "_row": pa.array(np.arange(self.n, dtype=np.int64))}
-        )
-        candidates = pa.array(~self.rej.bad)
-        for k in key:
-            candidates = pc.and_(candidates, self.out[k].is_valid())
-        con = duckdb.connect()
-        try:
-            con.register("keys", keys.filter(candidates))
-            rows = con.execute(
-                f"SELECT _row, {cols} FROM keys WHERE ({cols}) IN "
-                f"(SELECT ({cols}) FROM keys GROUP BY ALL HAVING count(*) > 1) ORDER BY _row"
-            ).fetchall()
-        finally:
-            con.close()
-        if not rows:
-            return
-        first: dict[tuple[str, ...], int] = {}
-        dup_reason: dict[int, str] = {}
-        for row, *values in rows:  # only the duplicated keys reach Python
-            vals = tuple(str(v) for v in values)
-            if vals in first:
-                dup_reason[row] = reasons.duplicate(key, vals, int(self.raw.lines[first[vals]]))
-            else:
-                first[vals] = row
+    def duplicates(self, dup_reason: dict[int, str]) -> None:
         mask = np.zeros(self.n, dtype=bool)
         mask[list(dup_reason)] = True
         self.rej.add(mask, lambda idx: [dup_reason[i] for i in idx.tolist()])
@@ -404,8 +376,55 @@ class _TableValidator:
         )
 
 
-def validate(raw: RawTable, refs: RefContext, *, today: date | None = None) -> Validated:
-    """Validate and normalise one table; references resolve against ``refs`` (updated by the caller)."""
+def duplicate_reasons(raw: RawTable) -> dict[int, str]:
+    """Second and later rows of a key in the file (whatever else is wrong with either), with reasons.
+
+    Decided over the whole file before validating it in chunks; DuckDB's parallel hash aggregate
+    finds the duplicated keys and only those reach Python.
+    """
+    spec = TABLES[raw.name]
+    key = list(spec.key)
+    columns: dict[str, pa.Array] = {}
+    for k in key:
+        values = (
+            raw.table.column(k).cast(pa.string())
+            if k in raw.table.column_names
+            else pa.nulls(raw.table.num_rows, pa.string())
+        )
+        columns[k] = (normalise.id_number if spec.column(k).type == "id_number" else normalise.text)(values)
+    keys = pa.table({**columns, "_row": pa.array(np.arange(raw.table.num_rows, dtype=np.int64))})
+    present = pa.array(np.ones(raw.table.num_rows, dtype=bool))
+    for k in key:
+        present = pc.and_(present, columns[k].is_valid())
+    cols = ", ".join(f'"{k}"' for k in key)
+    con = duckdb.connect()
+    try:
+        con.register("keys", keys.filter(present))
+        rows = con.execute(
+            f"SELECT _row, {cols} FROM keys WHERE ({cols}) IN "
+            f"(SELECT ({cols}) FROM keys GROUP BY ALL HAVING count(*) > 1) ORDER BY _row"
+        ).fetchall()
+    finally:
+        con.close()
+    first: dict[tuple[str, ...], int] = {}
+    out: dict[int, str] = {}
+    for row, *values in rows:
+        vals = tuple(str(v) for v in values)
+        if vals in first:
+            out[row] = reasons.duplicate(key, vals, int(raw.lines[first[vals]]))
+        else:
+            first[vals] = row
+    return out
+
+
+def validate(
+    raw: RawTable, refs: RefContext, *, today: date | None = None, duplicates: dict[int, str] | None = None
+) -> Validated:
+    """Validate and normalise one table; references resolve against ``refs`` (updated by the caller).
+
+    ``duplicates`` (row -> reason, from :func:`duplicate_reasons`) is given when ``raw`` is one
+    chunk of a larger file; by default the duplicates of ``raw`` itself are found.
+    """
     v = _TableValidator(raw, refs, today or date.today())
     for col in v.spec.columns:
         v.column(col)
@@ -423,5 +442,30 @@ def validate(raw: RawTable, refs: RefContext, *, today: date | None = None) -> V
         v.reference("doctor_id", refs.doctors)
         v.reference("injury_case_id", refs.injury_cases)
         v.pharmacy_visits()
-    v.duplicates()
+    v.duplicates(duplicate_reasons(raw) if duplicates is None else duplicates)
     return v.result()
+
+
+def validate_chunks(
+    raw: RawTable, refs: RefContext, rows: int, *, today: date | None = None
+) -> Iterator[Validated]:
+    """Validate ``raw`` ``rows`` rows at a time (so loading a chunk can overlap validating the next).
+
+    Row indexes in each result refer to the whole table; duplicates are decided over the whole file.
+    """
+    dups = duplicate_reasons(raw)
+    n = raw.table.num_rows
+    for start in range(0, max(n, 1), rows):
+        end = min(n, start + rows)
+        part = RawTable(
+            raw.name,
+            raw.path,
+            raw.table.slice(start, end - start),
+            raw.lines[start:end],
+            raw.digest,
+            raw.encoding,
+        )
+        local = {i - start: r for i, r in dups.items() if start <= i < end}
+        v = validate(part, refs, today=today, duplicates=local)
+        v.rejected_rows = v.rejected_rows + start
+        yield v

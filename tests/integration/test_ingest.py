@@ -253,3 +253,20 @@ def test_a_file_that_breaks_while_parsing_loads_nothing_at_all(city_dir: Path, t
         with pytest.raises(FatalInputError, match=r"claims\.csv"):
             ingest_dir(store, broken, encoding="utf-8")
         assert sum(store.count_nodes().values()) == 0  # persons parsed fine, yet none was written
+
+
+def test_validating_in_chunks_gives_the_same_graph_and_rejects(
+    city_db_path: Path, city_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEDFRAUD_INGEST_CHUNK_ROWS", "2500")
+    monkeypatch.setenv("MEDFRAUD_INGEST_BATCH_ROWS", "7000")
+    with fresh_store(tmp_path) as store:
+        ingest_dir(store, city_dir, rejects_dir=tmp_path / "rejects")
+        chunked = fingerprint(store)
+    with DuckDBStore(city_db_path, read_only=True) as clean:
+        assert chunked == fingerprint(clean)
+    bad = tmp_path / "bad"
+    truth = json.loads(generate_city(bad, persons=1000, seed=9, bad_rows=40).read_text("utf-8"))
+    with fresh_store(tmp_path, "bad.duckdb") as store:
+        ingest_dir(store, bad)
+    assert read_rejects(bad / "_rejects") == {(b["table"], b["line"], b["reason"]) for b in truth["bad_rows"]}

@@ -162,9 +162,11 @@
         onclick: () => loadRing(r.ringId),
       }, [
         el('strong', { text: r.ringId }),
-        el('span', { className: `badge ${r.kind}`, text: r.kind.replace('_', ' ') }),
         el('span', { className: 'score', text: r.score.toFixed(2) }),
-        el('span', { className: 'muted', text: `${r.memberCount} members · ${r.status}` }),
+        el('span', { className: 'muted' }, [
+          el('span', { className: `badge ${r.kind}`, text: r.kind.replace('_', ' ') }),
+          ` ${r.memberCount} members · ${r.status}`,
+        ]),
       ]),
     ])));
     if (!currentRing) setStatus(rings.length ? 'Pick a ring or search for a person, doctor or institution.' : 'No rings yet.', 'muted');

@@ -110,8 +110,10 @@
         }
       }
       for (const node of nodes) {
-        node.vx -= node.x * 0.01 * alpha;
-        node.vy -= node.y * 0.01 * alpha;
+        // nodes without links in the picture would be pushed to the rim by repulsion alone
+        const gravity = degree.has(node.id) ? 0.01 : 0.12;
+        node.vx -= node.x * gravity * alpha;
+        node.vy -= node.y * gravity * alpha;
         const damp = node.placed ? 1 - fixedWeight : 1;
         node.vx *= 0.6; node.vy *= 0.6; // velocity decay, as in d3-force
         node.x += node.vx * damp;
@@ -267,21 +269,27 @@
         maxX = Math.max(maxX, n.x); maxY = Math.max(maxY, n.y);
       }
       const pad = 40;
+      const labelRoom = 110; // labels are drawn to the right of their node
       const box = this.svg.getBoundingClientRect();
       const aspect = box.width > 0 && box.height > 0 ? box.width / box.height : 4 / 3;
       // never magnify more than 2x: a small ring should not be blown up to cartoon size
       const minW = box.width > 0 ? box.width / 2 : 400;
       const minH = box.height > 0 ? box.height / 2 : 300;
-      let w = Math.max(maxX - minX + 2 * pad, minW);
+      let w = Math.max(maxX - minX + 2 * pad + labelRoom, minW);
       let h = Math.max(maxY - minY + 2 * pad, minH);
       if (w / h < aspect) w = h * aspect; else h = w / aspect;
-      this.view = { x: (minX + maxX) / 2 - w / 2, y: (minY + maxY) / 2 - h / 2, w, h };
+      this.view = { x: (minX + maxX + labelRoom) / 2 - w / 2, y: (minY + maxY) / 2 - h / 2, w, h };
       this.applyView();
     }
 
     applyView() {
       const v = this.view;
       this.svg.setAttribute('viewBox', `${v.x} ${v.y} ${v.w} ${v.h}`);
+      // keep labels about 10 screen pixels high when a big picture is zoomed out (within limits,
+      // so that zooming in still enlarges them and a dense picture does not drown in text)
+      const box = this.svg.getBoundingClientRect();
+      const unitsPerPixel = box.width > 0 ? v.w / box.width : 1;
+      this.nodeLayer.style.fontSize = `${Math.min(Math.max(10 * unitsPerPixel, 9), 16).toFixed(1)}px`;
     }
 
     installPanZoom() {

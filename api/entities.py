@@ -6,6 +6,7 @@ list of claims asking for their patients costs one store call, not one per claim
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -371,11 +372,11 @@ def subgraph_of(ctx: Context, assembled: sg.Assembled) -> Subgraph:
 def build_subgraph(ctx: Context, seeds: list[NodeRef], *, hops: int, max_nodes: int,
                    rel_types: list[str] | None = None, since: date | None = None,
                    until: date | None = None, skip_hub_seeds: bool = False,
-                   first_hop_rel_types: list[str] | None = None) -> Subgraph:
+                   first_hop_rel_types: list[str] | None = None, known: list[Node] | None = None) -> Subgraph:
     assembled = sg.expand(
         ctx.store, seeds, hops=hops, max_nodes=max_nodes, cap=ctx.api.hub_cap, rel_types=rel_types,
         since=since, until=until, allow=ctx.allows if ctx.is_police else None,
-        skip_hub_seeds=skip_hub_seeds, first_hop_rel_types=first_hop_rel_types,
+        skip_hub_seeds=skip_hub_seeds, first_hop_rel_types=first_hop_rel_types, known=known,
     )
     return subgraph_of(ctx, assembled)
 
@@ -408,12 +409,13 @@ class Ring:
     first_run_id: str | None
     last_run_id: str | None
     _node: strawberry.Private[Node]
-    _members: strawberry.Private[list[tuple[Node, str | None]] | None] = None
+    _members: strawberry.Private[asyncio.Future[list[tuple[Node, str | None]]] | None] = None
 
     async def _load_members(self, ctx: Context) -> list[tuple[Node, str | None]]:
+        # members and subgraph resolve concurrently: both wait on one load
         if self._members is None:
-            self._members = await ctx.run(ring_members, ctx, self.ring_id)
-        return self._members
+            self._members = asyncio.ensure_future(ctx.run(ring_members, ctx, self.ring_id))
+        return await self._members
 
     @strawberry.field
     async def members(self, info: Info) -> list[RingMember]:
@@ -430,11 +432,12 @@ class Ring:
         """The ring's members and what ties them together, ready to draw."""
         ctx = ctx_of(info)
         hops, max_nodes = check_subgraph_args(ctx, hops, max_nodes, default_hops=1)
-        seeds = [n.ref for n, _ in await self._load_members(ctx)]
-        if not seeds:
+        members = [n for n, _ in await self._load_members(ctx)]
+        if not members:
             return Subgraph(nodes=[], edges=[], truncated=False)
-        return await ctx.run(build_subgraph, ctx, seeds, hops=hops, max_nodes=max_nodes, skip_hub_seeds=True,
-                             first_hop_rel_types=RING_PICTURE_RELS.get(self.kind))
+        return await ctx.run(build_subgraph, ctx, [n.ref for n in members], hops=hops, max_nodes=max_nodes,
+                             skip_hub_seeds=True, first_hop_rel_types=RING_PICTURE_RELS.get(self.kind),
+                             known=members)
 
 
 def ring_members(ctx: Context, ring_id: str) -> list[tuple[Node, str | None]]:

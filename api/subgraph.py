@@ -198,6 +198,7 @@ def expand(
     allow: Allow | None = None,
     skip_hub_seeds: bool = False,
     first_hop_rel_types: Sequence[str] | None = None,
+    known: Sequence[Node] | None = None,
 ) -> Assembled:
     """Grow a subgraph of at most ``max_nodes`` nodes ``hops`` hops around ``seeds``.
 
@@ -207,12 +208,15 @@ def expand(
     ``skip_hub_seeds`` leaves institutions and doctors among the seeds unexpanded (a ring's
     picture is its patients' claims, which reach the ring's clinic through :func:`implied_edges`).
     ``first_hop_rel_types`` narrows the first hop only (a ring's picture follows what makes it a ring).
+    ``known`` are seed nodes the caller has already read (not read again).
     """
     types = check_rel_types(rel_types)
     first_types = check_rel_types(first_hop_rel_types) if first_hop_rel_types else types
     wanted = [s for s in dict.fromkeys(seeds) if allow is None or allow(s)]
     out = Assembled()
-    present = fetch_nodes(store, wanted)
+    given = {n.ref: n for n in known or ()}
+    fetched = fetch_nodes(store, [r for r in wanted if r not in given])
+    present = {r: given.get(r) or fetched[r] for r in wanted if r in given or r in fetched}
     if not present:
         raise NotFound("none of the seed nodes exist: " + ", ".join(str(s) for s in seeds[:5]))
     for ref, node in list(present.items())[:max_nodes]:

@@ -1,4 +1,4 @@
-"""The in-process community engine: igraph + leidenalg, seeded.
+"""The in-process community engine: igraph's C implementation of Leiden, seeded.
 
 Communities use the Constant Potts Model (CPM) of Traag, Van Dooren and Nesterov, "Narrow scope
 for resolution-limit-free community detection", Phys. Rev. E 84 (2011), optimised by Leiden
@@ -11,24 +11,32 @@ hunt. CPM's resolution is a density: a community is kept when its internal weigh
 
 from __future__ import annotations
 
+import random
+import threading
+
 import igraph as ig
-import leidenalg
 import numpy as np
 import pandas as pd
 
+# igraph draws from one process-wide generator: seeding it is guarded so concurrent runs (the
+# scheduler and a manual run in the API process) cannot interleave seeds.
+_RNG_LOCK = threading.Lock()
+
 
 def _graph(edges: pd.DataFrame) -> tuple[ig.Graph, np.ndarray]:
-    src = edges["src"].astype(str).to_numpy()
-    dst = edges["dst"].astype(str).to_numpy()
-    names, codes = np.unique(np.concatenate([src, dst]), return_inverse=True)
-    n = len(src)
+    n = len(edges)
+    codes, names = pd.factorize(pd.concat([edges["src"], edges["dst"]], ignore_index=True).astype(str))
     pairs = np.column_stack([codes[:n], codes[n:]])
     graph = ig.Graph(n=len(names), edges=pairs, directed=False)
-    return graph, names
+    return graph, np.asarray(names, dtype=object)
 
 
 class IgraphEngine:
-    """CommunityEngine on igraph/leidenalg; works with any store (it only sees an edge list)."""
+    """CommunityEngine on igraph; works with any store (it only sees an edge list).
+
+    Uses ``Graph.community_leiden`` (igraph's C core): the same CPM objective as the
+    ``leidenalg`` package at a fraction of its run time on city-sized projections.
+    """
 
     name = "igraph"
 
@@ -43,14 +51,17 @@ class IgraphEngine:
             return pd.Series([], dtype="int64")
         graph, names = _graph(edges)
         weights = edges[weight].astype(float).to_numpy()
-        partition = leidenalg.find_partition(
-            graph,
-            leidenalg.CPMVertexPartition,
-            weights=list(weights),
-            resolution_parameter=resolution,
-            n_iterations=self.n_iterations,
-            seed=seed,
-        )
+        with _RNG_LOCK:
+            ig.set_random_number_generator(random.Random(seed))
+            try:
+                partition = graph.community_leiden(
+                    objective_function="CPM",
+                    weights=weights,
+                    resolution=resolution,
+                    n_iterations=self.n_iterations,
+                )
+            finally:
+                ig.set_random_number_generator(random)
         labels = np.asarray(partition.membership, dtype=np.int64)
         return pd.Series(labels, index=pd.Index(names, name="node"), name="community")
 

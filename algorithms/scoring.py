@@ -44,14 +44,23 @@ def collusion_legitimacy(f: dict[str, Any], s: DetectionSettings) -> tuple[float
         reasons.append(
             (0.9, f"{top_addr} of {n} members are registered at one address: looks like a care home")
         )
-    shift = f["meeting_days"] >= s.shift_min_days and f["weekday_share"] >= s.shift_weekday_share
+    long_running = f["meeting_days"] >= s.shift_min_days
+    weekly = f["weekday_share"] >= s.shift_weekday_share
     chronic = f["chronic_share"] >= 0.5
-    if shift:
+    if long_running and weekly:
         reasons.append(
             (
-                0.95 if chronic else 0.7,
-                f"meets on the same weekdays ({f['weekday_share']:.0%} of {f['meeting_days']} days): "
-                "looks like a fixed treatment shift",
+                0.95,
+                f"meets on the same weekdays ({f['weekday_share']:.0%} of {f['meeting_days']} "
+                "days): looks like a fixed treatment shift",
+            )
+        )
+    if long_running and chronic:
+        reasons.append(
+            (
+                0.95,
+                f"meets on {f['meeting_days']} days with chronic-care diagnoses: looks like a "
+                "dialysis or rehabilitation cohort",
             )
         )
     if chronic:

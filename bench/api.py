@@ -16,7 +16,7 @@ later runs); detection runs when the store has no rings. Run heavy sizes under t
     flock /tmp/medfraud-bench.lock python bench/api.py --persons 1000000
     python bench/api.py --persons 20000 --samples 100 --http-requests 500   # quick shake-out
 
-``--profile`` adds a cProfile of the server-side phase (top functions by cumulative time, event-loop
+``--profile`` adds a cProfile of the server-side phase (top functions by own time, event-loop
 thread only) and ``--breakdown`` the time per request spent in each store call and in the audit
 append (those run in worker threads, which cProfile does not see).
 """
@@ -312,7 +312,7 @@ async def measure_server_side(
                 profiler.disable()
         if profiler:
             text = io.StringIO()
-            pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(35)
+            pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(30)
             print(text.getvalue())
     return out
 

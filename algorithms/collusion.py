@@ -152,7 +152,8 @@ def detect_collusion(
                                THEN 1.0 ELSE 0.0 END) AS chronic_share,
                            sum(reimbursed_amount) AS reimbursed
                     FROM ring_att GROUP BY ALL),
-             addr AS (SELECT community, max(c) AS top_address, coalesce(sum(c) FILTER (WHERE c >= 2), 0) AS kin
+             addr AS (SELECT community, max(c) AS top_address,
+                             coalesce(sum(c) FILTER (WHERE c >= 2), 0) AS kin
                       FROM (SELECT mb.community, p.address, count(*) AS c FROM members mb
                             JOIN persons_raw p ON CAST(p.person_id AS VARCHAR) = mb.person_id
                             WHERE p.address IS NOT NULL AND CAST(p.address AS VARCHAR) <> ''
@@ -165,7 +166,8 @@ def detect_collusion(
         SELECT mem.*, mt.meetings, mt.meeting_days, mt.burst_meetings, mt.mean_present, mt.mean_base,
                mt.first_day, mt.last_day, list_sum(dow.top3) AS top3_weekday_days,
                dx.chronic_share, dx.reimbursed,
-               coalesce(addr.top_address, 0) AS top_address, coalesce(addr.kin, 0) AS kin, coalesce(phone.top_phone, 0) AS top_phone
+               coalesce(addr.top_address, 0) AS top_address, coalesce(addr.kin, 0) AS kin,
+               coalesce(phone.top_phone, 0) AS top_phone
         FROM mem JOIN mt USING (community) JOIN dow USING (community) JOIN dx USING (community)
              LEFT JOIN addr USING (community) LEFT JOIN phone USING (community)
     """,

@@ -127,10 +127,12 @@ def networkx_phase(edges: Path, cap_s: float) -> tuple[float, bool, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--networkx-cap", type=float, default=300.0, help="seconds before networkx is stopped")
+    parser.add_argument("--networkx-cap", type=float, default=300.0, help="seconds before stopping networkx")
     parser.add_argument("--phase", choices=["all", "detect"], default="all", help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--edges", type=Path, help=argparse.SUPPRESS)

@@ -17,13 +17,13 @@ def _table(title: str, counts: dict[str, int]) -> list[str]:
 
 
 def stats(
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON for scripts instead of a table")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON for scripts, not a table")] = False,
 ) -> None:
     """Node counts per label and relationship counts per type of the configured store."""
     from graph.factory import open_store
-    from graph.settings import load_settings
+    from graph.settings import Settings, load_settings
 
-    settings = load_settings()
+    settings: Settings = load_settings()
     # counting needs no write access; an existing DuckDB file is opened read-only so that a
     # missing schema is never created as a side effect of looking
     read_only = settings.store == "duckdb" and settings.duckdb_path.exists()

@@ -49,7 +49,7 @@ def test_reingest_changes_no_counts_or_properties(city_store: DuckDBStore, city_
     assert fingerprint(city_store) == before
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
+@pytest.mark.parametrize("fmt", ["csv", "parquet", pytest.param("xlsx", marks=pytest.mark.slow)])
 def test_bad_rows_are_exactly_the_rejects_and_everything_else_loads(fmt: str, tmp_path: Path) -> None:
     persons = 3000 if fmt != "xlsx" else 600
     city = tmp_path / "city"
@@ -65,6 +65,7 @@ def test_bad_rows_are_exactly_the_rejects_and_everything_else_loads(fmt: str, tm
     assert report.loaded == report.read - 45
 
 
+@pytest.mark.slow
 def test_gb18030_and_parquet_give_the_same_graph_as_utf8(tmp_path: Path) -> None:
     prints = {}
     for fmt, encoding in (("csv", "utf-8"), ("csv", "gb18030"), ("parquet", "utf-8")):
@@ -105,6 +106,7 @@ _KILLER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_ingest_killed_midway_and_rerun_equals_one_clean_run(
     city_dir: Path, city_db_path: Path, tmp_path: Path
 ) -> None:
@@ -177,6 +179,7 @@ def test_a_fatal_error_loads_nothing_and_names_file_and_column(
     assert fingerprint(city_store) == before
 
 
+@pytest.mark.slow
 def test_cli_exit_codes(city_dir: Path, tmp_path: Path) -> None:
     env = {**os.environ, "MEDFRAUD_DUCKDB_PATH": str(tmp_path / "cli.duckdb")}
     cmd = [sys.executable, "-c", "from api.cli import main; main()", "ingest", "--no-progress"]

@@ -35,8 +35,14 @@ class RecordingStore:
         self.query_language = query_language
         self.calls: list[tuple[str, dict[str, Any] | None, int | None]] = []
 
-    def read_query(self, text: str, params: dict[str, Any] | None = None, *, limit: int | None = None,
-                   timeout_s: float | None = None) -> QueryResult:
+    def read_query(
+        self,
+        text: str,
+        params: dict[str, Any] | None = None,
+        *,
+        limit: int | None = None,
+        timeout_s: float | None = None,
+    ) -> QueryResult:
         self.calls.append((text, params, limit))
         return QueryResult(columns=["x"], rows=[[1]])
 
@@ -94,13 +100,19 @@ def test_run_sends_the_store_language_twin_with_typed_params() -> None:
     ("params", "message"),
     [
         ({"institution_id": "H1", "since": "2025-01-01", "until": "2025-02-01"}, "needs parameter 'top'"),
-        ({"institution_id": "H1", "since": "2025-01-01", "until": "2025-02-01", "top": 5, "x": 1},
-         "no parameter 'x'"),
-        ({"institution_id": "H1", "since": "01/02/2025", "until": "2025-02-01", "top": 5},
-         "'since'.*YYYY-MM-DD"),
+        (
+            {"institution_id": "H1", "since": "2025-01-01", "until": "2025-02-01", "top": 5, "x": 1},
+            "no parameter 'x'",
+        ),
+        (
+            {"institution_id": "H1", "since": "01/02/2025", "until": "2025-02-01", "top": 5},
+            "'since'.*YYYY-MM-DD",
+        ),
         ({"institution_id": "H1", "since": "2025-02-30", "until": "2025-02-01", "top": 5}, "'since'"),
-        ({"institution_id": "H1", "since": "2025-01-01", "until": "2025-02-01", "top": "five"},
-         "'top'.*whole number"),
+        (
+            {"institution_id": "H1", "since": "2025-01-01", "until": "2025-02-01", "top": "five"},
+            "'top'.*whole number",
+        ),
         ({"institution_id": "H1", "since": "2025-01-01", "until": "2025-02-01", "top": 2.5}, "'top'"),
         ({"institution_id": 7, "since": "2025-01-01", "until": "2025-02-01", "top": 5}, "'institution_id'"),
         ({"institution_id": "H1", "since": "2025-01-01", "until": "2025-02-01", "top": True}, "'top'"),
@@ -129,17 +141,37 @@ GOOD_HEADER = "// name: demo_query\n// description: demo\n// param: person_id st
     [
         ("// description: d\nMATCH (n) RETURN n", "SELECT 1", 1, "no '// name"),
         ("// name: demo_query\nMATCH (n) RETURN n", "SELECT 1", 1, "no '// description"),
-        (GOOD_HEADER.replace("string", "text") + "MATCH (p:Patient {person_id: $person_id}) RETURN p",
-         "SELECT $person_id", 3, "unknown type 'text'"),
-        (GOOD_HEADER + "MATCH (p:Patient {person_id: $person}) RETURN p", "SELECT $person_id", 4,
-         r"\$person is used but not declared"),
-        (GOOD_HEADER + "MATCH (p:Patient) RETURN p", "SELECT $person_id", 4,
-         "'person_id' is declared but never"),
-        (GOOD_HEADER + "MATCH (p:Patient {person_id: $person_id}) RETURN p", "SELECT 1\nWHERE x = $pid", 2,
-         r"\$pid is used"),
+        (
+            GOOD_HEADER.replace("string", "text") + "MATCH (p:Patient {person_id: $person_id}) RETURN p",
+            "SELECT $person_id",
+            3,
+            "unknown type 'text'",
+        ),
+        (
+            GOOD_HEADER + "MATCH (p:Patient {person_id: $person}) RETURN p",
+            "SELECT $person_id",
+            4,
+            r"\$person is used but not declared",
+        ),
+        (
+            GOOD_HEADER + "MATCH (p:Patient) RETURN p",
+            "SELECT $person_id",
+            4,
+            "'person_id' is declared but never",
+        ),
+        (
+            GOOD_HEADER + "MATCH (p:Patient {person_id: $person_id}) RETURN p",
+            "SELECT 1\nWHERE x = $pid",
+            2,
+            r"\$pid is used",
+        ),
         (GOOD_HEADER, "SELECT $person_id", 3, "no Cypher after the header"),
-        (GOOD_HEADER.replace("demo_query", "DemoQuery") + "RETURN $person_id", "SELECT $person_id", 1,
-         "not snake_case"),
+        (
+            GOOD_HEADER.replace("demo_query", "DemoQuery") + "RETURN $person_id",
+            "SELECT $person_id",
+            1,
+            "not snake_case",
+        ),
     ],
 )
 def test_malformed_query_files_name_file_line_and_reason(

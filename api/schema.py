@@ -30,6 +30,7 @@ from api import cases as case_ops
 from api import subgraph as sg
 from api.access import Action
 from api.audit_extension import AuditExtension
+from api.context import Context
 from api.entities import (
     Case,
     CaseNote,
@@ -85,7 +86,7 @@ from queries import library
 SEARCHABLE = (*tuple(n.label for n in NODE_TYPES if not n.derived), "Ring")
 
 
-def _lookup(ctx: Any, label: str, key: str) -> Node | None:
+def _lookup(ctx: Context, label: str, key: str) -> Node | None:
     ref = ctx.real_ref(label, key)
     if not ctx.allows(ref):
         return None
@@ -107,7 +108,7 @@ def _frame_nodes(frame: pd.DataFrame, label: str, key: str) -> list[Node]:
             for rec in frame.to_dict("records")]
 
 
-def _rings(ctx: Any, kind: str | None, min_score: float | None, status: str | None) -> list[Node]:
+def _rings(ctx: Context, kind: str | None, min_score: float | None, status: str | None) -> list[Node]:
     frame = ctx.store.nodes_frame("Ring")
     if kind is not None:
         frame = frame[frame["kind"] == kind]
@@ -123,7 +124,7 @@ def _rings(ctx: Any, kind: str | None, min_score: float | None, status: str | No
     return _frame_nodes(frame, "Ring", "ring_id")
 
 
-def _findings(ctx: Any, category: str, kind: str | None, person_id: str | None) -> list[Node]:
+def _findings(ctx: Context, category: str, kind: str | None, person_id: str | None) -> list[Node]:
     frame = ctx.store.nodes_frame("Finding")
     frame = frame[frame["category"] == category]
     if kind is not None:
@@ -138,7 +139,7 @@ def _findings(ctx: Any, category: str, kind: str | None, person_id: str | None) 
     return _frame_nodes(frame, "Finding", "finding_id")
 
 
-def _search(ctx: Any, text: str, first: int) -> list[Node]:
+def _search(ctx: Context, text: str, first: int) -> list[Node]:
     text = text.strip()
     if not text:
         raise InvalidRequest("search needs some text")
@@ -150,7 +151,7 @@ def _search(ctx: Any, text: str, first: int) -> list[Node]:
     return hits
 
 
-def _read_query(ctx: Any, text: str, params: dict[str, Any] | None) -> QueryRows:
+def _read_query(ctx: Context, text: str, params: dict[str, Any] | None) -> QueryRows:
     s = ctx.services.settings
     opened = unmask_params(ctx.services.cipher, params or {})
     result = ctx.store.read_query(text, opened, limit=s.read_query_row_limit,
@@ -158,7 +159,7 @@ def _read_query(ctx: Any, text: str, params: dict[str, Any] | None) -> QueryRows
     return _rows(ctx, result)
 
 
-def _rows(ctx: Any, result: QueryResult) -> QueryRows:
+def _rows(ctx: Context, result: QueryResult) -> QueryRows:
     rows = json_safe(result.rows)
     if ctx.masked:
         rows = mask_rows(list(result.columns), rows)
@@ -384,7 +385,7 @@ class CaseConnection:
     total_count: int
 
 
-def _visible_case(ctx: Any, case_id: str) -> Node:
+def _visible_case(ctx: Context, case_id: str) -> Node:
     if not ctx.allows(NodeRef("Case", case_id)):
         raise NotFound(f"case {case_id} not found")
     return case_ops.get_case(ctx.store, case_id)

@@ -75,7 +75,14 @@ RING_QUERY = (
 
 # -- the city --------------------------------------------------------------------------------
 def city_db(persons: int, seed: int) -> Path:
-    """The cached DuckDB file of a generated city, building it on first use."""
+    """The cached DuckDB file of a generated city, building it on first use.
+
+    bench/detect.py caches the same city under its own name; when it already built this size and
+    seed, that file is used instead of generating and ingesting a second copy.
+    """
+    shared = OUT / f"detect-city-{persons}-s{seed}.duckdb"
+    if shared.exists() and shared.with_suffix(".complete").exists():
+        return shared
     db = OUT / f"api-city-{persons}-s{seed}.duckdb"
     done = db.with_suffix(".complete")
     if db.exists() and done.exists():

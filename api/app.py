@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     router: GraphQLRouter[Context, None] = GraphQLRouter(
         build_schema(api, dev=dev), context_getter=get_context,
         graphql_ide="graphiql" if dev else None, allow_queries_via_get=False,
+        subscription_protocols=(),  # no subscriptions: refuse websocket upgrades outright
     )
     app.include_router(router, prefix="/graphql")
 

@@ -21,12 +21,6 @@ def _key(label: str) -> str:
     return node_type(label).key
 
 
-def _check_prop(label: str, prop: str) -> str:
-    if prop not in node_type(label).prop_names:
-        raise SchemaError(f"label {label} has no property {prop!r}")
-    return prop
-
-
 def key_properties() -> dict[str, str]:
     """Label -> key property, passed as ``$key_props`` so one statement can name any node's key."""
     return {n.label: n.key for n in NODE_TYPES}
@@ -93,29 +87,27 @@ def get_nodes(label: str) -> str:
     return f"MATCH (n:{label}) WHERE n.{key} IN $keys RETURN n.{key} AS key, properties(n) AS props"
 
 
-def neighbours(label: str, direction: Direction) -> str:
+def neighbours(label: str) -> str:
     """One hop from the seeds of one label, capped per seed, most recent first.
 
     Optional filters are parameters that may be null so that one statement (and one cached plan)
-    serves every combination. Dated relationships sort first (newest first), undated ones after;
-    ties break on the neighbour's key so the cap is deterministic.
+    serves every combination; ``$outgoing`` is true (out), false (in) or null (both). Dated
+    relationships sort first (newest first), undated ones after; ties break on the neighbour's key
+    so the cap is deterministic.
     """
     key = _key(label)
-    pattern = {"out": "(s)-[r]->(m)", "in": "(s)<-[r]-(m)", "both": "(s)-[r]-(m)"}[direction]
     return (
-        f"UNWIND $keys AS k MATCH (s:{label} {{{key}: k}}) "
-        f"MATCH {pattern} "
-        "WHERE ($types IS NULL OR type(r) IN $types) "
-        "AND ($labels IS NULL OR any(l IN labels(m) WHERE l IN $labels)) "
+        f"UNWIND $keys AS k MATCH (s:{label} {{{key}: k}})-[r]-(m) "
+        "WITH k, r, m, startNode(r) = s AS outgoing, head(labels(m)) AS label "
+        "WHERE ($outgoing IS NULL OR outgoing = $outgoing) "
+        "AND ($types IS NULL OR type(r) IN $types) AND ($labels IS NULL OR label IN $labels) "
         "AND ($since IS NULL OR r.date IS NULL OR r.date >= $since) "
         "AND ($until IS NULL OR r.date IS NULL OR r.date <= $until) "
-        "WITH k, s, r, m, m[$key_props[head(labels(m))]] AS mkey "
-        "ORDER BY k, r.date IS NULL, r.date DESC, mkey "
-        "WITH k, s, collect({rel: r, node: m, key: mkey}) AS hits "
-        "RETURN k AS seed, size(hits) AS total, "
-        "[h IN hits[0..$cap] | {type: type(h.rel), outgoing: startNode(h.rel) = s, "
-        "rel_props: properties(h.rel), label: head(labels(h.node)), key: h.key, "
-        "props: properties(h.node)}] AS kept"
+        "WITH k, r, m, outgoing, label, m[$key_props[label]] AS key "
+        "ORDER BY k, r.date IS NULL, r.date DESC, key "
+        "WITH k, collect({type: type(r), outgoing: outgoing, rel_props: properties(r), label: label, "
+        "key: key, props: properties(m)}) AS hits "
+        "RETURN k AS seed, size(hits) AS total, hits[0..$cap] AS kept"
     )
 
 
@@ -141,16 +133,15 @@ def search(label: str) -> str:
     )
 
 
-def stream_nodes_page(label: str, columns: tuple[str, ...] | None) -> str:
-    """A page of nodes after ``$last`` in key order: seeks on the key index instead of SKIP."""
+def stream_nodes_page(label: str) -> str:
+    """A page of nodes after ``$last`` in key order: seeks on the key index instead of SKIP.
+
+    ``$columns`` names the properties wanted, so one statement serves every column choice.
+    """
     key = _key(label)
-    if columns is None:
-        projection = "properties(n) AS props"
-    else:
-        projection = "n {" + ", ".join(f".{_check_prop(label, c)}" for c in columns) + "} AS props"
     return (
         f"MATCH (n:{label}) WHERE $last IS NULL OR n.{key} > $last "
-        f"RETURN n.{key} AS key, {projection} ORDER BY key LIMIT $limit"
+        f"RETURN n.{key} AS key, [c IN $columns | n[c]] AS vals ORDER BY key LIMIT $limit"
     )
 
 
@@ -172,14 +163,17 @@ def stream_relationships_page(rel: str, src_label: str, dst_label: str) -> str:
     )
 
 
-def count_label(label: str) -> str:
-    node_type(label)
-    return f"MATCH (n:{label}) RETURN count(n) AS count"
+def count_nodes() -> str:
+    """Nodes per model label in one round trip (each branch reads Neo4j's count store)."""
+    return " UNION ALL ".join(
+        f"MATCH (n:{n.label}) RETURN '{n.label}' AS name, count(n) AS count" for n in NODE_TYPES
+    )
 
 
-def count_rel_type(rel: str) -> str:
-    rel_type(rel)
-    return f"MATCH ()-[r:{rel}]->() RETURN count(r) AS count"
+def count_relationships() -> str:
+    return " UNION ALL ".join(
+        f"MATCH ()-[r:{r.type}]->() RETURN '{r.type}' AS name, count(r) AS count" for r in REL_TYPES
+    )
 
 
 def explain(text: str) -> str:

@@ -373,9 +373,10 @@ class Neo4jStore(GraphStore):
         for label, keys in by_label.items():
             if not cy.can_connect(label, direction, types):
                 continue
-            params = {"keys": keys, "types": types, "labels": label_filter, "since": since,
-                      "until": until, "cap": cap, "key_props": cy.key_properties()}
-            for record in self._read(cy.neighbours(label, direction), params, "expand neighbours"):
+            params = {"keys": keys, "outgoing": {"out": True, "in": False, "both": None}[direction],
+                      "types": types, "labels": label_filter, "since": since, "until": until, "cap": cap,
+                      "key_props": cy.key_properties()}
+            for record in self._read(cy.neighbours(label), params, "expand neighbours"):
                 seed = NodeRef(label, str(record["seed"]))
                 kept = list(record["kept"])
                 if int(record["total"]) > len(kept):
@@ -434,15 +435,16 @@ class Neo4jStore(GraphStore):
         for c in wanted:
             nt.prop(c)
         layout = [(c, arrow_type(nt.prop(c)), nt.prop(c)) for c in wanted]
-        statement = cy.stream_nodes_page(label, tuple(wanted) if columns is not None else None)
+        statement = cy.stream_nodes_page(label)
         page = max(1, min(batch_size, _STREAM_PAGE))
         last: str | None = None
         while True:
-            records = self._read(statement, {"last": last, "limit": page}, f"stream {label} nodes")
+            params = {"last": last, "limit": page, "columns": list(wanted)}
+            records = self._read(statement, params, f"stream {label} nodes")
             if not records:
                 return
-            props = [dict(r["props"]) for r in records]
-            yield arrow_batch(layout, {c: [p.get(c) for p in props] for c in wanted})
+            rows = [list(r["vals"]) for r in records]
+            yield arrow_batch(layout, {c: [row[i] for row in rows] for i, c in enumerate(wanted)})
             if len(records) < page:
                 return
             last = str(records[-1]["key"])
@@ -483,16 +485,13 @@ class Neo4jStore(GraphStore):
                 last = str(records[-1]["src"])
 
     def count_nodes(self) -> dict[str, int]:
-        return {
-            n.label: int(self._read(cy.count_label(n.label), {}, "count nodes")[0]["count"])
-            for n in NODE_TYPES
-        }
+        found = {r["name"]: int(r["count"]) for r in self._read(cy.count_nodes(), {}, "count nodes")}
+        return {n.label: found.get(n.label, 0) for n in NODE_TYPES}
 
     def count_relationships(self) -> dict[str, int]:
-        return {
-            r.type: int(self._read(cy.count_rel_type(r.type), {}, "count relationships")[0]["count"])
-            for r in REL_TYPES
-        }
+        records = self._read(cy.count_relationships(), {}, "count relationships")
+        found = {r["name"]: int(r["count"]) for r in records}
+        return {r.type: found.get(r.type, 0) for r in REL_TYPES}
 
     def read_query(
         self,

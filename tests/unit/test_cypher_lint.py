@@ -82,7 +82,7 @@ def _paging_reply(statement: str, params: dict[str, Any]) -> Reply:
     if "$last" in statement and params.get("last") is None:
         if "AS src" in statement:
             return Reply([{"src": "k", "dst": "d", "props": {}}] * params["limit"])
-        return Reply([{"key": "k", "props": {}}] * params["limit"])
+        return Reply([{"key": "k", "vals": [None] * len(params["columns"])}] * params["limit"])
     return default_reply(statement, params)
 
 
@@ -176,16 +176,17 @@ def named_query_files(collected: Collected) -> int:
 
 def every_builder_statement() -> set[str]:
     """What graph.neo4j_statements can produce for this model: the drive above must reach all."""
-    out = {cy.delete_some_nodes(), cy.clear_ring_members(), cy.delete_all_findings(), cy.ping()}
+    out = {cy.delete_some_nodes(), cy.clear_ring_members(), cy.delete_all_findings(), cy.ping(),
+           cy.count_nodes(), cy.count_relationships()}
     for nt in NODE_TYPES:
         lb = nt.label
         out |= {cy.upsert_nodes(lb), cy.delete_nodes(lb), cy.get_nodes(lb), cy.degrees(lb), cy.search(lb),
-                cy.count_label(lb), cy.stream_nodes_page(lb, None), cy.stream_nodes_page(lb, (nt.key,))}
-        out |= {cy.neighbours(lb, d) for d in ("out", "in", "both") if cy.can_connect(lb, d)}
+                cy.stream_nodes_page(lb)}
         if not cy.can_connect(lb, "both"):
-            out.discard(cy.degrees(lb))
+            out -= {cy.degrees(lb)}
+        else:
+            out.add(cy.neighbours(lb))
     for rt in REL_TYPES:
-        out.add(cy.count_rel_type(rt.type))
         for start in rt.start:
             for end in rt.end:
                 out |= {cy.upsert_relationships(rt.type, start, end),

@@ -48,8 +48,6 @@ def default_reply(statement: str, params: dict[str, Any]) -> Reply:
         return Reply([{"written": len(params.get("rows", []))}])
     if "AS deleted" in statement:
         return Reply([{"deleted": 0}])
-    if "AS count" in statement:
-        return Reply([{"count": 0}])
     if statement == "RETURN 1 AS ok":
         return Reply([{"ok": 1}])
     return Reply([])

@@ -244,10 +244,10 @@ def test_neighbours_caps_per_seed_and_reports_the_cut() -> None:
     exp = store.neighbours(seeds, rel_types=["TREATED_AT"], labels=["Claim"], since=date(2025, 1, 1),
                            cap=2, direction="in")
     (call,) = driver.calls
-    assert call.parameters == {"keys": ["H1", "H2"], "types": ["TREATED_AT"], "labels": ["Claim"],
+    assert call.parameters == {"keys": ["H1", "H2"], "outgoing": False, "types": ["TREATED_AT"],
+                               "labels": ["Claim"],
                                "since": date(2025, 1, 1), "until": None, "cap": 2,
                                "key_props": {n.label: n.key for n in NODE_TYPES}}
-    assert "(s)<-[r]-(m)" in call.statement
     assert exp.cut == {NodeRef("Institution", "H1"): 5}
     assert [n.ref for n in exp.nodes] == [NodeRef("Claim", "medical:9")]  # seeds are not neighbours
     edge = exp.edges[0]
@@ -307,8 +307,8 @@ def test_stream_nodes_pages_by_key_without_skip() -> None:
 
     def reply(statement: str, params: dict[str, Any]) -> Reply:
         after = [k for k in keys if params["last"] is None or k > params["last"]][: params["limit"]]
-        return Reply([{"key": k, "props": {"person_id": k, "birth_date": Neo4jDate(1960, 5, 6)}}
-                      for k in after])
+        assert params["columns"] == ["person_id", "birth_date"]
+        return Reply([{"key": k, "vals": [k, Neo4jDate(1960, 5, 6)]} for k in after])
 
     store, driver = make_store(reply)
     batches = list(store.stream_nodes("Patient", ["person_id", "birth_date"], batch_size=3))
@@ -336,9 +336,17 @@ def test_stream_relationships_covers_every_endpoint_label_pair() -> None:
 
 
 def test_counts_cover_every_model_label_and_type_with_zeros() -> None:
-    store, _ = make_store()
+    store, driver = make_store()
     assert store.count_nodes() == {n.label: 0 for n in NODE_TYPES}
     assert store.count_relationships() == {r.type: 0 for r in REL_TYPES}
+    assert len(driver.calls) == 2  # one round trip each
+
+    def reply(statement: str, params: dict[str, Any]) -> Reply:
+        return Reply([{"name": "Patient", "count": 5}, {"name": "Claim", "count": 7}])
+
+    store, _ = make_store(reply)
+    counts = store.count_nodes()
+    assert (counts["Patient"], counts["Claim"], counts["Ring"]) == (5, 7, 0)
 
 
 def test_delete_nodes_and_delete_everything_are_batched() -> None:

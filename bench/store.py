@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.duckdb_store import DuckDBStore
-from graph.model import NodeRef
+from graph.model import REL_TYPES, NodeRef
 
 
 def _ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
@@ -103,38 +103,53 @@ def pct(values: list[float], q: float) -> float:
 def latency(store: DuckDBStore, data: dict[str, pa.Table], samples: int, seed: int) -> None:
     rnd = random.Random(seed)
     persons = data["patients"].column("person_id").to_pylist()
+    inst = data["institutions"].column("institution_id").to_pylist()
+    keys = data["claims"].column("claim_key").to_pylist()
+    # what the API traverses: data relationships, not derived ones
+    types = [r.type for r in REL_TYPES if not r.derived]
+
+    def two_hop() -> int:
+        # an investigator's picture: a clinic and two of its patients, then one more hop
+        seeds = [NodeRef("Institution", rnd.choice(inst[len(inst) // 2:])),
+                 NodeRef("Patient", rnd.choice(persons)), NodeRef("Patient", rnd.choice(persons))]
+        first = store.neighbours(seeds, rel_types=types, cap=100)
+        second = store.neighbours([n.ref for n in first.nodes], rel_types=types, cap=5)
+        return len({*seeds, *(n.ref for n in first.nodes), *(n.ref for n in second.nodes)})
+
+    t0 = time.perf_counter()
+    cold_size = two_hop()
+    cold_ms = (time.perf_counter() - t0) * 1e3
+    print(f"  first 2-hop query on a cold file ({cold_size} nodes): {cold_ms:.0f} ms")
+    for _ in range(10):
+        two_hop()
     one_hop: list[float] = []
-    two_hop: list[float] = []
+    two: list[float] = []
     sizes: list[int] = []
     for _ in range(samples):
-        seeds = [NodeRef("Patient", rnd.choice(persons)) for _ in range(3)]
         t0 = time.perf_counter()
-        first = store.neighbours(seeds, cap=50)
+        store.neighbours([NodeRef("Patient", rnd.choice(persons)) for _ in range(3)], rel_types=types, cap=50)
         one_hop.append(time.perf_counter() - t0)
-        frontier = [n.ref for n in first.nodes][:100]
-        second = store.neighbours(frontier, cap=3, labels=["Institution", "Pharmacy", "Doctor"])
-        two_hop.append(time.perf_counter() - t0)
-        sizes.append(len(seeds) + len(first.nodes) + len(second.nodes) + len(second.edges))
-    print(f"  1-hop, 3 patient seeds, cap 50:        p50 {pct(one_hop, .5) * 1e3:6.1f} ms  "
+        t0 = time.perf_counter()
+        sizes.append(two_hop())
+        two.append(time.perf_counter() - t0)
+    print(f"  1-hop, 3 patient seeds, cap 50:            p50 {pct(one_hop, .5) * 1e3:6.1f} ms  "
           f"p95 {pct(one_hop, .95) * 1e3:6.1f} ms")
-    print(f"  2-hop subgraph (~{statistics.mean(sizes):.0f} nodes+edges):   "
-          f"p50 {pct(two_hop, .5) * 1e3:6.1f} ms  p95 {pct(two_hop, .95) * 1e3:6.1f} ms")
-    inst = data["institutions"].column("institution_id").to_pylist()
+    print(f"  2-hop subgraph (mean {statistics.mean(sizes):.0f} nodes):       "
+          f"p50 {pct(two, .5) * 1e3:6.1f} ms  p95 {pct(two, .95) * 1e3:6.1f} ms")
     hub: list[float] = []
     for _ in range(samples):
         t0 = time.perf_counter()
-        store.neighbours([NodeRef("Institution", rnd.choice(inst[:20]))], cap=100)
+        store.neighbours([NodeRef("Institution", rnd.choice(inst[:5]))], rel_types=types, cap=100)
         hub.append(time.perf_counter() - t0)
-    print(f"  1-hop from a hub institution, cap 100:  p50 {pct(hub, .5) * 1e3:6.1f} ms  "
+    print(f"  1-hop from a top-5 hub institution, cap 100: p50 {pct(hub, .5) * 1e3:6.1f} ms  "
           f"p95 {pct(hub, .95) * 1e3:6.1f} ms")
-    keys = data["claims"].column("claim_key").to_pylist()
     gets: list[float] = []
     for _ in range(samples):
         batch = [rnd.choice(keys) for _ in range(20)]
         t0 = time.perf_counter()
         store.get_nodes("Claim", batch)
         gets.append(time.perf_counter() - t0)
-    print(f"  get_nodes, 20 claims:                   p50 {pct(gets, .5) * 1e3:6.1f} ms  "
+    print(f"  get_nodes, 20 claims:                      p50 {pct(gets, .5) * 1e3:6.1f} ms  "
           f"p95 {pct(gets, .95) * 1e3:6.1f} ms")
 
 

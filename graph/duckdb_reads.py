@@ -118,8 +118,8 @@ def neighbours(
     params = [*cte_params, *params]
     prop_cols = "".join(f", {quote(p)}" for p in prop_names)
     sql = (
-        f"{with_clause}SELECT seed_label, seed_key, type, src_label, src, dst_label, dst, nb_label, "
-        f"nb_key, rel_date, total{prop_cols} FROM ("
+        f"{with_clause}SELECT seed_label, seed_key, type, outgoing, nb_label, nb_key, rel_date, "
+        f"total{prop_cols} FROM ("
         f"SELECT *, row_number() OVER (PARTITION BY seed_label, seed_key "
         f"ORDER BY rel_date DESC NULLS LAST, nb_key, nb_label, type) AS rn, "
         f"count(*) OVER (PARTITION BY seed_label, seed_key) AS total FROM ({union})) "
@@ -132,18 +132,18 @@ def neighbours(
     seed_set = set(seeds)
     for row in rows:
         seed = NodeRef(row[0], row[1])
-        total = int(row[10])
+        total = int(row[7])
         if total > cap:
             expansion.cut[seed] = total - cap
         rt = rel_type(row[2])
-        props = {name: value for name, value in zip(prop_names, row[11:], strict=True)
+        props = {name: value for name, value in zip(prop_names, row[8:], strict=True)
                  if name in rt.prop_names and value is not None}
-        src, dst = NodeRef(row[3], row[4]), NodeRef(row[5], row[6])
+        nb = NodeRef(row[4], row[5])
+        src, dst = (seed, nb) if row[3] else (nb, seed)
         ident = (rt.type, src, dst)
         if ident not in seen_edges:
             seen_edges.add(ident)
             expansion.edges.append(Edge(rt.type, src, dst, props))
-        nb = NodeRef(row[7], row[8])
         if nb not in seed_set:
             nb_keys[nb.label].append(nb.key)
     if cap == 0:
@@ -172,7 +172,10 @@ def _branch(rt: RelType, seed_end: str, nb_end: str, label: str, keys: Sequence[
     any other predicate pushed into the scan (a label, a date) turns it into a full scan. A
     ``MATERIALIZED`` CTE is a pushdown barrier, so the remaining filters run on the few hits.
     """
-    cte = (f"{name} AS MATERIALIZED (SELECT * FROM {quote(rel_table(rt.type))} "
+    # only the columns the answer needs: every fetched value costs a row lookup in the table
+    wanted = [seed_end, nb_end, f"{seed_end}_label", f"{nb_end}_label",
+              *(quote(p) for p in prop_names if p in rt.prop_names)]
+    cte = (f"{name} AS MATERIALIZED (SELECT {', '.join(wanted)} FROM {quote(rel_table(rt.type))} "
            f"WHERE {seed_end} IN ({placeholders(len(keys))}))")
     cte_params: list[Any] = list(keys)
     params: list[Any] = [label]
@@ -193,8 +196,9 @@ def _branch(rt: RelType, seed_end: str, nb_end: str, label: str, keys: Sequence[
     props = "".join(
         f", {quote(p) if p in rt.prop_names else f'CAST(NULL AS {prop_sql_types[p]})'} AS {quote(p)}"
         for p in prop_names)
+    outgoing = "true" if seed_end == "src" else "false"
     sql = (f"SELECT {seed_end}_label AS seed_label, {seed_end} AS seed_key, '{rt.type}' AS type, "
-           f"src_label, src, dst_label, dst, {nb_end}_label AS nb_label, {nb_end} AS nb_key, "
+           f"{outgoing} AS outgoing, {nb_end}_label AS nb_label, {nb_end} AS nb_key, "
            f"{date_col} AS rel_date{props} FROM {name} WHERE {' AND '.join(where)}")
     return cte, cte_params, sql, params
 

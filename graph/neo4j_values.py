@@ -164,7 +164,7 @@ _ARROW_TYPES: dict[PropType, pa.DataType] = {
     "float": pa.float64(),
     "bool": pa.bool_(),
     "date": pa.date32(),
-    "datetime": pa.timestamp("us", tz="UTC"),
+    "datetime": pa.timestamp("us"),  # naive UTC, as the embedded store's TIMESTAMP columns
     "json": pa.string(),
     "str_list": pa.list_(pa.string()),
 }
@@ -180,7 +180,7 @@ def _arrow_value(prop: Prop, value: Any) -> Any:
         return None
     if prop.type == "datetime":
         dt = _to_datetime(value)
-        return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+        return dt if dt.tzinfo is None else dt.astimezone(UTC).replace(tzinfo=None)
     if prop.type == "json":
         return _to_json_text(value)
     return value

@@ -9,6 +9,7 @@ what the store sends.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from graph.errors import SchemaError
@@ -174,6 +175,17 @@ def count_relationships() -> str:
     return " UNION ALL ".join(
         f"MATCH ()-[r:{r.type}]->() RETURN '{r.type}' AS name, count(r) AS count" for r in REL_TYPES
     )
+
+
+_LITERALS_AND_COMMENTS = re.compile(
+    r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.S
+)
+_USE_CLAUSE = re.compile(r"(?<![.$\w])USE\b", re.I)  # not n.use, not $use
+
+
+def names_a_database(text: str) -> bool:
+    """Whether analyst Cypher has a ``USE`` clause (ignoring strings, quoted names and comments)."""
+    return bool(_USE_CLAUSE.search(_LITERALS_AND_COMMENTS.sub(" ", text)))
 
 
 def explain(text: str) -> str:

@@ -506,6 +506,9 @@ class Neo4jStore(GraphStore):
             raise InvalidRequest("limit must be zero or more")
         timeout = self._timeout_s if timeout_s is None else timeout_s
         parameters = dict(params or {})
+        if cy.names_a_database(text):
+            # Analysts query the configured database only (USE system could list users).
+            raise InvalidRequest("remove the USE clause: queries run against the configured database only")
         with self._errors("plan the query", analyst=True):
             _, summary, _ = self._driver.execute_query(
                 Query(cy.explain(text), timeout=timeout),

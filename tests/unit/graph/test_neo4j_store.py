@@ -188,6 +188,18 @@ def test_read_query_refuses_anything_neo4j_would_not_plan_as_read_only() -> None
         assert driver.statements() == ["EXPLAIN MATCH (n) DETACH DELETE n"]  # never run for real
 
 
+def test_read_query_stays_in_the_configured_database() -> None:
+    store, driver = make_store()
+    for text in ("USE system SHOW USERS", "use other MATCH (n) RETURN n",
+                 "CALL { USE x MATCH (n) RETURN n } RETURN 1"):
+        with pytest.raises(InvalidRequest, match="USE"):
+            store.read_query(text)
+    assert driver.calls == []
+    # the word in a string, a quoted name or a comment is not a clause
+    store.read_query("MATCH (n:Patient) WHERE n.name = 'USE me' RETURN n.`use`, n.use, $use // USE")
+    assert len(driver.calls) == 2
+
+
 def test_read_query_runs_read_only_with_a_row_limit_and_timeout() -> None:
     def reply(statement: str, params: dict[str, Any]) -> Reply:
         if statement.startswith("EXPLAIN"):

@@ -53,6 +53,20 @@ def detect_collusion(
     """Collusion rings (all candidates, scored; the caller applies the reporting threshold)."""
     s = settings
     cv = covisit or covisit_projection(inputs.claims, s)
+    try:
+        return _detect(inputs, s, engine, cv, stats)
+    finally:
+        if covisit is None:  # ours: free the projection's tables before the next detector runs
+            cv.con.close()
+
+
+def _detect(
+    inputs: DetectionInputs,
+    s: DetectionSettings,
+    engine: CommunityEngine,
+    cv: CoVisit,
+    stats: dict[str, Any] | None,
+) -> list[Ring]:
     if stats is not None:
         stats.update(cv.stats)
     if cv.edges.empty:

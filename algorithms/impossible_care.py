@@ -25,7 +25,12 @@ def detect_impossible_care(claims: Frame, persons: Frame) -> list[Finding]:
     con = connect()
     con.register("claims_raw", with_optional(ensure_claim_key(claims), CLAIM_COLUMNS))
     con.register("persons_raw", with_optional(persons, ("death_date",)))
-    con.execute(f"CREATE TEMP TABLE claims AS {claims_view_sql()}")
+    narrow = """
+        CAST(visit_type AS VARCHAR) = 'inpatient' OR CAST(person_id AS VARCHAR) IN (
+            SELECT CAST(person_id AS VARCHAR) FROM persons_raw
+            WHERE death_date IS NOT NULL AND CAST(death_date AS VARCHAR) <> '')
+    """
+    con.execute(f"CREATE TEMP TABLE claims AS {claims_view_sql(where=narrow)}")
     findings: list[Finding] = []
     rows = con.execute("""
         WITH stays AS (

@@ -121,7 +121,7 @@ def register(con: duckdb.DuckDBPyConnection, name: str, frame: Frame) -> None:
     con.register(name, frame)
 
 
-def claims_view_sql(source: str = "claims_raw") -> str:
+def claims_view_sql(source: str = "claims_raw", where: str = "TRUE") -> str:
     """Normalise claim columns (types differ between stores and hand-made test frames)."""
     return f"""
         SELECT CAST(claim_key AS VARCHAR) AS claim_key, CAST(claim_id AS VARCHAR) AS claim_id,
@@ -134,7 +134,7 @@ def claims_view_sql(source: str = "claims_raw") -> str:
                CAST(total_amount AS DOUBLE) AS total_amount,
                CAST(reimbursed_amount AS DOUBLE) AS reimbursed_amount,
                NULLIF(CAST(injury_case_id AS VARCHAR), '') AS injury_case_id
-        FROM {source}
+        FROM {source} WHERE {where}
     """
 
 

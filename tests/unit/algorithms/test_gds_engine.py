@@ -130,3 +130,37 @@ def test_from_store_needs_the_neo4j_store() -> None:
 def test_a_missing_gds_plugin_is_a_configuration_error_naming_the_fix() -> None:
     with pytest.raises(ConfigError, match="graph-data-science"):
         GdsEngine._open(RecordingQueryRunner(gds_installed=False), "neo4j")
+
+
+def _ring_of_cliques() -> pd.DataFrame:
+    """Six 4-cliques (weight 3) in a ring (weight 1): every node has weighted degree 11."""
+    rows = []
+    for c in range(6):
+        rows += [(f"c{c}n{a}", f"c{c}n{b}", 3.0) for a in range(4) for b in range(a + 1, 4)]
+        rows += [(f"c{c}n{j}", f"c{(c + 1) % 6}n{j}", 1.0) for j in range(4)]
+    return pd.DataFrame(rows, columns=["src", "dst", "weight"])
+
+
+@pytest.mark.parametrize("resolution", [0.05, 0.8, 2.5, 3.5])
+def test_resolution_mapping_reproduces_cpm_when_degrees_are_equal(resolution: float) -> None:
+    """The documented CPM -> modularity gamma mapping, checked with leidenalg's modularity with
+    resolution (the objective GDS Leiden optimises) against the in-process CPM engine."""
+    import igraph as ig
+    import leidenalg
+
+    from algorithms.gds_engine import _IndexedEdges
+    from algorithms.igraph_engine import IgraphEngine
+
+    edges = _ring_of_cliques()
+    indexed = _IndexedEdges(edges, "weight")
+    gamma = engine_with(RecordingQueryRunner()).modularity_gamma(resolution, indexed)
+    graph = ig.Graph(n=indexed.node_count, edges=list(zip(indexed.source.tolist(), indexed.target.tolist(),
+                                                           strict=True)))
+    modularity = leidenalg.find_partition(
+        graph, leidenalg.RBConfigurationVertexPartition, weights=indexed.weight.tolist(),
+        resolution_parameter=gamma, n_iterations=-1, seed=3)
+    by_modularity = {frozenset(str(indexed.names[v]) for v in community) for community in modularity}
+    cpm = IgraphEngine().communities(edges, resolution=resolution, seed=3)
+    by_cpm = {frozenset(g.index) for _, g in cpm.groupby(cpm)}
+    assert by_modularity == by_cpm
+    assert len(by_cpm) in {1, 6, 24}  # the regimes: all merged, the cliques, singletons

@@ -86,6 +86,36 @@ def rel_table_ddl(rt: RelType) -> str:
     return f"CREATE TABLE IF NOT EXISTS {quote(rel_table(rt.type))} ({', '.join(cols)})"
 
 
+# Shared entities collect thousands of relationships (a clinic's claims, a care home's phone).
+# Their tables are kept ordered by the shared end, so that expanding one clinic reads the one
+# or two row groups holding its rows (min/max pruning) instead of scanning the whole table.
+SHARED_ENDS = frozenset({"Institution", "Pharmacy", "Doctor", "Phone", "BankAccount", "Address", "Employer"})
+
+
+def clustered_by_dst(rt: RelType) -> bool:
+    return not rt.derived and set(rt.end) <= SHARED_ENDS
+
+
+def cluster_sql(rt: RelType) -> list[str]:
+    """Statements rewriting a relationship table in (dst_label, dst, date desc) order.
+
+    Run after a bulk load (when the table's indexes are rebuilt); rows added later by small
+    writes go at the end, which costs little as long as they are few.
+    """
+    table = rel_table(rt.type)
+    tmp = f"{table}__clustered"
+    cols = ", ".join(quote(c) for c in [*REL_ENDPOINT_COLUMNS, *rt.prop_names])
+    order = "dst_label, dst" + (", date DESC NULLS LAST" if rt.dated else "")
+    ddl = rel_table_ddl(rt).replace(
+        f"CREATE TABLE IF NOT EXISTS {quote(table)}", f"CREATE TABLE {quote(tmp)}", 1)
+    return [
+        ddl,
+        f"INSERT INTO {quote(tmp)} ({cols}) SELECT {cols} FROM {quote(table)} ORDER BY {order}",
+        f"DROP TABLE {quote(table)}",
+        f"ALTER TABLE {quote(tmp)} RENAME TO {quote(table)}",
+    ]
+
+
 def schema_ddl() -> list[str]:
     """Idempotent DDL for every table of the model (indexes are built separately)."""
     return [*(node_table_ddl(nt) for nt in NODE_TYPES), *(rel_table_ddl(rt) for rt in REL_TYPES)]

@@ -31,6 +31,8 @@ from graph.duckdb_readquery import run_read_query
 from graph.duckdb_schema import (
     REL_ENDPOINT_COLUMNS,
     all_indexes,
+    cluster_sql,
+    clustered_by_dst,
     indexes_of,
     missing_columns_ddl,
     node_table,
@@ -164,12 +166,32 @@ class DuckDBStore(GraphStore):
             try:
                 have = self._existing_indexes(cur)
                 for table in wanted:
+                    missing = [s for s in indexes_of(table) if s.name not in have]
+                    if missing:
+                        self._cluster(cur, table)
                     for spec in indexes_of(table):
                         if spec.name not in have:
                             cur.execute(spec.create_sql())
                     self._indexed.add(table)
             finally:
                 cur.close()
+
+    def _cluster(self, cur: duckdb.DuckDBPyConnection, table: str) -> None:
+        """Re-order a bulk-loaded relationship table by its shared end (see ``clustered_by_dst``)."""
+        rt = next((r for r in REL_TYPES if rel_table(r.type) == table), None)
+        if rt is None or not clustered_by_dst(rt):
+            return
+        rows = cur.execute(f"SELECT count(*) FROM {quote(table)}").fetchall()[0][0]
+        if rows < BULK_ROWS:
+            return
+        cur.begin()
+        try:
+            for stmt in cluster_sql(rt):
+                cur.execute(stmt)
+            cur.commit()
+        except BaseException:
+            cur.rollback()
+            raise
 
     def _drop_indexes(self, cur: duckdb.DuckDBPyConnection, table: str) -> None:
         have = self._existing_indexes(cur)

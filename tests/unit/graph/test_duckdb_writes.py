@@ -174,6 +174,27 @@ def test_bulk_batches_drop_indexes_and_the_next_read_rebuilds_them(monkeypatch: 
     s.close()
 
 
+def test_index_rebuild_orders_shared_entity_tables_by_their_hub(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(duckdb_store, "BULK_ROWS", 4)
+    s = DuckDBStore(":memory:")
+    s.apply_schema()
+    s.upsert_nodes("Claim", pd.DataFrame({"claim_key": [f"c{i}" for i in range(8)]}))
+    s.upsert_nodes("Institution", pd.DataFrame({"institution_id": ["H1", "H2", "H3"]}))
+    hubs = ["H3", "H1", "H2", "H1", "H3", "H2", "H1", "H3"]
+    s.upsert_relationships("TREATED_AT", pd.DataFrame({
+        "src": [f"c{i}" for i in range(8)], "dst": hubs, "dst_label": ["Institution"] * 8,
+        "date": [date(2024, 1, 1 + i) for i in range(8)]}))
+    before = s.neighbours([NodeRef("Institution", "H1")], cap=2)
+    s.ensure_indexes()
+    frame = s.relationships_frame("TREATED_AT")
+    assert list(frame["dst"]) == sorted(hubs)  # physical order: by institution, newest first
+    assert list(frame["src"][:3]) == ["c6", "c3", "c1"]
+    assert {"ix_r_TREATED_AT_src", "ix_r_TREATED_AT_dst"} <= set(s.index_names())
+    after = s.neighbours([NodeRef("Institution", "H1")], cap=2)
+    assert after.edges == before.edges and after.cut == before.cut == {NodeRef("Institution", "H1"): 1}
+    s.close()
+
+
 def test_neighbour_lookups_use_the_index(store: DuckDBStore) -> None:
     store.upsert_nodes("Claim", pd.DataFrame({"claim_key": [f"c{i}" for i in range(5000)]}))
     store.upsert_nodes("Institution", pd.DataFrame({"institution_id": ["H1", "H2"]}))

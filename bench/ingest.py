@@ -50,19 +50,23 @@ print(json.dumps({"seconds": time.perf_counter() - started,
 """
 
 _INGEST = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 from pathlib import Path
 from graph.duckdb_store import DuckDBStore
 from ingest.loader import ingest_dir
 store = DuckDBStore(sys.argv[2], memory_limit="4GB")
 store.apply_schema()
+load_before = os.getloadavg()[0]
 started = time.perf_counter()
+cpu = time.process_time()
 report = ingest_dir(store, Path(sys.argv[1]))
 seconds = time.perf_counter() - started
+cpu = time.process_time() - cpu
 store.close()
 print(json.dumps({"seconds": seconds, "report": str(report), "rejected": report.rejected,
                   "claims": report.table("claims").loaded, "rows": report.read,
-                  "tables": {t.table: t.seconds for t in report.tables},
+                  "tables": {t.table: t.seconds for t in report.tables}, "phases": report.phases,
+                  "cpu_s": cpu, "load": [load_before, os.getloadavg()[0]],
                   "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
 """
 
@@ -137,6 +141,17 @@ def main() -> None:
         print(
             "          busy seconds per table (validation + its writes, overlapping): "
             + ", ".join(f"{k} {float(v):.1f}" for k, v in tables.items())
+        )
+        phases = ing["phases"]
+        assert isinstance(phases, dict)
+        top = sorted(phases.items(), key=lambda kv: -float(kv[1]))[:10]
+        print("          slowest steps (s): " + ", ".join(f"{k} {float(v):.1f}" for k, v in top))
+        load = ing["load"]
+        assert isinstance(load, list)
+        print(
+            f"          process CPU {float(str(ing['cpu_s'])):.1f} s over {ing_s:.1f} s wall; "
+            f"machine load average {load[0]:.1f} before, {load[1]:.1f} after "
+            "(2 cores: other work on the machine slows this run)"
         )
         print(str(ing["report"]))
 

@@ -137,7 +137,7 @@ def _batch_rows() -> int:
 
 
 def _const(table: pa.Table, value: str) -> pa.Array:
-    return pa.array(np.full(table.num_rows, value, dtype=object), pa.string())
+    return pa.repeat(pa.scalar(value, pa.string()), table.num_rows)
 
 
 def _nonnull(table: pa.Table, *cols: str) -> pa.Table:

@@ -46,6 +46,8 @@ from graph.port import DerivedData, Direction, Expansion, GraphStore, QueryResul
 from graph.settings import Settings
 
 BULK_ROWS = 100_000
+# below this many rows a table is scanned rather than probed with a long IN-list (see duckdb_reads)
+SMALL_TABLE_ROWS = 50_000
 
 _SINGLE_OWNER = (
     "medfraud lets one process own the DuckDB file: the API server owns it and runs detection "
@@ -87,6 +89,7 @@ class DuckDBStore(GraphStore):
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
         self._indexed: set[str] = set()
+        self._small: frozenset[str] | None = None
         self._closed = False
 
     @classmethod
@@ -133,7 +136,18 @@ class DuckDBStore(GraphStore):
                     raise StoreUnavailable(f"the store failed: {exc}") from exc
                 raise StoreError(f"the store refused the write: {exc}") from exc
             finally:
+                self._small = None
                 cur.close()
+
+    def _small_tables(self) -> frozenset[str]:
+        small = self._small
+        if small is None:
+            rows = self._cursor().execute(
+                "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'main'"
+            ).fetchall()
+            small = frozenset(t for t, n in rows if n is not None and n < SMALL_TABLE_ROWS)
+            self._small = small
+        return small
 
     # -- schema and indexes ----------------------------------------------------------------
     def apply_schema(self) -> None:
@@ -321,7 +335,7 @@ class DuckDBStore(GraphStore):
     def get_nodes(self, label: str, keys: Sequence[str]) -> list[Node]:
         node_type(label)
         self.ensure_indexes([node_table(label)])
-        result: list[Node] = self._read(reads.get_nodes, label, keys)
+        result: list[Node] = self._read(reads.get_nodes, label, keys, self._small_tables())
         return result
 
     def neighbours(
@@ -340,16 +354,17 @@ class DuckDBStore(GraphStore):
         tables = reads.tables_for(seeds, rel_types)
         self.ensure_indexes([*tables, *(node_table(n.label) for n in NODE_TYPES)])
         result: Expansion = self._read(reads.neighbours, seeds, rel_types=rel_types, labels=labels,
-                                       since=since, until=until, cap=cap, direction=direction)
+                                       since=since, until=until, cap=cap, direction=direction,
+                                       small=self._small_tables())
         return result
 
     def degrees(self, refs: Sequence[NodeRef], rel_types: Sequence[str] | None = None) -> dict[NodeRef, int]:
         self.ensure_indexes(reads.tables_for(refs, rel_types))
-        result: dict[NodeRef, int] = self._read(reads.degrees, refs, rel_types)
+        result: dict[NodeRef, int] = self._read(reads.degrees, refs, rel_types, self._small_tables())
         return result
 
     def search(self, text: str, *, labels: Sequence[str] | None = None, limit: int = 20) -> list[Node]:
-        result: list[Node] = self._read(reads.search, text, labels, limit)
+        result: list[Node] = self._read(reads.search, text, labels, limit, self._small_tables())
         return result
 
     def _stream(self, sql: str, batch_size: int) -> Iterator[pa.RecordBatch]:

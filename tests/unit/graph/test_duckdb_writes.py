@@ -228,3 +228,26 @@ def test_read_only_store_refuses_writes(tmp_path: Any) -> None:
     with pytest.raises(StoreError, match="read-only"):
         ro.upsert_nodes("Patient", pd.DataFrame({"person_id": ["P1"]}))
     ro.close()
+
+
+def test_small_and_large_table_read_paths_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = []
+    for small_rows in (10**9, 0):  # every table scanned / every table probed by IN-list
+        monkeypatch.setattr(duckdb_store, "SMALL_TABLE_ROWS", small_rows)
+        s = DuckDBStore(":memory:")
+        s.apply_schema()
+        s.upsert_nodes("Patient", pd.DataFrame({"person_id": ["P1", "P2"], "name": ["张三", "李四"]}))
+        s.upsert_nodes("Claim", pd.DataFrame({"claim_key": ["c1", "c2", "c3"]}))
+        s.upsert_relationships("HAS_CLAIM", pd.DataFrame({
+            "src": ["P1", "P1", "P2"], "dst": ["c1", "c2", "c3"],
+            "date": [date(2024, 1, d) for d in (1, 2, 3)]}))
+        p1, p2 = NodeRef("Patient", "P1"), NodeRef("Patient", "P2")
+        exp = s.neighbours([p1, p2], cap=1)
+        answers.append((
+            [n.key for n in s.get_nodes("Patient", ["P2", "P1"])],
+            sorted(n.key for n in exp.nodes), exp.cut,
+            s.degrees([p1, p2]), [n.key for n in s.search("张")],
+        ))
+        s.close()
+    assert answers[0] == answers[1]
+    assert answers[0][1] == ["c2", "c3"] and answers[0][2] == {NodeRef("Patient", "P1"): 1}

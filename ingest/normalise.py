@@ -35,7 +35,10 @@ def _mask(arr: StrColumn) -> BoolArray:
 def text(arr: StrColumn) -> StrColumn:
     """Trim whitespace (full-width spaces included); empty strings become null."""
     arr = pc.utf8_trim_whitespace(arr.cast(pa.string()))
-    return pc.if_else(pc.equal(pc.utf8_length(arr), 0), pa.scalar(None, pa.string()), arr)
+    empty = pc.equal(pc.utf8_length(arr), 0)
+    if not pc.any(empty).as_py():  # the usual case: no copy needed
+        return arr
+    return pc.if_else(empty, pa.scalar(None, pa.string()), arr)
 
 
 def id_number(arr: StrColumn) -> StrColumn:

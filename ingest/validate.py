@@ -400,10 +400,12 @@ def duplicate_reasons(raw: RawTable) -> dict[int, str]:
     con = duckdb.connect()
     try:
         con.register("keys", keys.filter(present))
-        rows = con.execute(
-            f"SELECT _row, {cols} FROM keys WHERE ({cols}) IN "
-            f"(SELECT ({cols}) FROM keys GROUP BY ALL HAVING count(*) > 1) ORDER BY _row"
-        ).fetchall()
+        dup_keys = f"SELECT {cols} FROM keys GROUP BY {cols} HAVING count(*) > 1"
+        rows = []
+        if con.execute(f"SELECT count(*) FROM ({dup_keys})").fetchall()[0][0]:  # usually none
+            rows = con.execute(
+                f"SELECT _row, {cols} FROM keys SEMI JOIN ({dup_keys}) d USING ({cols}) ORDER BY _row"
+            ).fetchall()
     finally:
         con.close()
     first: dict[tuple[str, ...], int] = {}

@@ -11,6 +11,7 @@ neighbour-query latency (p50/p95) and peak RSS. Run heavy sizes under the shared
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import shutil
@@ -167,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, default=None, help="copy the loaded database file here")
     args = ap.parse_args(argv)
 
+    load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     data = build(args.claims, args.persons, args.institutions, args.doctors, args.seed)
     print(f"synthetic data: {args.claims:,} claims, {args.persons:,} persons "
@@ -207,7 +209,10 @@ def main(argv: list[str] | None = None) -> int:
         latency(store, data, args.samples, args.seed)
         store.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS: {peak:,.0f} MiB")
+    print(f"peak RSS: {peak:,.0f} MiB (includes the synthetic Arrow data held by the bench)")
+    # other people's jobs on the same cores skew every figure: show the load to recognise it
+    print(f"machine load (1-min average, {os.cpu_count()} cores): {load_before:.1f} at start, "
+          f"{os.getloadavg()[0]:.1f} at end")
     return 0
 
 

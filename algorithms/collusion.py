@@ -144,10 +144,52 @@ def _detect(
         """,
             {"mm": s.member_min_meetings},
         )
+    # Recruits seen at a single meeting are still members when that visit was billed far above the
+    # institution's usual visit (fictitious services): a bystander's ordinary visit is not. Only for
+    # groups that met on a handful of days: a long-running cohort's membership is already settled
+    # by attendance, and its many days would collect every costly bystander.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE usual AS
+        SELECT institution_id, median(reimbursed_amount) AS usual FROM visits
+        WHERE institution_id IN (SELECT institution_id FROM meetings) GROUP BY ALL
+    """)
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE unit_visits AS
+        WITH short AS (SELECT community FROM meetings GROUP BY ALL HAVING count(DISTINCT day) < $long),
+             units AS (SELECT DISTINCT community, institution_id, gdoc, day FROM meetings
+                       WHERE community IN (SELECT community FROM short)),
+        SELECT u.community, v.institution_id, u.gdoc, v.day, v.person_id, v.doctor_id, v.diagnosis_code,
+               v.reimbursed_amount, v.reimbursed_amount >= $f * usual.usual AS costly
+        FROM units u JOIN visits v ON v.institution_id = u.institution_id AND v.day = u.day
+                                   AND (u.gdoc = '' OR v.doctor_id = u.gdoc)
+             JOIN usual ON usual.institution_id = u.institution_id
+    """,
+        {"f": s.costly_visit_factor, "long": s.shift_min_days},
+    )
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE members AS
+        WITH extra AS (
+            SELECT community, person_id, count(DISTINCT (institution_id, gdoc, day)) AS attended
+            FROM unit_visits WHERE costly GROUP BY ALL
+        ), joined AS (
+            SELECT * FROM members
+            UNION ALL
+            SELECT e.* FROM extra e ANTI JOIN members USING (community, person_id)
+        )
+        -- a person belongs to one ring: the community whose meetings they attended most
+        SELECT * FROM joined
+        QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY attended DESC, community) = 1
+    """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE ring_att AS
-        SELECT a.* FROM att a JOIN members USING (community, person_id)
-                              JOIN meetings USING (community, institution_id, gdoc, day)
+        SELECT DISTINCT a.* EXCLUDE (community_) FROM (
+            SELECT u.* EXCLUDE (costly), NULL AS community_ FROM unit_visits u
+            UNION ALL
+            SELECT a.community, a.institution_id, a.gdoc, a.day, a.person_id, a.doctor_id, a.diagnosis_code,
+                   a.reimbursed_amount, NULL
+            FROM att a JOIN meetings USING (community, institution_id, gdoc, day)
+        ) a JOIN members USING (community, person_id)
     """)
     groups = con.execute(
         f"""
@@ -164,8 +206,11 @@ def _detect(
              dx AS (SELECT community,
                            avg(CASE WHEN {_prefix_sql("diagnosis_code", s.chronic_prefixes)}
                                THEN 1.0 ELSE 0.0 END) AS chronic_share,
-                           sum(reimbursed_amount) AS reimbursed
-                    FROM ring_att GROUP BY ALL),
+                           sum(reimbursed_amount) AS reimbursed,
+                           avg(CASE WHEN reimbursed_amount >= $f * usual THEN 1.0 ELSE 0.0 END)
+                               AS costly_share,
+                           avg(reimbursed_amount) AS per_visit, avg(usual) AS usual_visit
+                    FROM ring_att JOIN usual USING (institution_id) GROUP BY ALL),
              addr AS (SELECT community, max(c) AS top_address,
                              coalesce(sum(c) FILTER (WHERE c >= 2), 0) AS kin
                       FROM (SELECT mb.community, p.address, count(*) AS c FROM members mb
@@ -179,13 +224,13 @@ def _detect(
                              GROUP BY ALL) GROUP BY ALL)
         SELECT mem.*, mt.meetings, mt.meeting_days, mt.burst_meetings, mt.mean_present, mt.mean_base,
                mt.first_day, mt.last_day, list_sum(dow.top3) AS top3_weekday_days,
-               dx.chronic_share, dx.reimbursed,
+               dx.chronic_share, dx.reimbursed, dx.costly_share, dx.per_visit, dx.usual_visit,
                coalesce(addr.top_address, 0) AS top_address, coalesce(addr.kin, 0) AS kin,
                coalesce(phone.top_phone, 0) AS top_phone
         FROM mem JOIN mt USING (community) JOIN dow USING (community) JOIN dx USING (community)
              LEFT JOIN addr USING (community) LEFT JOIN phone USING (community)
     """,
-        {"minp": s.min_ring_patients},
+        {"minp": s.min_ring_patients, "f": s.costly_visit_factor},
     ).df()
     if groups.empty:
         return []
@@ -245,6 +290,9 @@ def _build_rings(
             "kin_share": float(g.kin) / n,
             "phone_share": float(g.top_phone) / n,
             "reimbursed": float(g.reimbursed),
+            "costly_share": float(g.costly_share),
+            "per_visit": float(g.per_visit),
+            "usual_visit": float(g.usual_visit),
             "main_institution": str(main["institution_id"]),
             "main_institution_name": str(main["name"]) if isinstance(main["name"], str) else "",
             "main_kind": str(main["kind"]) if isinstance(main["kind"], str) else "",

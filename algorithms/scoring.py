@@ -5,8 +5,10 @@ its *legitimacy* (how well a lawful explanation fits). Both parts are written ou
 a cohort that scores low says why: "looks like a fixed weekly treatment shift".
 
 Collusion suspicion: distinct meeting days (the dominant signal; 3 days ≈ 0.5, 8 days ≈ 0.9),
-the share of meetings far above the institution's normal traffic, and how regularly members
-attend. Legitimacy: household (most members share an address, small group), care home (an
+the share of meetings far above the institution's normal traffic, how regularly members attend,
+and the share of the group's visits billed far above the institution's usual visit (DOMAIN.md:
+"high reimbursement per visit").
+Legitimacy: household (most members share an address, small group), care home (an
 elderly-care institution, or a large group registered at one address), treatment shift (meets on
 the same few weekdays over ``shift_min_days`` days or more), chronic/routine diagnoses.
 
@@ -81,7 +83,13 @@ def collusion_score(f: dict[str, Any], s: DetectionSettings) -> tuple[float, lis
     n = int(f["n_patients"])
     meetings = max(int(f["meetings"]), 1)
     burst_share = int(f["burst_meetings"]) / meetings
-    suspicion = 0.6 * _days(int(f["meeting_days"])) + 0.25 * burst_share + 0.15 * min(f["attendance"], 1.0)
+    costly = float(f.get("costly_share", 0.0))
+    suspicion = (
+        0.5 * _days(int(f["meeting_days"]))
+        + 0.2 * burst_share
+        + 0.1 * min(f["attendance"], 1.0)
+        + 0.2 * costly
+    )
     legit, reasons = collusion_legitimacy(f, s)
     score = max(0.0, min(1.0, suspicion * (1.0 - legit)))
     name = f["main_institution_name"] or f["main_institution"]
@@ -97,6 +105,11 @@ def collusion_score(f: dict[str, Any], s: DetectionSettings) -> tuple[float, lis
             f"daily traffic (usually {f['mean_base']:.0f} visitors a day)"
         )
     evidence.append(f"{fmt_yuan(f['reimbursed'])} reimbursed to members on the group's visit days")
+    if costly >= 0.5:
+        evidence.append(
+            f"{costly:.0%} of the group's visits were billed far above the institution's usual visit "
+            f"({fmt_yuan(f['per_visit'])} on average against {fmt_yuan(f['usual_visit'])})"
+        )
     evidence.extend(reasons)
     return score, evidence
 

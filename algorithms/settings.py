@@ -44,7 +44,7 @@ class DetectionSettings(BaseSettings):
         default=0.3, gt=0.0, le=1.0, description="share of members present for a day to count as meeting"
     )
     costly_visit_factor: float = Field(
-        default=5.0, gt=1.0, description="one-meeting attendees join when billed this many times the usual visit"
+        default=5.0, gt=1.0, description="one-meeting attendees join when billed this x the usual visit"
     )
     member_min_meetings: int = Field(default=2, ge=1, description="a member must attend this many meetings")
     # Legitimacy: fixed weekly shifts over a long period with chronic diagnoses are care, not fraud.

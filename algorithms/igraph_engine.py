@@ -25,7 +25,10 @@ _RNG_LOCK = threading.Lock()
 
 def _graph(edges: pd.DataFrame) -> tuple[ig.Graph, np.ndarray]:
     n = len(edges)
-    codes, names = pd.factorize(pd.concat([edges["src"], edges["dst"]], ignore_index=True).astype(str))
+    # Sorted node ids: the same edge list in any row order gives the same graph and partition.
+    codes, names = pd.factorize(
+        pd.concat([edges["src"], edges["dst"]], ignore_index=True).astype(str), sort=True
+    )
     pairs = np.column_stack([codes[:n], codes[n:]])
     graph = ig.Graph(n=len(names), directed=False)
     graph.add_edges(pairs)  # twice as fast as passing the edges to the constructor

@@ -243,6 +243,7 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
                days::INTEGER AS days, burst_days::INTEGER AS burst_days
         FROM agg JOIN pidx pa ON pa.pid = agg.a JOIN pidx pb ON pb.pid = agg.b
         WHERE days >= $mind OR burst_days >= 1
+        ORDER BY src, dst  -- the engine's result depends on edge order: keep runs repeatable
     """,
         {"bw": s.burst_weight, "mind": s.min_pair_days},
     ).df()

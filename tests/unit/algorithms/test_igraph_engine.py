@@ -42,3 +42,13 @@ def test_same_seed_same_communities_and_components_cover_all_nodes() -> None:
     comps = IgraphEngine().components(pd.DataFrame({"src": ["x", "y", "p"], "dst": ["y", "z", "q"]}))
     assert comps["x"] == comps["z"] != comps["p"]
     assert IgraphEngine().communities(edges.iloc[0:0], resolution=1.0, seed=1).empty
+
+
+def test_row_order_of_the_edge_list_does_not_change_the_partition() -> None:
+    edges = ring_of_cliques(20, 4)
+    shuffled = edges.sample(frac=1.0, random_state=5).reset_index(drop=True)
+    a = IgraphEngine().communities(edges, resolution=1.0, seed=3)
+    b = IgraphEngine().communities(shuffled, resolution=1.0, seed=3)
+    groups_a = {frozenset(a[a == c].index) for c in a.unique()}
+    groups_b = {frozenset(b[b == c].index) for c in b.unique()}
+    assert groups_a == groups_b

@@ -153,3 +153,13 @@ def test_cli_detect_prints_summary_and_writes_the_export_shape(
         }
     ]
     assert doc["double_claims"] == []
+
+
+def test_gds_engine_on_the_embedded_store_is_refused_with_the_setting_to_change(store: DuckDBStore) -> None:
+    from algorithms.job import make_engine
+    from graph.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="MEDFRAUD_STORE=neo4j"):
+        make_engine("gds", store)
+    with pytest.raises(ConfigError, match="igraph or gds"):
+        make_engine("louvain", store)

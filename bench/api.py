@@ -28,11 +28,9 @@ import asyncio
 import contextlib
 import cProfile
 import io
-import json
 import os
 import pstats
 import random
-import shutil
 import socket
 import statistics
 import subprocess
@@ -51,13 +49,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from api.app import create_app
 from api.auth import issue_token
 from api.settings import ApiSettings
+from bench.city import OUT, city_db
 from graph.duckdb_store import DuckDBStore
 from graph.settings import Settings
 
 SERVER_P95_TARGET_MS = 50.0
 HTTP_P95_TARGET_MS = 150.0
 SECRET = "bench-api-secret-0123456789abcdef0123456789"
-OUT = Path(__file__).resolve().parent / "out"
 
 NODE_FIELDS = "id label key title props ringIds riskScore cutCount"
 SUBGRAPH_FIELDS = f"nodes {{ {NODE_FIELDS} }} edges {{ id type source target date }} truncated"
@@ -74,43 +72,6 @@ RING_QUERY = (
 
 
 # -- the city --------------------------------------------------------------------------------
-def city_db(persons: int, seed: int) -> Path:
-    """The cached DuckDB file of a generated city, building it on first use.
-
-    bench/detect.py caches the same city under its own name; when it already built this size and
-    seed, that file is used instead of generating and ingesting a second copy.
-    """
-    shared = OUT / f"detect-city-{persons}-s{seed}.duckdb"
-    if shared.exists() and shared.with_suffix(".complete").exists():
-        return shared
-    db = OUT / f"api-city-{persons}-s{seed}.duckdb"
-    done = db.with_suffix(".complete")
-    if db.exists() and done.exists():
-        return db
-    from ingest.generator import generate_city
-    from ingest.loader import ingest_dir
-
-    OUT.mkdir(parents=True, exist_ok=True)
-    raw = OUT / f"api-city-{persons}-s{seed}"
-    for stale in (db, done):
-        stale.unlink(missing_ok=True)
-    shutil.rmtree(raw, ignore_errors=True)
-    t = time.perf_counter()
-    generate_city(raw, persons=persons, seed=seed, fmt="parquet")
-    print(f"generated {persons:,} persons in {time.perf_counter() - t:.1f} s", flush=True)
-    t = time.perf_counter()
-    store = DuckDBStore(db)
-    try:
-        store.apply_schema()
-        report = ingest_dir(store, raw)
-    finally:
-        store.close()
-    print(f"ingested in {time.perf_counter() - t:.1f} s (exit code {report.exit_code})", flush=True)
-    shutil.rmtree(raw, ignore_errors=True)
-    done.write_text(json.dumps({"persons": persons, "seed": seed}))
-    return db
-
-
 def ensure_rings(store: DuckDBStore) -> None:
     if store.count_nodes().get("Ring", 0):
         return

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,39 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
-
-def city_db(persons: int, seed: int) -> Path:
-    """The cached DuckDB file of a generated city, building it on first use."""
-    from graph.duckdb_store import DuckDBStore
-    from ingest.generator import generate_city
-    from ingest.loader import ingest_dir
-
-    db = OUT / f"detect-city-{persons}-s{seed}.duckdb"
-    done = db.with_suffix(".complete")
-    if db.exists() and done.exists():
-        return db
-    OUT.mkdir(parents=True, exist_ok=True)
-    raw = OUT / f"detect-city-{persons}-s{seed}"
-    for stale in (db, done):
-        stale.unlink(missing_ok=True)
-    shutil.rmtree(raw, ignore_errors=True)
-    t = time.perf_counter()
-    generate_city(raw, persons=persons, seed=seed, fmt="parquet")
-    print(f"generated {persons:,} persons in {time.perf_counter() - t:.1f} s", flush=True)
-    t = time.perf_counter()
-    store = DuckDBStore(db)
-    try:
-        store.apply_schema()
-        report = ingest_dir(store, raw)
-    finally:
-        store.close()
-    print(f"ingested in {time.perf_counter() - t:.1f} s (exit code {report.exit_code})", flush=True)
-    truth = raw.parent / f"{raw.name}.truth.json"
-    if truth.exists():
-        shutil.move(str(truth), db.with_suffix(".truth.json"))
-    shutil.rmtree(raw, ignore_errors=True)
-    done.write_text(json.dumps({"persons": persons, "seed": seed}))
-    return db
+from bench.city import city_db  # noqa: E402
 
 
 def detect_phase(db: Path, edges_out: Path) -> None:

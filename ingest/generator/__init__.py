@@ -44,7 +44,6 @@ def generate_city(
     pop = build_population(rng, persons)
     inst = build_institutions(rng, pop)
     city = City(rng=rng, pop=pop, inst=inst, docs=build_doctors(rng, pop, inst))
-    city.had_stay = np.zeros(persons, dtype=bool)
     everyday_claims(city)
     # Look-alikes first: they claim their persons, and fraud recruits among the rest.
     lookalikes.households(city)

@@ -106,4 +106,3 @@ def _admissions(city: City) -> None:
                 "total": total[only],
                 "reimb": reimb[only],
             }
-    city.had_stay[first] = True

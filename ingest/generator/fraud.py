@@ -8,6 +8,7 @@ from ingest.generator import vocab
 from ingest.generator.lookalikes import (
     _injury_claims,
     doctor_members,
+    injury_day,
     inst_doctors,
     institution_member,
     patients,
@@ -166,7 +167,7 @@ def double_claims(city: City) -> None:
     rng, pop = city.rng, city.pop
     workers = np.flatnonzero(pop.employer >= 0)
     for i, person in enumerate(take_free(city, scale(pop.n, 30_000, 3), pool=workers).tolist()):
-        day = EPOCH_2024 + int(rng.integers(0, YEAR_DAYS - 60))
+        day = injury_day(city, person)
         case = city.injuries.add(person, day, "work", False, int(pop.employer[person]), "work_injury")
         k = int(rng.integers(1, 4))
         work = _injury_claims(
@@ -199,7 +200,7 @@ def double_claims(city: City) -> None:
             },
             np.r_[work, medical],
         )
-    no_stay = np.flatnonzero(~city.had_stay)
+    no_stay = np.flatnonzero(~city.stays.booked)
     for person in take_free(city, scale(pop.n, 30_000, 3), pool=no_stay).tolist():
         hospital = int(rng.choice(city.inst.of_group("hospital3", "hospital2")))
         start = EPOCH_2024 + int(rng.integers(200, 330))
@@ -209,34 +210,27 @@ def double_claims(city: City) -> None:
         excess = int(total * rng.uniform(0.1, 0.5))
         r2 = min(total, total - r1 + excess)
         doctor = pick_doctor(rng, city.inst, full(1, hospital))
-        rows = np.r_[
-            city.claims.add(
-                person=full(1, person),
-                inst=full(1, hospital),
-                doctor=doctor,
-                visit=INPATIENT,
-                start=full(1, start),
-                end=full(1, end),
-                dx="I21.9",
-                total=full(1, total),
-                reimb=full(1, r1),
-                scheme=MEDICAL,
-                payer=medical_payer(pop, full(1, person)),
-            ),
-            city.claims.add(
-                person=full(1, person),
-                inst=full(1, hospital),
-                doctor=doctor,
-                visit=INPATIENT,
-                start=full(1, start),
-                end=full(1, end),
-                dx="I21.9",
-                total=full(1, total),
-                reimb=full(1, r2),
-                scheme=COMMERCIAL,
-                payer=vocab.PAYERS_COMMERCIAL[int(rng.integers(0, len(vocab.PAYERS_COMMERCIAL)))],
-            ),
-        ]
+        commercial = vocab.PAYERS_COMMERCIAL[int(rng.integers(0, len(vocab.PAYERS_COMMERCIAL)))]
+        rows = np.concatenate(
+            [
+                city.claims.add_stay(
+                    person=person,
+                    inst=hospital,
+                    doctor=doctor,
+                    start=start,
+                    end=end,
+                    dx="I21.9",
+                    total=total,
+                    reimb=paid,
+                    scheme=scheme,
+                    payer=payer,
+                )
+                for scheme, paid, payer in (
+                    (MEDICAL, r1, medical_payer(pop, full(1, person))),
+                    (COMMERCIAL, r2, commercial),
+                )
+            ]
+        )
         _pending(
             city,
             "double_claims",
@@ -248,7 +242,7 @@ def double_claims(city: City) -> None:
             rows,
         )
     for person in take_free(city, scale(pop.n, 30_000, 3), min_age=18).tolist():
-        day = EPOCH_2024 + int(rng.integers(0, YEAR_DAYS - 60))
+        day = injury_day(city, person)
         case = city.injuries.add(person, day, "traffic", True, -1, "medical")
         payer = str(medical_payer(pop, full(1, person))[0])
         rows = _injury_claims(
@@ -277,7 +271,7 @@ def impossible_care(city: City) -> None:
     """Two overlapping inpatient stays at two hospitals; claims after the person's death."""
     rng, pop = city.rng, city.pop
     hospitals = city.inst.of_group("hospital3", "hospital2", "community")
-    no_stay = np.flatnonzero(~city.had_stay)
+    no_stay = np.flatnonzero(~city.stays.booked)
     for person in take_free(city, scale(pop.n, 50_000, 2), pool=no_stay).tolist():
         a, b = rng.choice(hospitals, 2, replace=False)
         start_a = EPOCH_2024 + int(rng.integers(190, 330))

@@ -70,6 +70,37 @@ def scale(n: int, per: int, minimum: int) -> int:
     return max(minimum, round(n / per))
 
 
+def group_visit(
+    city: City,
+    persons: IntArray,
+    where: int,
+    day: int,
+    dx: str | tuple[str, ...],
+    cost: tuple[float, float, float, float],
+) -> IntArray:
+    """Outpatient visits of a group at one institution on one day (``cost``: see ``amounts``).
+
+    ``dx`` is one diagnosis for all, or a pool each visitor draws one from.
+    """
+    rng, n = city.rng, len(persons)
+    total, reimb = amounts(rng, n, *cost)
+    doctor = pick_doctor(rng, city.inst, full(n, where))
+    codes = dx if isinstance(dx, str) else np.array(dx)[rng.integers(0, len(dx), n)]
+    return city.claims.add(
+        person=persons,
+        inst=full(n, where),
+        doctor=doctor,
+        visit=OUTPATIENT,
+        start=full(n, day),
+        end=None,
+        dx=codes,
+        total=total,
+        reimb=reimb,
+        scheme=MEDICAL,
+        payer=medical_payer(city.pop, persons),
+    )
+
+
 def households(city: City) -> None:
     rng = city.rng
     sharing = share_household_identifiers(rng, city.pop)
@@ -82,21 +113,7 @@ def households(city: City) -> None:
                 day = EPOCH_2024 + int(rng.integers(0, YEAR_DAYS - 1))
                 where = int(rng.choice(clinics))
                 alive = members[(city.pop.death_day[members] < 0) | (city.pop.death_day[members] > day)]
-                n = len(alive)
-                total, reimb = amounts(rng, n, 5.0, 0.6, 0.4, 0.7)
-                city.claims.add(
-                    person=alive,
-                    inst=full(n, where),
-                    doctor=pick_doctor(rng, city.inst, full(n, where)),
-                    visit=OUTPATIENT,
-                    start=full(n, day),
-                    end=None,
-                    dx=np.array(vocab.DX_OUTPATIENT)[rng.integers(0, len(vocab.DX_OUTPATIENT), n)],
-                    total=total,
-                    reimb=reimb,
-                    scheme=MEDICAL,
-                    payer=medical_payer(city.pop, alive),
-                )
+                group_visit(city, alive, where, day, vocab.DX_OUTPATIENT, (5.0, 0.6, 0.4, 0.7))
         lookalike(city, "household", patients(city, members))
 
 
@@ -254,21 +271,7 @@ def health_check_days(city: City) -> None:
         if len(members) < 10:
             continue
         day = EPOCH_2024 + int(rng.integers(60, 300))
-        n = len(members)
-        total, reimb = amounts(rng, n, 5.0, 0.2, 0.5, 0.8)
-        city.claims.add(
-            person=members,
-            inst=full(n, centre),
-            doctor=pick_doctor(rng, city.inst, full(n, centre)),
-            visit=OUTPATIENT,
-            start=full(n, day),
-            end=None,
-            dx=vocab.DX_CHECKUP,
-            total=total,
-            reimb=reimb,
-            scheme=MEDICAL,
-            payer=medical_payer(pop, members),
-        )
+        group_visit(city, members, centre, day, vocab.DX_CHECKUP, (5.0, 0.2, 0.5, 0.8))
         lookalike(city, "health_check_day", [*patients(city, members), institution_member(city, centre)])
 
 
@@ -284,34 +287,30 @@ def colleagues(city: City) -> None:
         staff = take_free(city, int(rng.integers(8, 51)), pool=np.flatnonzero(pop.employer == employer))
         if len(staff) < 5:
             continue
-        where, day, n = int(rng.choice(hospitals)), EPOCH_2024 + int(rng.integers(30, 330)), len(staff)
-        total, reimb = amounts(rng, n, 5.8, 0.2, 0.3, 0.6)
-        city.claims.add(
-            person=staff,
-            inst=full(n, where),
-            doctor=pick_doctor(rng, city.inst, full(n, where)),
-            visit=OUTPATIENT,
-            start=full(n, day),
-            end=None,
-            dx=vocab.DX_CHECKUP,
-            total=total,
-            reimb=reimb,
-            scheme=MEDICAL,
-            payer=medical_payer(pop, staff),
-        )
+        where, day = int(rng.choice(hospitals)), EPOCH_2024 + int(rng.integers(30, 330))
+        group_visit(city, staff, where, day, vocab.DX_CHECKUP, (5.8, 0.2, 0.3, 0.6))
         lookalike(city, "colleagues", patients(city, staff))
+
+
+INJURY_STAY_NIGHTS = 11  # the longest admission _injury_claims plants
+
+
+def injury_day(city: City, person: int) -> int:
+    """The day of a new injury, clear of the person's stays: its admission must not overlap one."""
+    return city.stays.free_day(city.rng, person, EPOCH_2024, EPOCH_2024 + YEAR_DAYS - 60, INJURY_STAY_NIGHTS)
 
 
 def _injury_claims(
     city: City, person: int, day: int, case: int, scheme: int, payer: str, dx_pool: tuple[str, ...], k: int
 ) -> IntArray:
+    """The first visit (an admission in 3 of 10 cases) on the injury day, follow-ups within 40 days."""
     rng = city.rng
     hospital = int(rng.choice(city.inst.of_group("hospital3", "hospital2")))
     start = day + np.r_[0, np.sort(rng.integers(3, 40, k - 1))].astype(np.int64)
     start = np.minimum(start, EPOCH_2024 + YEAR_DAYS - 1)
     inpatient = rng.random() < 0.3
     visit = np.where((np.arange(k) == 0) & inpatient, INPATIENT, OUTPATIENT)
-    end = np.where(visit == INPATIENT, start + rng.integers(3, 12, k), -1)
+    end = np.where(visit == INPATIENT, start + rng.integers(3, INJURY_STAY_NIGHTS + 1, k), -1)
     total, reimb = amounts(rng, k, 6.5, 0.8, 0.6, 0.9)
     return city.claims.add(
         person=full(k, person),
@@ -334,7 +333,7 @@ def legitimate_injuries(city: City) -> None:
     rng, pop = city.rng, city.pop
     workers = np.flatnonzero(pop.employer >= 0)
     for person in take_free(city, scale(pop.n, 800, 3), pool=workers).tolist():
-        day = EPOCH_2024 + int(rng.integers(0, YEAR_DAYS - 60))
+        day = injury_day(city, person)
         case = city.injuries.add(person, day, "work", False, int(pop.employer[person]), "work_injury")
         _injury_claims(
             city,
@@ -352,12 +351,12 @@ def legitimate_injuries(city: City) -> None:
             [*patients(city, np.array([person])), {"type": "InjuryCase", "id": city.injuries.case_id(case)}],
         )
     for person in take_free(city, scale(pop.n, 1_000, 3), min_age=60).tolist():
-        day = EPOCH_2024 + int(rng.integers(0, YEAR_DAYS - 60))
+        day = injury_day(city, person)
         case = city.injuries.add(person, day, "fall", False, -1, "medical")
         payer = str(medical_payer(pop, np.array([person]))[0])
         _injury_claims(city, person, day, case, MEDICAL, payer, vocab.DX_FALL, int(rng.integers(1, 3)))
     for person in take_free(city, scale(pop.n, 4_000, 2), min_age=18).tolist():
-        day = EPOCH_2024 + int(rng.integers(0, YEAR_DAYS - 60))
+        day = injury_day(city, person)
         liable = rng.random() < 0.5
         # A liable third party's insurer pays; without one, medical insurance pays.
         case = city.injuries.add(person, day, "traffic", liable, -1, "commercial" if liable else "medical")
@@ -405,16 +404,19 @@ def topups_and_transfers(city: City) -> None:
         start = int(stays["end"][t])
         person = int(stays["person"][t])
         total, reimb_t = amounts(rng, 1, 9.0, 0.5, 0.55, 0.85)
-        city.claims.add(
-            person=full(1, person),
-            inst=full(1, dst),
-            doctor=pick_doctor(rng, city.inst, full(1, dst)),
-            visit=INPATIENT,
-            start=full(1, start),
-            end=full(1, start + int(rng.integers(3, 15))),
+        doctor = pick_doctor(rng, city.inst, full(1, dst))
+        end = start + int(rng.integers(3, 15))
+        if not city.stays.is_free(person, start, end):  # e.g. admitted for an injury meanwhile
+            continue
+        city.claims.add_stay(
+            person=person,
+            inst=dst,
+            doctor=doctor,
+            start=start,
+            end=end,
             dx="I63.9",
-            total=total,
-            reimb=reimb_t,
+            total=int(total[0]),
+            reimb=int(reimb_t[0]),
             scheme=MEDICAL,
             payer=medical_payer(city.pop, full(1, person)),
         )

@@ -78,13 +78,56 @@ def full(n: int, value: int) -> IntArray:
 
 
 @dataclass
+class StayBook:
+    """Every inpatient stay of the city per person, so that no stay overlaps another by accident.
+
+    A stay occupies the nights ``[admission, discharge)``, as the impossible-care detector counts
+    them: a same-day transfer (discharge = the next admission) touches but does not overlap. The
+    planted overlapping stays are the only overlaps the truth lists, so every planter of a stay
+    asks :meth:`free_day` or :meth:`is_free` first.
+    """
+
+    booked: npt.NDArray[np.bool_]  # per person: has at least one stay
+    nights: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+
+    def book(self, person: IntArray, start: IntArray, end: IntArray) -> None:
+        self.booked[person] = True
+        for p, s, e in zip(person.tolist(), start.tolist(), end.tolist(), strict=True):
+            self.nights.setdefault(p, []).append((s, e))
+
+    def is_free(self, person: int, start: int, end: int) -> bool:
+        return all(end <= s or e <= start for s, e in self.nights.get(person, ()))
+
+    def free_day(self, rng: np.random.Generator, person: int, lo: int, hi: int, nights: int) -> int:
+        """A day in ``[lo, hi)`` on which a stay of up to ``nights`` nights overlaps none booked.
+
+        The first draw is the one a person without stays gets, so persons without a conflict keep
+        the dates (and the random stream) they had before stays were booked.
+        """
+        day = lo + int(rng.integers(0, hi - lo))
+        if self.is_free(person, day, day + nights):
+            return day
+        days = np.arange(lo, hi, dtype=np.int64)
+        ok = np.ones(len(days), dtype=bool)
+        for s, e in self.nights[person]:
+            ok &= (days + nights <= s) | (e <= days)
+        if not ok.any():
+            raise ValueError(f"no free {nights}-night period between days {lo} and {hi}")
+        return int(rng.choice(days[ok]))
+
+
+@dataclass
 class ClaimSet:
-    """Claims as parallel column blocks; ``add`` returns the new rows' indexes (stable handles)."""
+    """Claims as parallel column blocks; ``add`` returns the new rows' indexes (stable handles).
+
+    Inpatient rows are booked in ``stays`` (when given) as they are added, whoever adds them.
+    """
 
     blocks: list[dict[str, np.ndarray]] = field(default_factory=list)
     size: int = 0
     final: dict[str, np.ndarray] = field(default_factory=dict)
     position: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    stays: StayBook | None = None
 
     def add(
         self,
@@ -118,9 +161,42 @@ class ClaimSet:
             "injury": np.broadcast_to(np.asarray(injury, dtype=np.int64), n).copy(),
         }
         self.blocks.append(cols)
+        if self.stays is not None:
+            inpatient = cols["visit"] == INPATIENT
+            if inpatient.any():
+                self.stays.book(cols["person"][inpatient], cols["start"][inpatient], cols["end"][inpatient])
         rows = np.arange(self.size, self.size + n, dtype=np.int64)
         self.size += n
         return rows
+
+    def add_stay(
+        self,
+        *,
+        person: int,
+        inst: int,
+        doctor: IntArray,
+        start: int,
+        end: int,
+        dx: str,
+        total: int,
+        reimb: int,
+        scheme: int,
+        payer: StrArray | str,
+    ) -> IntArray:
+        """One inpatient claim of one person."""
+        return self.add(
+            person=full(1, person),
+            inst=full(1, inst),
+            doctor=doctor,
+            visit=INPATIENT,
+            start=full(1, start),
+            end=full(1, end),
+            dx=dx,
+            total=full(1, total),
+            reimb=full(1, reimb),
+            scheme=scheme,
+            payer=payer,
+        )
 
     def finish(self) -> None:
         """Concatenate, order by date then person, and number claims per scheme."""
@@ -208,7 +284,7 @@ class City:
     injuries: InjurySet = field(default_factory=InjurySet)
     # persons with exactly one background stay (first half of the year), as parallel arrays
     single_stays: dict[str, IntArray] = field(default_factory=dict)
-    had_stay: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    stays: StayBook = field(init=False)
     truth: dict[str, list[dict[str, object]]] = field(
         default_factory=lambda: {
             "rings": [],
@@ -220,3 +296,7 @@ class City:
     )
     # planted claim rows waiting for final ids: (section, entry index, rows)
     pending_refs: list[tuple[str, int, IntArray]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.stays = StayBook(np.zeros(self.pop.n, dtype=bool))
+        self.claims.stays = self.stays

@@ -147,6 +147,31 @@ def test_planted_patterns_hold_in_the_data(
         assert rows["reimbursed_amount"].astype(float).sum() - total == pytest.approx(d["excess_amount"])
 
 
+def test_the_truth_lists_every_impossible_stay_and_every_claim_after_death(
+    tables: dict[str, pd.DataFrame], city_truth: dict[str, Any]
+) -> None:
+    """Only planted anomalies exist in the data: a legitimate person's stays never overlap."""
+    claims = tables["claims"].assign(person_id=tables["claims"]["person_id"].str.upper())
+    stays = claims[claims["visit_type"] == "inpatient"][
+        ["person_id", "institution_id", "start_date", "end_date"]
+    ]
+    pairs = stays.merge(stays, on="person_id", suffixes=("_a", "_b"))
+    overlapping = pairs[
+        (pairs["institution_id_a"] < pairs["institution_id_b"])
+        & (pairs["start_date_a"] < pairs["end_date_b"])
+        & (pairs["start_date_b"] < pairs["end_date_a"])
+    ]
+    persons = tables["persons"].assign(person_id=tables["persons"]["person_id"].str.upper())
+    dated = claims.merge(persons[persons["death_date"] != ""][["person_id", "death_date"]], on="person_id")
+    after_death = dated[dated["start_date"] > dated["death_date"]]
+    truth = {
+        kind: {a["person_id"] for a in city_truth["anomalies"] if a["kind"] == kind}
+        for kind in ("overlapping_inpatient", "claim_after_death")
+    }
+    assert set(overlapping["person_id"]) == truth["overlapping_inpatient"]
+    assert set(after_death["person_id"]) == truth["claim_after_death"]
+
+
 def test_claims_mix_and_volume_look_like_a_city(tables: dict[str, pd.DataFrame]) -> None:
     claims = tables["claims"]
     per_person = len(claims) / len(tables["persons"])

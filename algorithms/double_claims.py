@@ -18,8 +18,7 @@ have been):
 
 from __future__ import annotations
 
-import json
-
+from algorithms.claim_findings import claim_finding
 from algorithms.projections import (
     CLAIM_COLUMNS,
     INJURY_COLUMNS,
@@ -29,7 +28,7 @@ from algorithms.projections import (
     ensure_claim_key,
     with_optional,
 )
-from algorithms.results import ClaimRef, Finding, fmt_yuan
+from algorithms.results import Finding, fmt_yuan
 from algorithms.settings import DetectionSettings
 
 
@@ -110,19 +109,19 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
             else f"an injury diagnosis within {s.injury_window_days} days of a work-injury claim"
         )
         findings.append(
-            Finding(
-                category="double_claim",
-                kind="medical_and_work_injury",
-                person_id=str(person),
-                claims=_refs(refs),
-                excess_amount=round(medical, 2),
-                score=1.0 if by_case else 0.8,
-                evidence=[
+            claim_finding(
+                "double_claim",
+                "medical_and_work_injury",
+                person,
+                refs,
+                [
                     f"the same work injury ({how}) was paid by work-injury insurance "
                     f"({fmt_yuan(float(work or 0.0))}) and by medical insurance ({fmt_yuan(medical)})",
                     f"{fmt_yuan(medical)} paid by medical insurance should have been paid by "
                     "work-injury insurance only",
                 ],
+                excess=medical,
+                score=1.0 if by_case else 0.8,
             )
         )
     rows = con.execute(
@@ -145,18 +144,17 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
     ).fetchall()
     for person, refs, excess, expense, medical, commercial, inst, day in rows:
         findings.append(
-            Finding(
-                category="double_claim",
-                kind="medical_and_commercial_over_expense",
-                person_id=str(person),
-                claims=_refs(refs),
-                excess_amount=round(float(excess), 2),
-                score=1.0,
-                evidence=[
+            claim_finding(
+                "double_claim",
+                "medical_and_commercial_over_expense",
+                person,
+                refs,
+                [
                     f"expense of {fmt_yuan(float(expense))} at {inst} on {day} was reimbursed "
                     f"{fmt_yuan(float(medical or 0))} by medical and {fmt_yuan(float(commercial or 0))} "
                     f"by commercial cover: {fmt_yuan(float(excess))} more than the expense"
                 ],
+                excess=float(excess),
             )
         )
     rows = con.execute(
@@ -187,25 +185,19 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
     ).fetchall()
     for grp, person, refs, medical, cause, by_case in rows:
         findings.append(
-            Finding(
-                category="double_claim",
-                kind="third_party_liable_paid_by_medical",
-                person_id=str(person),
-                claims=_refs(refs),
-                excess_amount=round(float(medical or 0.0), 2),
-                score=1.0 if by_case else 0.8,
-                evidence=[
+            claim_finding(
+                "double_claim",
+                "third_party_liable_paid_by_medical",
+                person,
+                refs,
+                [
                     f"injury case {grp} ({cause}) has a liable third party, yet medical insurance paid "
                     f"{fmt_yuan(float(medical or 0.0))}"
                     + ("" if by_case else " (claims matched by person and date)")
                 ],
+                excess=float(medical or 0.0),
+                score=1.0 if by_case else 0.8,
             )
         )
     con.close()
     return findings
-
-
-def _refs(refs: object) -> list[ClaimRef]:
-    items = refs if isinstance(refs, list) else json.loads(str(refs))
-    out = {(str(r["scheme"]), str(r["claim_id"])) for r in items}
-    return [ClaimRef(scheme=a, claim_id=b) for a, b in sorted(out)]

@@ -1,15 +1,22 @@
 """Impossible care (冒名住院 / 挂床住院): care that cannot have happened as claimed.
 
 - ``overlapping_inpatient``: one person in hospital at two different institutions at the same
-  time. Stays are half-open intervals [admission, discharge): a same-day transfer (discharge from
-  one hospital = admission to the next) is lawful and does not overlap. A stay without discharge
-  date counts as one day. One finding per person, with every claim of every overlapping stay.
+  time. A stay occupies the nights from admission to discharge, ``[admission, discharge)``, so a
+  same-day transfer (discharge from one hospital = admission to the next) touches the next stay
+  but does not overlap it — also when the first stay was a day case (admitted and discharged the
+  same day). A stay without a discharge date counts as a day case. A day case overlaps a stay
+  only when it lies strictly inside it (the person was in a ward elsewhere that whole day).
+  One finding per person, with every claim of every overlapping stay; the evidence counts the
+  distinct days the person was in two hospitals at once.
 - ``claim_after_death``: claims whose care started after the person's recorded death date. One
   finding per person with all such claims.
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+from algorithms.claim_findings import claim_finding
 from algorithms.projections import (
     CLAIM_COLUMNS,
     Frame,
@@ -18,7 +25,7 @@ from algorithms.projections import (
     ensure_claim_key,
     with_optional,
 )
-from algorithms.results import ClaimRef, Finding, fmt_yuan
+from algorithms.results import Finding, fmt_yuan
 
 
 def detect_impossible_care(claims: Frame, persons: Frame) -> list[Finding]:
@@ -35,7 +42,7 @@ def detect_impossible_care(claims: Frame, persons: Frame) -> list[Finding]:
     rows = con.execute("""
         WITH stays AS (
             SELECT person_id, institution_id, scheme, claim_id, start_date AS s,
-                   greatest(coalesce(end_date, start_date), start_date + 1) AS e
+                   greatest(coalesce(end_date, start_date), start_date) AS e
             FROM claims WHERE visit_type = 'inpatient'
         ), pairs AS (
             SELECT a.person_id, a.scheme AS sa, a.claim_id AS ca, b.scheme AS sb, b.claim_id AS cb,
@@ -47,20 +54,21 @@ def detect_impossible_care(claims: Frame, persons: Frame) -> list[Finding]:
         SELECT person_id,
                list(DISTINCT {'scheme': sa, 'claim_id': ca}) || list(DISTINCT {'scheme': sb, 'claim_id': cb}),
                list(DISTINCT ia) || list(DISTINCT ib), min(from_day), max(to_day),
-               sum(date_diff('day', from_day, to_day))
+               list({'from_day': from_day, 'to_day': to_day})
         FROM pairs GROUP BY person_id ORDER BY person_id
     """).fetchall()
-    for person, refs, insts, first, last, days in rows:
+    for person, refs, insts, first, last, spans in rows:
+        days = _days_covered([(s["from_day"], s["to_day"]) for s in spans])
         findings.append(
-            Finding(
-                category="anomaly",
-                kind="overlapping_inpatient",
-                person_id=str(person),
-                claims=_refs(refs),
-                evidence=[
+            claim_finding(
+                "anomaly",
+                "overlapping_inpatient",
+                person,
+                refs,
+                [
                     f"in hospital at {len(set(insts))} institutions at once "
                     f"({', '.join(sorted(set(insts)))}) "
-                    f"between {first} and {last}: {int(days)} overlapping day(s)"
+                    f"between {first} and {last}: {days} overlapping day(s)"
                 ],
             )
         )
@@ -74,22 +82,29 @@ def detect_impossible_care(claims: Frame, persons: Frame) -> list[Finding]:
     """).fetchall()
     for person, refs, death, first, last, paid in rows:
         findings.append(
-            Finding(
-                category="anomaly",
-                kind="claim_after_death",
-                person_id=str(person),
-                claims=_refs(refs),
-                excess_amount=round(float(paid or 0.0), 2),
-                evidence=[
+            claim_finding(
+                "anomaly",
+                "claim_after_death",
+                person,
+                refs,
+                [
                     f"{len(refs)} claim(s) for care from {first} to {last} after the recorded death on "
                     f"{death}; {fmt_yuan(float(paid or 0.0))} reimbursed"
                 ],
+                excess=float(paid or 0.0),
             )
         )
     con.close()
     return findings
 
 
-def _refs(refs: list[dict[str, str]]) -> list[ClaimRef]:
-    out = {(str(r["scheme"]), str(r["claim_id"])) for r in refs}
-    return [ClaimRef(scheme=a, claim_id=b) for a, b in sorted(out)]
+def _days_covered(spans: list[tuple[date, date]]) -> int:
+    """Distinct days in the union of overlap spans ``[from, to)``; a day case inside a stay is one day.
+
+    Several claims of one stay (a medical claim and its commercial top-up) give the same span
+    more than once: a day is counted once however many claim pairs cover it.
+    """
+    days: set[date] = set()
+    for start, end in spans:
+        days.update(start + timedelta(days=i) for i in range(max((end - start).days, 1)))
+    return len(days)

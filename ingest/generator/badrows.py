@@ -84,6 +84,46 @@ def _shift(day: str, by: int) -> str:
 
 
 # -- the kinds --------------------------------------------------------------------------------
+Kind = Callable[[Context], BadRow]
+
+
+def _set(table: str, reason: str, **changes: str | None) -> Kind:
+    """A copy of a valid row of ``table`` (fresh key) with ``changes``; ``reason`` is the validator's."""
+
+    def kind(ctx: Context) -> BadRow:
+        return BadRow(table, _with(ctx, table, **changes), reason)
+
+    return kind
+
+
+def _bad_enum(table: str, column: str, value: str, allowed: tuple[str, ...]) -> Kind:
+    return _set(table, reasons.bad_enum(column, value, allowed), **{column: value})
+
+
+def _not_found(table: str, column: str, value: str, **also: str | None) -> Kind:
+    return _set(table, reasons.not_found(column, value), **{column: value}, **also)
+
+
+def _person_with(column: str, value: str | None, reason: str) -> Kind:
+    """A new valid person with one value broken."""
+
+    def kind(ctx: Context) -> BadRow:
+        row = _fresh_person(ctx)
+        row[column] = value
+        return BadRow("persons", row, reason)
+
+    return kind
+
+
+def _duplicate(table: str) -> Kind:
+    """A repeat of an earlier row of ``table`` (the original is chosen when the row is placed)."""
+
+    def kind(ctx: Context) -> BadRow:
+        return BadRow(table, None, "", duplicate_of=-1)
+
+    return kind
+
+
 def person_check_digit(ctx: Context) -> BadRow:
     row = _fresh_person(ctx)
     pid = str(row["person_id"])
@@ -120,70 +160,24 @@ def person_birth_mismatch(ctx: Context) -> BadRow:
     return BadRow("persons", row, reasons.birth_date_mismatch(str(row["birth_date"]), derived))
 
 
-def person_bad_gender(ctx: Context) -> BadRow:
-    row = _fresh_person(ctx)
-    row["gender"] = "男"
-    return BadRow("persons", row, reasons.bad_enum("gender", "男", ("M", "F")))
-
-
 def person_bad_phone(ctx: Context) -> BadRow:
     row = _fresh_person(ctx)
     row["phone"] = f"1380013{ctx.fresh() % 100:02d}"
     return BadRow("persons", row, reasons.bad_phone(str(row["phone"])))
 
 
-def person_bad_account(ctx: Context) -> BadRow:
-    row = _fresh_person(ctx)
-    row["bank_account"] = "6222-ABCD-0001"
-    return BadRow("persons", row, reasons.bad_account("6222-ABCD-0001"))
+person_bad_gender = _person_with("gender", "男", reasons.bad_enum("gender", "男", ("M", "F")))
+person_bad_account = _person_with("bank_account", "6222-ABCD-0001", reasons.bad_account("6222-ABCD-0001"))
+person_bad_death_date = _person_with("death_date", "2024-02-30", reasons.bad_date("death_date", "2024-02-30"))
+person_missing_name = _person_with("name", None, reasons.missing("name"))
+person_duplicate = _duplicate("persons")
 
+institution_bad_kind = _bad_enum("institutions", "kind", "药店", INSTITUTION_KINDS)
+institution_bad_level = _set("institutions", reasons.bad_int("level", "5", 0, 3), level="5")
+institution_bad_ownership = _bad_enum("institutions", "ownership", "state", ("public", "private"))
+institution_duplicate = _duplicate("institutions")
 
-def person_bad_death_date(ctx: Context) -> BadRow:
-    row = _fresh_person(ctx)
-    row["death_date"] = "2024-02-30"
-    return BadRow("persons", row, reasons.bad_date("death_date", "2024-02-30"))
-
-
-def person_missing_name(ctx: Context) -> BadRow:
-    row = _fresh_person(ctx)
-    row["name"] = None
-    return BadRow("persons", row, reasons.missing("name"))
-
-
-def person_duplicate(ctx: Context) -> BadRow:
-    return BadRow("persons", None, "", duplicate_of=-1)
-
-
-def institution_bad_kind(ctx: Context) -> BadRow:
-    return BadRow(
-        "institutions",
-        _with(ctx, "institutions", kind="药店"),
-        reasons.bad_enum("kind", "药店", INSTITUTION_KINDS),
-    )
-
-
-def institution_bad_level(ctx: Context) -> BadRow:
-    return BadRow("institutions", _with(ctx, "institutions", level="5"), reasons.bad_int("level", "5", 0, 3))
-
-
-def institution_bad_ownership(ctx: Context) -> BadRow:
-    return BadRow(
-        "institutions",
-        _with(ctx, "institutions", ownership="state"),
-        reasons.bad_enum("ownership", "state", ("public", "private")),
-    )
-
-
-def institution_duplicate(ctx: Context) -> BadRow:
-    return BadRow("institutions", None, "", duplicate_of=-1)
-
-
-def doctor_unknown_institution(ctx: Context) -> BadRow:
-    return BadRow(
-        "doctors",
-        _with(ctx, "doctors", institution_id="H99999"),
-        reasons.not_found("institution_id", "H99999"),
-    )
+doctor_unknown_institution = _not_found("doctors", "institution_id", "H99999")
 
 
 def doctor_bad_person_id(ctx: Context) -> BadRow:
@@ -196,8 +190,7 @@ def doctor_bad_person_id(ctx: Context) -> BadRow:
     )
 
 
-def doctor_duplicate(ctx: Context) -> BadRow:
-    return BadRow("doctors", None, "", duplicate_of=-1)
+doctor_duplicate = _duplicate("doctors")
 
 
 def injury_unknown_person(ctx: Context) -> BadRow:
@@ -207,36 +200,14 @@ def injury_unknown_person(ctx: Context) -> BadRow:
     )
 
 
-def injury_bad_date(ctx: Context) -> BadRow:
-    return BadRow(
-        "injury_cases",
-        _with(ctx, "injury_cases", injury_date="2024/03/05"),
-        reasons.bad_date("injury_date", "2024/03/05"),
-    )
-
-
-def injury_bad_cause(ctx: Context) -> BadRow:
-    return BadRow(
-        "injury_cases",
-        _with(ctx, "injury_cases", cause="fight"),
-        reasons.bad_enum("cause", "fight", INJURY_CAUSES),
-    )
-
-
-def injury_bad_bool(ctx: Context) -> BadRow:
-    return BadRow(
-        "injury_cases",
-        _with(ctx, "injury_cases", third_party_liable="yes"),
-        reasons.bad_bool("third_party_liable", "yes"),
-    )
-
-
-def injury_bad_reported_to(ctx: Context) -> BadRow:
-    return BadRow(
-        "injury_cases",
-        _with(ctx, "injury_cases", reported_to="police"),
-        reasons.bad_enum("reported_to", "police", SCHEMES),
-    )
+injury_bad_date = _set(
+    "injury_cases", reasons.bad_date("injury_date", "2024/03/05"), injury_date="2024/03/05"
+)
+injury_bad_cause = _bad_enum("injury_cases", "cause", "fight", INJURY_CAUSES)
+injury_bad_bool = _set(
+    "injury_cases", reasons.bad_bool("third_party_liable", "yes"), third_party_liable="yes"
+)
+injury_bad_reported_to = _bad_enum("injury_cases", "reported_to", "police", SCHEMES)
 
 
 def claim_over_total(ctx: Context) -> BadRow:
@@ -248,20 +219,6 @@ def claim_over_total(ctx: Context) -> BadRow:
     return BadRow("claims", row, reasons.reimbursed_over_total(over, total))
 
 
-def claim_negative(ctx: Context) -> BadRow:
-    return BadRow(
-        "claims",
-        _with(ctx, "claims", reimbursed_amount="-5.00"),
-        reasons.negative_amount("reimbursed_amount", "-5.00"),
-    )
-
-
-def claim_bad_amount(ctx: Context) -> BadRow:
-    return BadRow(
-        "claims", _with(ctx, "claims", total_amount="12,50"), reasons.bad_amount("total_amount", "12,50")
-    )
-
-
 def claim_end_before_start(ctx: Context) -> BadRow:
     row = _with(ctx, "claims")
     end = _shift(str(row["start_date"]), -3)
@@ -269,50 +226,9 @@ def claim_end_before_start(ctx: Context) -> BadRow:
     return BadRow("claims", row, reasons.end_before_start(end, str(row["start_date"])))
 
 
-def claim_bad_date(ctx: Context) -> BadRow:
-    row = _with(ctx, "claims", start_date="2024-02-30", end_date=None)
-    return BadRow("claims", row, reasons.bad_date("start_date", "2024-02-30"))
-
-
-def claim_bad_visit_type(ctx: Context) -> BadRow:
-    return BadRow(
-        "claims",
-        _with(ctx, "claims", visit_type="emergency"),
-        reasons.bad_enum("visit_type", "emergency", VISIT_TYPES),
-    )
-
-
-def claim_bad_scheme(ctx: Context) -> BadRow:
-    return BadRow(
-        "claims", _with(ctx, "claims", scheme="medicare"), reasons.bad_enum("scheme", "medicare", SCHEMES)
-    )
-
-
 def claim_unknown_person(ctx: Context) -> BadRow:
     pid = ctx.new_person_id()
     return BadRow("claims", _with(ctx, "claims", person_id=pid), reasons.not_found("person_id", pid))
-
-
-def claim_unknown_institution(ctx: Context) -> BadRow:
-    return BadRow(
-        "claims",
-        _with(ctx, "claims", institution_id="H99999", visit_type="outpatient"),
-        reasons.not_found("institution_id", "H99999"),
-    )
-
-
-def claim_unknown_doctor(ctx: Context) -> BadRow:
-    return BadRow(
-        "claims", _with(ctx, "claims", doctor_id="D999999"), reasons.not_found("doctor_id", "D999999")
-    )
-
-
-def claim_unknown_injury_case(ctx: Context) -> BadRow:
-    return BadRow(
-        "claims",
-        _with(ctx, "claims", injury_case_id="IC2024X000001"),
-        reasons.not_found("injury_case_id", "IC2024X000001"),
-    )
 
 
 def claim_pharmacy_at_hospital(ctx: Context) -> BadRow:
@@ -327,12 +243,20 @@ def claim_pharmacy_at_hospital(ctx: Context) -> BadRow:
     )
 
 
-def claim_missing_person(ctx: Context) -> BadRow:
-    return BadRow("claims", _with(ctx, "claims", person_id=None), reasons.missing("person_id"))
-
-
-def claim_duplicate(ctx: Context) -> BadRow:
-    return BadRow("claims", None, "", duplicate_of=-1)
+claim_negative = _set(
+    "claims", reasons.negative_amount("reimbursed_amount", "-5.00"), reimbursed_amount="-5.00"
+)
+claim_bad_amount = _set("claims", reasons.bad_amount("total_amount", "12,50"), total_amount="12,50")
+claim_bad_date = _set(
+    "claims", reasons.bad_date("start_date", "2024-02-30"), start_date="2024-02-30", end_date=None
+)
+claim_bad_visit_type = _bad_enum("claims", "visit_type", "emergency", VISIT_TYPES)
+claim_bad_scheme = _bad_enum("claims", "scheme", "medicare", SCHEMES)
+claim_unknown_institution = _not_found("claims", "institution_id", "H99999", visit_type="outpatient")
+claim_unknown_doctor = _not_found("claims", "doctor_id", "D999999")
+claim_unknown_injury_case = _not_found("claims", "injury_case_id", "IC2024X000001")
+claim_missing_person = _set("claims", reasons.missing("person_id"), person_id=None)
+claim_duplicate = _duplicate("claims")
 
 
 def claim_column_count(ctx: Context) -> BadRow:
@@ -341,7 +265,6 @@ def claim_column_count(ctx: Context) -> BadRow:
     return BadRow("claims", None, reasons.column_count(len(row), len(fields)), text=",".join(fields))
 
 
-Kind = Callable[[Context], BadRow]
 # Kinds that need a value a typed Parquet column cannot hold (or a CSV line) are text-only.
 TEXT_ONLY: frozenset[Kind] = frozenset(
     {

@@ -326,14 +326,16 @@ def start_server(db: Path, port: int, audit_log: Path) -> subprocess.Popen[bytes
     return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=root)
 
 
-async def wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
+async def wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout_s: float = 300) -> None:
+    """Until the server answers and its in-memory read index is built (measured warm, as it runs)."""
     deadline = time.monotonic() + timeout_s
     async with httpx.AsyncClient(base_url=base) as client:
         while True:
             if proc.poll() is not None:
                 raise SystemExit(f"the server exited with {proc.returncode}")
             with contextlib.suppress(httpx.HTTPError):
-                if (await client.get("/healthz")).status_code == 200:
+                resp = await client.get("/healthz")
+                if resp.status_code == 200 and resp.json().get("read_index", "ready") == "ready":
                     return
             if time.monotonic() > deadline:
                 raise SystemExit("the server did not become healthy")
@@ -415,6 +417,10 @@ def main() -> int:
     store = DuckDBStore.from_settings(settings)
     try:
         ensure_rings(store)
+        t = time.perf_counter()
+        store.build_read_index(wait=True)
+        print(f"in-memory read index built in {time.perf_counter() - t:.1f} s "
+              f"(ready: {store.read_index_ready})", flush=True)
         work = pick_workload(store, args.seed)
         counts = store.count_nodes()
         print(

@@ -9,12 +9,13 @@ unnested list: DuckDB answers an IN-list filter on an indexed column with an ART
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
 import duckdb
 
+from graph.duckdb_adjacency import AdjacencyIndex
 from graph.duckdb_schema import SQL_TYPES, node_table, quote, rel_table
 from graph.model import NODE_TYPES, REL_TYPES, Edge, Node, NodeRef, RelType, node_type, rel_type
 from graph.port import Direction, Expansion
@@ -91,7 +92,10 @@ def neighbours(
     cap: int,
     direction: Direction,
     small: frozenset[str] = frozenset(),
+    index: AdjacencyIndex | None = None,
+    fetch_nodes: Callable[[str, Sequence[str]], list[Node]] | None = None,
 ) -> Expansion:
+    """One hop around ``seeds``; served from ``index`` when it covers every type asked for."""
     if cap < 0:
         raise ValueError("cap must be >= 0")
     if direction not in ("out", "in", "both"):
@@ -99,6 +103,10 @@ def neighbours(
     by_label = _group(seeds)
     types = [rel_type(t) for t in rel_types] if rel_types is not None else list(REL_TYPES)
     wanted_labels = {node_type(lab).label for lab in labels} if labels is not None else None
+    if index is not None and index.covers([rt.type for rt in types]):
+        return _index_neighbours(cur, index, seeds, types=types, labels=wanted_labels, since=since,
+                                 until=until, cap=cap, direction=direction, small=small,
+                                 fetch_nodes=fetch_nodes)
     prop_names = sorted({p.name for rt in types for p in rt.props})
     prop_sql_types = {p.name: SQL_TYPES[p.type] for rt in types for p in rt.props}
     ctes: list[str] = []
@@ -139,32 +147,54 @@ def neighbours(
         f"count(*) OVER (PARTITION BY seed_label, seed_key) AS total FROM ({union})) "
         f"WHERE rn <= ? ORDER BY seed_label, seed_key, rn")
     params.append(cap)
-    rows = cur.execute(sql, params).fetchall()
+    rows = [(*row[:6], int(row[7]),
+             {name: value for name, value in zip(prop_names, row[8:], strict=True)
+              if name in rel_type(row[2]).prop_names and value is not None})
+            for row in cur.execute(sql, params).fetchall()]
+    totals = _totals_without_rows(cur, with_clause, union, params[:-1]) if cap == 0 else {}
+    return _assemble(cur, seeds, rows, cap, totals, small, fetch_nodes)
+
+
+def _index_neighbours(cur: duckdb.DuckDBPyConnection, index: AdjacencyIndex, seeds: Sequence[NodeRef], *,
+                      types: Sequence[RelType], labels: set[str] | None, since: date | None,
+                      until: date | None, cap: int, direction: Direction, small: frozenset[str],
+                      fetch_nodes: Callable[[str, Sequence[str]], list[Node]] | None) -> Expansion:
+    found, totals = index.expand(seeds, rel_types=[rt.type for rt in types], labels=labels, since=since,
+                                 until=until, cap=cap, outgoing=direction in ("out", "both"),
+                                 incoming=direction in ("in", "both"))
+    rows = [(*r[:6], r[7], {"date": r[6]} if r[6] is not None else {}) for r in found]
+    return _assemble(cur, seeds, rows, cap, totals if cap == 0 else {}, small, fetch_nodes)
+
+
+# (seed label, seed key, type, outgoing, neighbour label, neighbour key, total, properties)
+_Row = tuple[str, str, str, bool, str, str, int, dict[str, Any]]
+
+
+def _assemble(cur: duckdb.DuckDBPyConnection, seeds: Sequence[NodeRef], rows: Sequence[_Row], cap: int,
+              totals_without_rows: dict[NodeRef, int], small: frozenset[str],
+              fetch_nodes: Callable[[str, Sequence[str]], list[Node]] | None = None) -> Expansion:
+    """The expansion from its rows: edges in row order, the left-out counts, the neighbour nodes."""
     expansion = Expansion()
     seen_edges: set[tuple[str, NodeRef, NodeRef]] = set()
     nb_keys: dict[str, list[str]] = defaultdict(list)
     seed_set = set(seeds)
-    for row in rows:
-        seed = NodeRef(row[0], row[1])
-        total = int(row[7])
+    for seed_label, seed_key, type_, outgoing, nb_label, nb_key, total, props in rows:
+        seed = NodeRef(seed_label, seed_key)
         if total > cap:
             expansion.cut[seed] = total - cap
-        rt = rel_type(row[2])
-        props = {name: value for name, value in zip(prop_names, row[8:], strict=True)
-                 if name in rt.prop_names and value is not None}
-        nb = NodeRef(row[4], row[5])
-        src, dst = (seed, nb) if row[3] else (nb, seed)
-        ident = (rt.type, src, dst)
+        nb = NodeRef(nb_label, nb_key)
+        src, dst = (seed, nb) if outgoing else (nb, seed)
+        ident = (type_, src, dst)
         if ident not in seen_edges:
             seen_edges.add(ident)
-            expansion.edges.append(Edge(rt.type, src, dst, props))
+            expansion.edges.append(Edge(type_, src, dst, props))
         if nb not in seed_set:
             nb_keys[nb.label].append(nb.key)
-    if cap == 0:
-        expansion.cut.update(_totals_without_rows(cur, with_clause, union, params[:-1]))
+    expansion.cut.update({s: n for s, n in totals_without_rows.items() if n > 0})
     for label, keys in nb_keys.items():
-        for node in get_nodes(cur, label, list(dict.fromkeys(keys)), small):
-            expansion.nodes.append(node)
+        wanted = list(dict.fromkeys(keys))
+        found = fetch_nodes(label, wanted) if fetch_nodes else get_nodes(cur, label, wanted, small)
+        expansion.nodes.extend(found)
     return expansion
 
 
@@ -218,10 +248,13 @@ def _branch(rt: RelType, seed_end: str, nb_end: str, label: str, keys: Sequence[
 
 
 def degrees(cur: duckdb.DuckDBPyConnection, refs: Sequence[NodeRef],
-            rel_types: Sequence[str] | None, small: frozenset[str] = frozenset()) -> dict[NodeRef, int]:
+            rel_types: Sequence[str] | None, small: frozenset[str] = frozenset(),
+            index: AdjacencyIndex | None = None) -> dict[NodeRef, int]:
+    types = [rel_type(t) for t in rel_types] if rel_types is not None else list(REL_TYPES)
+    if index is not None and index.covers([rt.type for rt in types]):
+        return index.degrees(list(dict.fromkeys(refs)), [rt.type for rt in types])
     result = dict.fromkeys(refs, 0)
     by_label = _group(refs)
-    types = [rel_type(t) for t in rel_types] if rel_types is not None else list(REL_TYPES)
     ctes: list[str] = []
     branches: list[str] = []
     params: list[Any] = []

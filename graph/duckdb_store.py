@@ -16,7 +16,9 @@ load, e.g. when the API server starts).
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -27,6 +29,7 @@ import pyarrow as pa
 
 from graph import duckdb_reads as reads
 from graph import duckdb_writes as writes
+from graph.duckdb_adjacency import AdjacencyIndex, IndexUnusable, indexable
 from graph.duckdb_readquery import run_read_query
 from graph.duckdb_schema import (
     REL_ENDPOINT_COLUMNS,
@@ -42,10 +45,16 @@ from graph.duckdb_schema import (
 )
 from graph.errors import InputError, MedfraudError, StoreError, StoreUnavailable
 from graph.model import NODE_TYPES, REL_TYPES, Node, NodeRef, node_type, rel_type
+from graph.node_cache import NodeCache
 from graph.port import DerivedData, Direction, Expansion, GraphStore, QueryResult, Rows
 from graph.settings import Settings
 
+log = logging.getLogger("medfraud.store")
+
 BULK_ROWS = 100_000
+# the relationships the in-memory read index holds, and the labels at their ends
+INDEXED_TYPES = tuple(rt for rt in REL_TYPES if indexable(rt))
+INDEXED_LABELS = frozenset(lab for rt in INDEXED_TYPES for lab in (*rt.start, *rt.end))
 # below this many rows a table is scanned rather than probed with a long IN-list (see duckdb_reads)
 SMALL_TABLE_ROWS = 50_000
 
@@ -62,7 +71,8 @@ class DuckDBStore(GraphStore):
 
     def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False,
                  memory_limit: str | None = None, threads: int = 0,
-                 query_timeout_s: float = 30.0, read_query_row_limit: int = 1_000) -> None:
+                 query_timeout_s: float = 30.0, read_query_row_limit: int = 1_000,
+                 read_index: bool = True, node_cache: int = 100_000) -> None:
         self.path = str(path)
         self.read_only = read_only
         self.query_timeout_s = query_timeout_s
@@ -91,12 +101,26 @@ class DuckDBStore(GraphStore):
         self._indexed: set[str] = set()
         self._small: frozenset[str] | None = None
         self._closed = False
+        # the in-memory adjacency index (graph/duckdb_adjacency.py): built on request, dropped by
+        # any write that changes a data relationship and then rebuilt in the background
+        self._index_enabled = read_index
+        self._index_wanted = False
+        self._index: AdjacencyIndex | None = None
+        self._index_gen = 0
+        self._index_lock = threading.Lock()
+        self._index_thread: threading.Thread | None = None
+        self._index_cursor: duckdb.DuckDBPyConnection | None = None
+        self._tx_changes_index = False
+        self._index_stopped = False
+        self._node_cache = NodeCache(node_cache)
+        self._tx_labels: set[str] = set()
 
     @classmethod
     def from_settings(cls, settings: Settings, read_only: bool = False) -> DuckDBStore:
         return cls(settings.duckdb_path, read_only=read_only, memory_limit=settings.duckdb_memory_limit,
                    threads=settings.duckdb_threads, query_timeout_s=settings.query_timeout_s,
-                   read_query_row_limit=settings.read_query_row_limit)
+                   read_query_row_limit=settings.read_query_row_limit, read_index=settings.duckdb_read_index,
+                   node_cache=settings.duckdb_node_cache)
 
     # -- connections -----------------------------------------------------------------------
     def _cursor(self) -> duckdb.DuckDBPyConnection:
@@ -128,6 +152,9 @@ class DuckDBStore(GraphStore):
                 except BaseException:
                     cur.rollback()
                     raise
+                self._node_cache.invalidate(self._tx_labels)
+                if self._tx_changes_index:
+                    self._invalidate_read_index()
                 return result
             except duckdb.ConversionException as exc:
                 raise InputError(f"a value does not fit its property type: {exc}") from exc
@@ -137,6 +164,8 @@ class DuckDBStore(GraphStore):
                 raise StoreError(f"the store refused the write: {exc}") from exc
             finally:
                 self._small = None
+                self._tx_changes_index = False
+                self._tx_labels = set()
                 cur.close()
 
     def _small_tables(self) -> frozenset[str]:
@@ -230,6 +259,7 @@ class DuckDBStore(GraphStore):
         return total
 
     def _upsert_nodes_tx(self, cur: duckdb.DuckDBPyConnection, label: str, table: pa.Table) -> int:
+        self._tx_labels.add(label)
         if table.num_rows >= BULK_ROWS:
             self._drop_indexes(cur, node_table(label))
         return writes.upsert_nodes_batch(cur, node_type(label), table)
@@ -246,6 +276,8 @@ class DuckDBStore(GraphStore):
     def _upsert_rels_tx(self, cur: duckdb.DuckDBPyConnection, type_: str, table: pa.Table) -> int:
         if table.num_rows >= BULK_ROWS:
             self._drop_indexes(cur, rel_table(type_))
+        if indexable(rel_type(type_)):
+            self._tx_changes_index = True
         return writes.upsert_relationships_batch(cur, rel_type(type_), table)
 
     def delete_nodes(self, label: str, keys: Sequence[str]) -> int:
@@ -257,6 +289,9 @@ class DuckDBStore(GraphStore):
 
     def _delete_nodes_tx(self, cur: duckdb.DuckDBPyConnection, label: str, key_table: pa.Table) -> int:
         nt = node_type(label)
+        self._tx_labels.add(label)
+        if label in INDEXED_LABELS:
+            self._tx_changes_index = True
         view = "__delete_keys"
         cur.register(view, key_table)
         try:
@@ -275,6 +310,9 @@ class DuckDBStore(GraphStore):
                 cur.unregister(view)
 
     def _delete_all_of_label(self, cur: duckdb.DuckDBPyConnection, label: str) -> None:
+        self._tx_labels.add(label)
+        if label in INDEXED_LABELS:
+            self._tx_changes_index = True
         for rt in REL_TYPES:
             for end, allowed in (("src", rt.start), ("dst", rt.end)):
                 if label in allowed:
@@ -323,6 +361,80 @@ class DuckDBStore(GraphStore):
         if frames["finding_persons"].num_rows:
             self._upsert_rels_tx(cur, "CONCERNS", frames["finding_persons"])
 
+    # -- the in-memory read index ----------------------------------------------------------
+    def build_read_index(self, *, wait: bool = False) -> None:
+        """Build the adjacency index in the background (``wait``: and block until it is ready).
+
+        Until it is ready, and while it is rebuilt after a write, expansions are answered by SQL,
+        with the same results. Does nothing when the store was opened with ``read_index=False``.
+        """
+        if not self._index_enabled or self._index_stopped:
+            return
+        with self._index_lock:
+            self._index_wanted = True
+            thread = self._index_thread
+            if self._index is None and (thread is None or not thread.is_alive()):
+                thread = threading.Thread(target=self._build_read_index, name="medfraud-read-index",
+                                          daemon=True)
+                self._index_thread = thread
+                thread.start()
+        if wait and thread is not None:
+            thread.join()
+
+    @property
+    def read_index_ready(self) -> bool:
+        return self._index is not None
+
+    @property
+    def read_index_state(self) -> str:
+        """``ready``, ``building``, ``off`` (disabled or unusable) or ``not requested``."""
+        if self._index is not None:
+            return "ready"
+        if not self._index_enabled:
+            return "off"
+        return "building" if self._index_wanted else "not requested"
+
+    def _build_read_index(self) -> None:
+        while True:
+            with self._index_lock:
+                gen = self._index_gen
+                if self._index_stopped:
+                    return
+                cur = self._index_cursor = self._con.cursor()
+            started = time.perf_counter()
+            try:
+                index = AdjacencyIndex.build(cur, INDEXED_TYPES)
+            except IndexUnusable as exc:
+                log.warning("read index disabled, expansions use SQL: %s", exc)
+                self._index_enabled = False
+                return
+            except duckdb.Error as exc:
+                if not self._index_stopped:
+                    log.warning("read index build failed, expansions use SQL: %s", exc)
+                return
+            finally:
+                with self._index_lock:
+                    self._index_cursor = None
+                with contextlib.suppress(duckdb.Error):
+                    cur.close()
+            with self._index_lock:
+                if self._index_stopped:
+                    return
+                if gen == self._index_gen:
+                    self._index = index
+                    log.info("read index ready: %d nodes, %.0f MB, %.1f s", int(index.starts[-1]),
+                             index.nbytes / 1e6, time.perf_counter() - started)
+                    return
+            # the data relationships changed while it was being built: build it again
+
+    def _invalidate_read_index(self) -> None:
+        with self._index_lock:
+            self._index_gen += 1
+            self._index = None
+            wanted = self._index_wanted
+        if wanted:
+            self.build_read_index()
+
     # -- reads -----------------------------------------------------------------------------
     def _read(self, work: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -334,6 +446,9 @@ class DuckDBStore(GraphStore):
 
     def get_nodes(self, label: str, keys: Sequence[str]) -> list[Node]:
         node_type(label)
+        return self._node_cache.get_nodes(label, keys, self._fetch_nodes)
+
+    def _fetch_nodes(self, label: str, keys: Sequence[str]) -> list[Node]:
         self.ensure_indexes([node_table(label)])
         result: list[Node] = self._read(reads.get_nodes, label, keys, self._small_tables())
         return result
@@ -355,12 +470,14 @@ class DuckDBStore(GraphStore):
         self.ensure_indexes([*tables, *(node_table(n.label) for n in NODE_TYPES)])
         result: Expansion = self._read(reads.neighbours, seeds, rel_types=rel_types, labels=labels,
                                        since=since, until=until, cap=cap, direction=direction,
-                                       small=self._small_tables())
+                                       small=self._small_tables(), index=self._index,
+                                       fetch_nodes=self.get_nodes)
         return result
 
     def degrees(self, refs: Sequence[NodeRef], rel_types: Sequence[str] | None = None) -> dict[NodeRef, int]:
         self.ensure_indexes(reads.tables_for(refs, rel_types))
-        result: dict[NodeRef, int] = self._read(reads.degrees, refs, rel_types, self._small_tables())
+        result: dict[NodeRef, int] = self._read(reads.degrees, refs, rel_types, self._small_tables(),
+                                                self._index)
         return result
 
     def search(self, text: str, *, labels: Sequence[str] | None = None, limit: int = 20) -> list[Node]:
@@ -434,6 +551,16 @@ class DuckDBStore(GraphStore):
     def close(self) -> None:
         if self._closed:
             return
+        with self._index_lock:
+            # stop a build under way: it must not outlive the connection it reads from
+            self._index_stopped = True
+            self._index_wanted = False
+            if self._index_cursor is not None:
+                with contextlib.suppress(duckdb.Error):
+                    self._index_cursor.interrupt()
+        thread = self._index_thread
+        if thread is not None:
+            thread.join(timeout=30)
         with self._write_lock:
             try:
                 if not self.read_only:

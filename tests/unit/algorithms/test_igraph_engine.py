@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import igraph as ig
+import numpy as np
 import pandas as pd
 
-from algorithms.igraph_engine import IgraphEngine
+from algorithms.igraph_engine import IgraphEngine, _graph
 
 
 def ring_of_cliques(n_cliques: int = 60, size: int = 5) -> pd.DataFrame:
@@ -52,3 +53,28 @@ def test_row_order_of_the_edge_list_does_not_change_the_partition() -> None:
     groups_a = {frozenset(a[a == c].index) for c in a.unique()}
     groups_b = {frozenset(b[b == c].index) for c in b.unique()}
     assert groups_a == groups_b
+
+
+def test_graph_numbers_nodes_in_sorted_order_and_keeps_each_row_as_its_edge() -> None:
+    edges = pd.DataFrame({"src": ["p3", "p1", "p2", "p1"], "dst": ["p1", "p2", "p4", "p4"]})
+    graph, names = _graph(edges)
+    assert list(names) == ["p1", "p2", "p3", "p4"]
+    assert graph.vcount() == 4 and not graph.is_directed()
+    assert graph.get_edgelist() == [(0, 2), (0, 1), (1, 3), (0, 3)]
+
+
+def test_partition_is_the_one_of_the_graph_built_from_the_sorted_pair_array() -> None:
+    # The engine hands igraph its edges as an iterator of int pairs: the graph, and so the seeded
+    # partition, must be exactly the one built from the (sorted-id coded) NumPy pair array.
+    edges = ring_of_cliques(30, 5).sample(frac=1.0, random_state=2).reset_index(drop=True)
+    names = sorted(set(edges["src"]) | set(edges["dst"]))
+    pos = {n: i for i, n in enumerate(names)}
+    pairs = np.array([(pos[a], pos[b]) for a, b in zip(edges["src"], edges["dst"], strict=True)])
+    reference = ig.Graph(n=len(names))
+    reference.add_edges(pairs)
+    engine = IgraphEngine()
+    weights = edges["weight"].to_numpy()
+    expected = engine.partition(reference, weights, resolution=1.5, seed=7)
+    labels = engine.communities(edges, resolution=1.5, seed=7)
+    assert list(labels.index) == names
+    assert labels.to_list() == expected.tolist()

@@ -167,7 +167,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
-        "--repeats", type=int, default=3, help="runs of the community step on each side (medians)"
+        "--repeats", type=int, default=5, help="runs of the community step on each side (medians)"
     )
     parser.add_argument(
         "--networkx-cap", type=float, default=600.0, help="seconds before stopping networkx (all runs)"

@@ -26,8 +26,8 @@ _RNG_LOCK = threading.Lock()
 def _graph(edges: pd.DataFrame) -> tuple[ig.Graph, np.ndarray]:
     """The undirected igraph graph of an edge list, and the node id of each vertex.
 
-    Vertex ``i`` is the ``i``-th node id in sorted order and edge ``k`` is row ``k``, so the same
-    edge list in any row order gives the same vertices and, edge for edge, the same graph.
+    Vertex ``i`` is the ``i``-th node id in sorted order, so the numbering does not depend on the
+    row order of the edge list; edge ``k`` is row ``k``.
     """
     n = len(edges)
     codes, names = pd.factorize(

@@ -28,6 +28,7 @@ from api.deps import ServicesDep, StoreDep, current_user
 from api.detection import DetectionRunner
 from api.masking import KeyCipher
 from api.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware
+from api.response_cache import ResponseCache
 from api.schema import build_schema
 from api.settings import ApiSettings
 from graph.errors import MedfraudError
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             audit=AuditLog(api.audit_log, fsync=api.audit_fsync), scopes=ScopeCache(api.scope_cache_s),
         )
         services.metrics = metrics
+        services.responses = ResponseCache(api.response_cache)
         services.detection = DetectionRunner(opened, on_finished=services.rings.invalidate)
         app.state.services = services
         # A store handed in (tests, the demo) belongs to the caller, and so does its schedule.
@@ -128,8 +130,18 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         return JSONResponse(body)
 
     @app.get("/metrics")
-    async def metrics_endpoint() -> PlainTextResponse:
-        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+    async def metrics_endpoint(services: ServicesDep) -> PlainTextResponse:
+        cache = services.responses
+        lines = [
+            "# HELP medfraud_response_cache_hits_total Read answers served from the response cache.",
+            "# TYPE medfraud_response_cache_hits_total counter",
+            f"medfraud_response_cache_hits_total {cache.hits}",
+            "# HELP medfraud_response_cache_misses_total Cacheable read answers built anew.",
+            "# TYPE medfraud_response_cache_misses_total counter",
+            f"medfraud_response_cache_misses_total {cache.misses}",
+        ]
+        return PlainTextResponse(metrics.render() + "\n".join(lines) + "\n",
+                                 media_type="text/plain; version=0.0.4")
 
     if importlib.util.find_spec("api.ui") is not None:
         from api import ui

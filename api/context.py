@@ -23,6 +23,7 @@ from api.audit import AuditLog
 from api.auth import Principal, Role
 from api.masking import KeyCipher, mask_key, unmask_key
 from api.metrics import Metrics
+from api.response_cache import ResponseCache
 from api.ringindex import RingIndex, RingIndexCache
 from api.settings import ApiSettings
 from graph.errors import QueryTimeout
@@ -51,6 +52,7 @@ class Services:
     audit: AuditLog
     scopes: ScopeCache
     rings: RingIndexCache = field(default_factory=RingIndexCache)
+    responses: ResponseCache = field(default_factory=lambda: ResponseCache(0))
     metrics: Metrics | None = None
     detection: DetectionRunner | None = None
 

@@ -58,6 +58,8 @@ class RingIndexCache:
         self._index: RingIndex | None = None
         self._fingerprint: tuple[int, str] | None = None
         self._checked = 0.0
+        # bumped whenever the index is reloaded: answers built on an older index are not reused
+        self.generation = 0
 
     def invalidate(self) -> None:
         with self._lock:
@@ -72,5 +74,6 @@ class RingIndexCache:
             if self._index is None or fingerprint != self._fingerprint:
                 self._index = load_ring_index(store)
                 self._fingerprint = fingerprint
+                self.generation += 1
             self._checked = time.monotonic()
             return self._index

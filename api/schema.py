@@ -7,8 +7,9 @@ time limit, and presents nodes through :func:`api.types.present` (masking + audi
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Annotated, Any
 
@@ -20,8 +21,10 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext, Info
@@ -60,6 +63,7 @@ from api.entities import (
 )
 from api.errors import ErrorCodes, MaskUnexpected, is_unexpected
 from api.masking import json_safe, mask_rows, unmask_params
+from api.response_cache import ResponseCacheExtension
 from api.settings import ApiSettings
 from api.types import (
     DetectionRunInfo,
@@ -469,23 +473,46 @@ class Mutation:
 ExtensionFactory = type[SchemaExtension] | Callable[[], SchemaExtension]
 
 
+class ParseOnce(ParserCache):
+    """strawberry's parser cache, leaving documents that do not parse to strawberry's own parse.
+
+    The cache parses inside the extension hook, where a syntax error (or the token limit) would
+    escape the operation without its error code; those documents are parsed again the usual way.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        ec = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            ec.graphql_document = self.cached_parse_document(ec.query, **ec.parse_options)
+        yield
+
+
 def schema_extensions(api: ApiSettings, *, dev: bool) -> list[ExtensionFactory]:
     """The limits and error handling every request goes through.
 
     Factories, not instances: strawberry builds fresh extensions per request, so concurrent
     requests never share an extension's execution context.
     """
+    # The limits' validation rules are made once, not per request: the validation cache keys on
+    # the rule classes, and a request of a known shape is then validated once per server.
+    rules = [
+        *QueryDepthLimiter(max_depth=api.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=api.max_aliases).validation_rules,
+    ]
+    if not dev:
+        rules.append(NoSchemaIntrospectionCustomRule)
     exts: list[ExtensionFactory] = [
-        functools.partial(QueryDepthLimiter, max_depth=api.max_depth),
-        functools.partial(MaxAliasesLimiter, max_alias_count=api.max_aliases),
+        functools.partial(AddValidationRules, rules),
         functools.partial(MaxTokensLimiter, max_token_count=api.max_tokens),
+        functools.partial(ParseOnce, maxsize=api.parse_cache),
+        functools.partial(ValidationCache, maxsize=api.parse_cache),
         # exit order is the reverse of this list: audit runs before the codes are attached so
         # that an AUDIT_FAILED replacement gets its code too
         ErrorCodes,
         AuditExtension,
+        ResponseCacheExtension,
     ]
     if not dev:
-        exts.append(functools.partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
         exts.append(MaskUnexpected)
     return exts
 

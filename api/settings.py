@@ -33,4 +33,8 @@ class ApiSettings(BaseSettings):
     audit_fsync: bool = Field(default=True, description="fsync each audit record before answering")
     token_ttl_s: int = Field(default=8 * 3600, ge=60, le=30 * 24 * 3600)
     scope_cache_s: float = Field(default=5.0, ge=0, description="how long a police scope is reused")
+    response_cache: int = Field(
+        default=1_000, ge=0,
+        description="read answers kept while the embedded store's data is unchanged (0 = off)")
+    parse_cache: int = Field(default=256, ge=1, description="parsed and validated query texts kept")
 

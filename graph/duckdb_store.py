@@ -113,6 +113,7 @@ class DuckDBStore(GraphStore):
         self._tx_changes_index = False
         self._index_stopped = False
         self._node_cache = NodeCache(node_cache)
+        self._data_version = 0
         self._tx_labels: set[str] = set()
 
     @classmethod
@@ -152,6 +153,7 @@ class DuckDBStore(GraphStore):
                 except BaseException:
                     cur.rollback()
                     raise
+                self._data_version += 1
                 self._node_cache.invalidate(self._tx_labels)
                 if self._tx_changes_index:
                     self._invalidate_read_index()
@@ -380,6 +382,11 @@ class DuckDBStore(GraphStore):
                 thread.start()
         if wait and thread is not None:
             thread.join()
+
+    @property
+    def data_version(self) -> int:
+        """Bumped by every committed write: equal versions mean equal data (this process owns it)."""
+        return self._data_version
 
     @property
     def read_index_ready(self) -> bool:

@@ -159,6 +159,36 @@ def test_endpoint_label_is_resolved_when_not_given(store: DuckDBStore) -> None:
     assert list(frame["dst_label"]) == ["Institution", "Pharmacy"]
 
 
+def test_rows_with_a_missing_endpoint_are_skipped_per_given_label(store: DuckDBStore) -> None:
+    store.upsert_nodes("Claim", pd.DataFrame({"claim_key": ["c1", "c2", "c3", "c4"]}))
+    store.upsert_nodes("Institution", pd.DataFrame({"institution_id": ["H1"]}))
+    store.upsert_nodes("Pharmacy", pd.DataFrame({"institution_id": ["PH1"]}))
+    # c3 names a pharmacy under the institution label and c9 is no claim: both skipped
+    written = store.upsert_relationships("TREATED_AT", pd.DataFrame({
+        "src": ["c1", "c2", "c3", "c9"], "dst": ["H1", "PH1", "PH1", "H1"],
+        "dst_label": ["Institution", "Pharmacy", "Institution", "Institution"]}))
+    assert written == 2
+    frame = store.relationships_frame("TREATED_AT").sort_values("src")
+    assert list(zip(frame["src"], frame["dst_label"], strict=True)) == [("c1", "Institution"),
+                                                                         ("c2", "Pharmacy")]
+    # a second batch into the filled table: new rows added, a repeated one updated, none doubled
+    written = store.upsert_relationships("TREATED_AT", pd.DataFrame({
+        "src": ["c1", "c3", "c4"], "dst": ["H1", "PH1", "nowhere"], "dst_label": ["Institution"] * 3,
+        "date": [date(2024, 5, 1)] * 3}))
+    assert written == 1
+    frame = store.relationships_frame("TREATED_AT").sort_values("src")
+    assert list(frame["src"]) == ["c1", "c2"]
+    assert pd.Timestamp(frame.iloc[0]["date"]).date() == date(2024, 5, 1)
+
+
+def test_a_second_batch_of_new_keys_is_inserted_and_repeats_update(store: DuckDBStore) -> None:
+    store.upsert_nodes("Patient", pd.DataFrame({"person_id": ["P1", "P2"], "name": ["a", "b"]}))
+    assert store.upsert_nodes("Patient", pd.DataFrame({"person_id": ["P3", "P4"], "name": ["c", "d"]})) == 2
+    assert store.upsert_nodes("Patient", pd.DataFrame({"person_id": ["P4", "P4", "P1"],
+                                                       "name": ["x", "y", "z"]})) == 2
+    assert {k: v["name"] for k, v in patients(store).items()} == {"P1": "z", "P2": "b", "P3": "c", "P4": "y"}
+
+
 def test_bulk_batches_drop_indexes_and_the_next_read_rebuilds_them(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(duckdb_store, "BULK_ROWS", 3)
     s = DuckDBStore(":memory:")

@@ -140,11 +140,12 @@ def _const(table: pa.Table, value: str) -> pa.Array:
     return pa.repeat(pa.scalar(value, pa.string()), table.num_rows)
 
 
-def _nonnull(table: pa.Table, *cols: str) -> pa.Table:
-    mask = pc.is_valid(table.column(cols[0]))
-    for c in cols[1:]:
-        mask = pc.and_(mask, pc.is_valid(table.column(c)))
-    return table.filter(mask)
+def _nonnull(table: pa.Table, col: str, keep: tuple[str, ...] = ()) -> pa.Table:
+    """Rows with ``col`` present; only ``keep`` (and ``col``) columns are copied when given."""
+    narrow = table.select(list(dict.fromkeys((*keep, col)))) if keep else table
+    if not narrow.column(col).null_count:
+        return narrow
+    return narrow.filter(pc.is_valid(narrow.column(col)))
 
 
 def _rel(table: pa.Table, src: str, dst: str, **extra: pa.Array | pa.ChunkedArray) -> pa.Table:
@@ -212,7 +213,7 @@ def _all_writes(v: Validated, refs: RefContext, batch: str) -> list[_Write]:
             ("Employer", "employer_id", "employer_id", "EMPLOYED_BY"),
         ):
             out.append(plain(label, _unique_nodes(t.column(col), key)))
-            out.append(rel(rel_type, _nonnull(t, col), _person_link(col)))
+            out.append(rel(rel_type, _nonnull(t, col, ("person_id",)), _person_link(col)))
         return out
     if v.name == "doctors":
         known = _nonnull(t, "person_id")
@@ -242,25 +243,32 @@ def _all_writes(v: Validated, refs: RefContext, batch: str) -> list[_Write]:
     keyed = t.append_column(
         "claim_key", pc.binary_join_element_wise(t.column("scheme"), t.column("claim_id"), ":")
     )
+    # Relationship sources keep only the columns they use: filtering the whole claims table
+    # copies every column of millions of rows.
+    dated = ("claim_key", "start_date")
+    inst_label = _inst_label(refs, keyed.column("institution_id"))
+    treated = keyed.select([*dated, "institution_id"])
     return [
         nodes("Claim", keyed),
-        rel("HAS_CLAIM", keyed, lambda s: _rel(s, "person_id", "claim_key", date=s.column("start_date"))),
+        rel(
+            "HAS_CLAIM",
+            keyed.select([*dated, "person_id"]),
+            lambda s: _rel(s, "person_id", "claim_key", date=s.column("start_date")),
+        ),
         # One write per end label: a uniform dst_label lets the store check one node table.
         *(
-            rel(
-                "TREATED_AT",
-                keyed.filter(pc.equal(_inst_label(refs, keyed.column("institution_id")), label)),
-                _treated_at(label),
-            )
+            rel("TREATED_AT", treated.filter(pc.equal(inst_label, label)), _treated_at(label))
             for label in ("Institution", "Pharmacy")
         ),
         rel(
             "BY_DOCTOR",
-            _nonnull(keyed, "doctor_id"),
+            _nonnull(keyed, "doctor_id", dated),
             lambda s: _rel(s, "claim_key", "doctor_id", date=s.column("start_date")),
         ),
         rel(
-            "FOR_INJURY", _nonnull(keyed, "injury_case_id"), lambda s: _rel(s, "claim_key", "injury_case_id")
+            "FOR_INJURY",
+            _nonnull(keyed, "injury_case_id", ("claim_key",)),
+            lambda s: _rel(s, "claim_key", "injury_case_id"),
         ),
     ]
 

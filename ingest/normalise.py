@@ -34,11 +34,64 @@ def _mask(arr: StrColumn) -> BoolArray:
 
 def text(arr: StrColumn) -> StrColumn:
     """Trim whitespace (full-width spaces included); empty strings become null."""
-    arr = pc.utf8_trim_whitespace(arr.cast(pa.string()))
-    empty = pc.equal(pc.utf8_length(arr), 0)
-    if not pc.any(empty).as_py():  # the usual case: no copy needed
+    arr = arr.cast(pa.string())
+    if _may_need_trim(arr):
+        arr = pc.utf8_trim_whitespace(arr)
+    if not _any_empty(arr):  # the usual case: no copy needed
         return arr
-    return pc.if_else(empty, pa.scalar(None, pa.string()), arr)
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+
+
+# First bytes of every whitespace character Unicode knows, in UTF-8: ASCII controls and space,
+# U+0085/U+00A0 (C2), U+1680 (E1), U+2000-U+205F (E2) and U+3000 (E3). A value starting or
+# ending with none of these has nothing to trim.
+_WS_START = np.zeros(256, dtype=bool)
+_WS_START[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0xC2, 0xE1, 0xE2, 0xE3]] = True
+# ...and their last bytes: the ASCII ones, or a continuation byte (any non-ASCII end is suspect).
+_WS_END = np.zeros(256, dtype=bool)
+_WS_END[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20]] = True
+_WS_END[0x80:0xC0] = True
+
+
+def _chunks(arr: StrColumn) -> list[pa.Array]:
+    return list(arr.chunks) if isinstance(arr, pa.ChunkedArray) else [arr]
+
+
+def _offsets_and_data(chunk: pa.Array) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8]]:
+    bufs = chunk.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    return offsets, data
+
+
+def _may_need_trim(arr: StrColumn) -> bool:
+    """Whether any value starts or ends with a byte that whitespace could begin or end with.
+
+    A byte test over the first and last byte of each value instead of a full trim pass: most
+    columns (ID numbers, codes, dates) have nothing to trim and keep their buffers untouched.
+    """
+    for chunk in _chunks(arr):
+        if len(chunk) == 0 or chunk.null_count == len(chunk):
+            continue
+        offsets, data = _offsets_and_data(chunk)
+        nonempty = offsets[1:] > offsets[:-1]
+        starts, ends = offsets[:-1][nonempty], offsets[1:][nonempty] - 1
+        if _WS_START[data[starts]].any() or _WS_END[data[ends]].any():
+            return True
+    return False
+
+
+def _any_empty(arr: StrColumn) -> bool:
+    for chunk in _chunks(arr):
+        if len(chunk) == 0:
+            continue
+        offsets, _ = _offsets_and_data(chunk)
+        empty = offsets[1:] == offsets[:-1]
+        if chunk.null_count:
+            empty &= np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        if empty.any():
+            return True
+    return False
 
 
 def id_number(arr: StrColumn) -> StrColumn:
@@ -55,11 +108,36 @@ def phone(arr: StrColumn) -> tuple[StrColumn, BoolArray]:
 
 
 def address(arr: StrColumn) -> StrColumn:
-    s = pc.utf8_normalize(arr.cast(pa.string()), form="NFKC")
-    s = pc.replace_substring_regex(s, r"\s+", " ")
-    s = pc.replace_substring_regex(s, r"(\p{Han}) ", r"\1")
-    s = pc.replace_substring_regex(s, r" (\p{Han})", r"\1")
-    return text(s)
+    # Households and care homes share addresses: normalise each distinct text once.
+    flat = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    encoded = pc.dictionary_encode(flat.cast(pa.string()))
+    s = pc.utf8_normalize(encoded.dictionary, form="NFKC")
+    spaced = _has_ascii_space(s)
+    if spaced.any():  # the whitespace rules only where there is whitespace (regexes are slow)
+        t = pc.filter(s, pa.array(spaced))
+        t = pc.replace_substring_regex(t, r"\s+", " ")
+        t = pc.replace_substring_regex(t, r"(\p{Han}) ", r"\1")
+        t = pc.replace_substring_regex(t, r" (\p{Han})", r"\1")
+        s = pc.replace_with_mask(s, pa.array(spaced), t)
+    return text(pc.take(s, encoded.indices))
+
+
+# What RE2's ``\s`` matches: ASCII tab, newline, form feed, carriage return and space (after
+# NFKC, which has turned the other Unicode spaces into U+0020).
+_RE2_SPACE = np.zeros(256, dtype=bool)
+_RE2_SPACE[[0x09, 0x0A, 0x0C, 0x0D, 0x20]] = True
+
+
+def _has_ascii_space(arr: pa.Array) -> BoolArray:
+    r"""Per value: whether it holds a byte RE2's ``\s`` matches (found on the data buffer at once)."""
+    out = np.zeros(len(arr), dtype=bool)
+    if not len(arr):
+        return out
+    offsets, data = _offsets_and_data(arr)
+    hits = np.flatnonzero(_RE2_SPACE[data[offsets[0] : offsets[-1]]]) + offsets[0]
+    if len(hits):
+        out[np.searchsorted(offsets, hits, side="right") - 1] = True
+    return out
 
 
 def account(arr: StrColumn) -> tuple[StrColumn, BoolArray]:

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from ingest import normalise, reasons
 from ingest.contract import TABLES, Column, Table
-from ingest.idnumber import analyse, analyse_repeated
+from ingest.idnumber import analyse
 from ingest.readers import RawTable
 
 BoolArray = npt.NDArray[np.bool_]
@@ -130,6 +130,7 @@ class _TableValidator:
         self.out: dict[str, pa.Array] = {}
         self.cents: dict[str, IntArray] = {}
         self.col_bad: dict[str, BoolArray] = {}  # values already rejected, not looked up again
+        self.encoded: dict[str, pa.DictionaryArray] = {}  # repeated columns, dictionary-encoded
 
     # -- columns -------------------------------------------------------------------------
     def column(self, col: Column) -> None:
@@ -161,7 +162,14 @@ class _TableValidator:
     def _col_id_number(self, col: Column, raw: pa.Array) -> pa.Array:
         values = normalise.id_number(raw.cast(pa.string()))
         unique_rows = self.spec.name in ("persons", "doctors") and col.name == self.spec.key[0]
-        a = (analyse if unique_rows else analyse_repeated)(values, today=self.today)
+        encoded = None if unique_rows else pc.dictionary_encode(values)
+        if encoded is None or not len(encoded.dictionary):
+            a = analyse(values, today=self.today)
+        else:
+            # Each distinct number is checked once; the encoding serves the reference check too.
+            self.encoded[col.name] = encoded
+            idx = np.asarray(pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+            a = analyse(encoded.dictionary, today=self.today).take(idx, self._present(values))
         fmt_bad = a.present & ~a.format_ok
         self.rej.add(fmt_bad, lambda idx: [reasons.id_format(col.name, v) for v in _values(values, idx)])
         check_bad = a.format_ok & ~a.check_ok
@@ -328,7 +336,12 @@ class _TableValidator:
 
     def reference(self, col: str, known: pa.Array) -> None:
         values = self.out[col]
-        missing = self._present(values) & ~_np_bool(pc.is_in(values, known))
+        encoded = self.encoded.get(col)
+        if encoded is not None:  # look each distinct value up once (a person's claims repeat it)
+            found = pc.take(pc.is_in(encoded.dictionary, known), encoded.indices)
+        else:
+            found = pc.is_in(values, known)
+        missing = self._present(values) & ~_np_bool(found)
         if col in self.col_bad:
             missing &= ~self.col_bad[col]
         self.rej.add(missing, lambda idx: [reasons.not_found(col, v) for v in _values(values, idx)])
@@ -402,7 +415,13 @@ def duplicate_reasons(raw: RawTable) -> dict[int, str]:
         con.register("keys", keys.filter(present))
         dup_keys = f"SELECT {cols} FROM keys GROUP BY {cols} HAVING count(*) > 1"
         rows = []
-        if con.execute(f"SELECT count(*) FROM ({dup_keys})").fetchall()[0][0]:  # usually none
+        # Grouping 64-bit hashes is far cheaper than grouping the text; a collision only costs
+        # the exact query, which decides.
+        dup_hashes = f"SELECT hash({cols}) AS h FROM keys GROUP BY h HAVING count(*) > 1"
+        if (
+            con.execute(f"SELECT count(*) FROM ({dup_hashes})").fetchall()[0][0]
+            and con.execute(f"SELECT count(*) FROM ({dup_keys})").fetchall()[0][0]
+        ):  # usually none
             rows = con.execute(
                 f"SELECT _row, {cols} FROM keys SEMI JOIN ({dup_keys}) d USING ({cols}) ORDER BY _row"
             ).fetchall()

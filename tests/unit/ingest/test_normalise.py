@@ -66,3 +66,25 @@ def test_id_numbers_are_trimmed_and_upper_cased() -> None:
 
 def test_blank_text_is_missing() -> None:
     assert normalise.text(pa.array(["  ", "", " a "])).to_pylist() == [None, None, "a"]
+
+
+def test_text_trims_every_unicode_space_at_either_end() -> None:
+    # The fast path skips trimming when no value starts or ends with a byte whitespace can
+    # begin or end with; it must never skip a value Arrow's trim would change.
+    import pyarrow.compute as pc
+
+    chars = [chr(c) for c in range(1, 0x3100) if not 0xD800 <= c < 0xE000]
+    spaces = [c for c in chars if pc.utf8_trim_whitespace(pa.array([c + "a"])).to_pylist() == ["a"]]
+    assert "\u3000" in spaces and " " in spaces and "\u00a0" in spaces
+    for c in spaces:
+        assert normalise.text(pa.array(["号" + c])).to_pylist() == ["号"], repr(c)
+        assert normalise.text(pa.array([c + "号"])).to_pylist() == ["号"], repr(c)
+        assert normalise.text(pa.chunked_array([["ok"], [c]])).to_pylist() == ["ok", None], repr(c)
+
+
+def test_addresses_repeated_across_rows_normalise_alike() -> None:
+    raw = ["３号 楼", None, "中 a 文", "３号 楼", "", "Rm\t3 号", "中 a 文"]
+    assert normalise.address(pa.array(raw)).to_pylist() == [
+        "3号楼", None, "中a文", "3号楼", None, "Rm 3号", "中a文"]
+    sliced = pa.chunked_array([pa.array(raw).slice(3), pa.array(raw).slice(0, 3)])
+    assert normalise.address(sliced).to_pylist() == ["3号楼", None, "Rm 3号", "中a文", "3号楼", None, "中a文"]

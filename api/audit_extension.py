@@ -7,9 +7,11 @@ gets no data, only an ``AUDIT_FAILED`` error.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio.to_thread
 from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
@@ -30,7 +32,7 @@ def _root_fields(document: Any, operation_name: str | None) -> tuple[str, list[s
 
 
 class AuditExtension(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
+    async def on_operation(self) -> AsyncIterator[None]:
         yield
         ec = self.execution_context
         ctx = ec.context
@@ -42,12 +44,14 @@ class AuditExtension(SchemaExtension):
         result = ec.result
         errors = getattr(result, "errors", None) or []
         try:
-            ctx.services.audit.append(
+            # in a worker thread: the write and its fsync must not hold up other requests
+            await anyio.to_thread.run_sync(functools.partial(
+                ctx.services.audit.append,
                 sub=principal.sub, role=principal.role.value, agency=principal.agency,
                 operation=ec.operation_name or ",".join(fields), operation_type=op_type, fields=fields,
                 entity_keys=sorted(trail.entities), case_ids=sorted(trail.cases),
                 details=trail.details, errors=len(errors),
-            )
+            ))
         except AuditError as exc:
             if result is not None:
                 result.data = None

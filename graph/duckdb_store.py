@@ -282,6 +282,22 @@ class DuckDBStore(GraphStore):
             self._tx_changes_index = True
         return writes.upsert_relationships_batch(cur, rel_type(type_), table)
 
+    def replace_relationships(self, rel_type_: str, sources: Sequence[str] | pa.Array | pa.ChunkedArray,
+                              rows: Rows) -> int:
+        rt = rel_type(rel_type_)
+        starts = writes.source_keys(rt, sources)
+        table = writes.to_arrow(rows, rt.props, f"{rt.type} rows")
+        if table.num_columns:
+            writes.check_rel_columns(rt, table.column_names)
+        return int(self._transaction(self._replace_rels_tx, rt.type, starts, table))
+
+    def _replace_rels_tx(self, cur: duckdb.DuckDBPyConnection, type_: str, starts: pa.Table,
+                         table: pa.Table) -> int:
+        rt = rel_type(type_)
+        if writes.delete_unnamed_relationships(cur, rt, starts, table) and indexable(rt):
+            self._tx_changes_index = True
+        return self._upsert_rels_tx(cur, type_, table) if table.num_rows else 0
+
     def delete_nodes(self, label: str, keys: Sequence[str]) -> int:
         nt = node_type(label)
         key_table = pa.table({"k": pa.array([str(k) for k in keys], pa.string())})

@@ -28,6 +28,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from graph.duckdb_schema import SQL_TYPES, node_table, quote, rel_table
 from graph.errors import InputError, SchemaError
@@ -315,3 +316,42 @@ def upsert_relationships_batch(cur: duckdb.DuckDBPyConnection, rt: RelType, tabl
                 return _write(cur, rel_table(rt.type), source, identity, cols, props, costly=True)
         return _write(cur, rel_table(rt.type), labelled.format(source=quote(view)), identity, cols, props,
                       costly=not checked)
+
+
+def source_keys(rt: RelType, sources: Sequence[str] | pa.Array | pa.ChunkedArray) -> pa.Table:
+    """The start keys of a replacement, as a one-column table ``k``."""
+    if len(rt.start) != 1:
+        raise SchemaError(f"{rt.type} starts at {' or '.join(rt.start)}: replacing its relationships "
+                          "needs a relationship type with one start label")
+    if isinstance(sources, pa.ChunkedArray):
+        keys = sources.combine_chunks() if sources.num_chunks else pa.array([], pa.string())
+    elif isinstance(sources, pa.Array):
+        keys = sources
+    else:
+        keys = pa.array([str(k) for k in sources], pa.string())
+    keys = pc.drop_null(keys.cast(pa.string()))
+    return pa.table({"k": keys})
+
+
+def delete_unnamed_relationships(cur: duckdb.DuckDBPyConnection, rt: RelType, starts: pa.Table,
+                                 table: pa.Table) -> int:
+    """Delete the relationships of ``rt`` leaving ``starts`` that ``table`` does not name.
+
+    Links that stay the same are kept rather than deleted and inserted again; the caller then
+    upserts ``table`` in the same transaction.
+    """
+    tgt = quote(rel_table(rt.type))
+    if starts.num_rows == 0 or _scalar(cur, f"SELECT count(*) FROM {tgt}") == 0:
+        return 0  # nothing to replace (a first load)
+    where = f"t.src_label = '{rt.start[0]}' AND t.src IN (SELECT k FROM {{starts}})"
+    with _View(cur, starts) as starts_view:
+        if table.num_rows == 0:
+            return _scalar(cur, f"DELETE FROM {tgt} AS t WHERE {where.format(starts=quote(starts_view))}")
+        with _View(cur, table) as view:
+            dst = _end(cur, view, table, rt, "dst")
+            named = (f"SELECT CAST(src AS VARCHAR) AS src, CAST(dst AS VARCHAR) AS dst, "
+                     f"{dst.label_sql} AS dst_label FROM {quote(view)}")
+            return _scalar(
+                cur, f"DELETE FROM {tgt} AS t WHERE {where.format(starts=quote(starts_view))} "
+                     f"AND NOT EXISTS (SELECT 1 FROM ({named}) n "
+                     f"WHERE n.src = t.src AND n.dst = t.dst AND n.dst_label = t.dst_label)")

@@ -60,6 +60,18 @@ def upsert_relationships(rel: str, src_label: str, dst_label: str) -> str:
     )
 
 
+def delete_unkept_relationships(rel: str, src_label: str, dst_label: str) -> str:
+    """Per row: delete ``row.src``'s relationships of the type whose end key is not in ``row.keep``."""
+    rt = rel_type(rel)
+    if src_label not in rt.start or dst_label not in rt.end:
+        raise SchemaError(f"{rel} does not go from {src_label} to {dst_label}")
+    return (
+        f"UNWIND $rows AS row "
+        f"MATCH (a:{src_label} {{{_key(src_label)}: row.src}})-[r:{rel}]->(b:{dst_label}) "
+        f"WHERE NOT b.{_key(dst_label)} IN row.keep DELETE r RETURN count(*) AS deleted"
+    )
+
+
 def delete_nodes(label: str) -> str:
     key = _key(label)
     return f"UNWIND $keys AS k MATCH (n:{label} {{{key}: k}}) DETACH DELETE n RETURN count(k) AS deleted"

@@ -270,6 +270,56 @@ class Neo4jStore(GraphStore):
                                        f"upsert {rel_type} relationships")
         return written
 
+    def replace_relationships(
+        self, rel_type: str, sources: Sequence[str] | pa.Array | pa.ChunkedArray, rows: Rows
+    ) -> int:
+        rt = model.rel_type(rel_type)
+        if len(rt.start) != 1:
+            raise SchemaError(f"{rel_type} starts at {' or '.join(rt.start)}: replacing its relationships "
+                              "needs a relationship type with one start label")
+        start = rt.start[0]
+        listed = sources.to_pylist() if isinstance(sources, pa.Array | pa.ChunkedArray) else list(sources)
+        keys = list(dict.fromkeys(str(k) for k in listed if k is not None))
+        named: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)  # src -> (end label, row)
+        if len(rows_as_columns(rows)[0]):
+            for (_, dst_label), group in self._relationship_rows(rel_type, rows).items():
+                for row in group:
+                    named[row["src"]].append((dst_label, row))
+        written = 0
+        # One transaction per batch of sources: each source's links are replaced all at once.
+        for batch in self._batches(keys, None):
+            steps: list[tuple[str, dict[str, Any]]] = []
+            for end in rt.end:
+                keep = [{"src": k, "keep": [r["dst"] for lab, r in named.get(k, []) if lab == end]}
+                        for k in batch]
+                steps.append((cy.delete_unkept_relationships(rel_type, start, end), {"rows": keep}))
+                upserts = [r for k in batch for lab, r in named.get(k, []) if lab == end]
+                if upserts:
+                    steps.append((cy.upsert_relationships(rel_type, start, end), {"rows": upserts}))
+            written += self._write(self._run_steps(steps), f"replace {rel_type} relationships")
+        known = set(keys)
+        rest = {k: v for k, v in named.items() if k not in known}
+        for end in rt.end:  # rows starting elsewhere than the sources: a plain upsert
+            group = [r for v in rest.values() for lab, r in v if lab == end]
+            for part in self._batches(group, None):
+                written += self._write(
+                    self._run_count(cy.upsert_relationships(rel_type, start, end), {"rows": list(part)},
+                                    "written"), f"upsert {rel_type} relationships")
+        return written
+
+    @staticmethod
+    def _run_steps(steps: list[tuple[str, dict[str, Any]]]) -> Callable[[ManagedTransaction], int]:
+        def work(tx: ManagedTransaction) -> int:
+            # Re-run from the top on a retry: deleting the unkept links and merging are idempotent.
+            written = 0
+            for statement, params in steps:
+                record = tx.run(statement, params).single()
+                count = record.get("written") if record is not None else None  # deletes report none
+                written += int(count) if count is not None else 0
+            return written
+
+        return work
+
     def delete_nodes(self, label: str, keys: Sequence[str]) -> int:
         statement = cy.delete_nodes(label)
         unique = list(dict.fromkeys(str(k) for k in keys))

@@ -94,6 +94,20 @@ class GraphStore(ABC):
         """
 
     @abstractmethod
+    def replace_relationships(
+        self, rel_type: str, sources: Sequence[str] | pa.Array | pa.ChunkedArray, rows: Rows
+    ) -> int:
+        """Make ``rows`` the only relationships of ``rel_type`` leaving the start nodes ``sources``.
+
+        The type must have one start label; ``sources`` are keys of that label. Their other
+        relationships of the type are deleted, then ``rows`` (whose ``src`` must be among
+        ``sources``) are upserted as by :meth:`upsert_relationships`; a source without rows
+        loses them all. Atomic per source: no source is left half-replaced. Returns rows written.
+        Ingest uses it so that a person whose phone, account, address or employer changed no
+        longer shares the old one.
+        """
+
+    @abstractmethod
     def delete_nodes(self, label: str, keys: Sequence[str]) -> int:
         """Delete nodes and their relationships; returns the number of nodes deleted."""
 

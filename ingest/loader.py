@@ -119,11 +119,12 @@ Progress = Callable[[int], None]
 class _Write:
     """One upsert stream: a label or relationship type and a builder of its rows from a slice."""
 
-    kind: str  # "node" or "rel"
+    kind: str  # "node", "rel", or "replace" (the rows become the only ones leaving their sources)
     name: str
     build: Callable[[pa.Table], pa.Table]
     source: pa.Table
     weight: int = 0  # share of the table's file bytes, for the progress bar
+    sources: str = ""  # for "replace": the column of ``source`` holding the start keys
 
 
 def _chunk_rows() -> int:
@@ -201,6 +202,11 @@ def _all_writes(v: Validated, refs: RefContext, batch: str) -> list[_Write]:
     def rel(type_: str, source: pa.Table, build: Callable[[pa.Table], pa.Table]) -> _Write:
         return _Write("rel", type_, build, source)
 
+    def replace(type_: str, source: pa.Table, keys: str, build: Callable[[pa.Table], pa.Table]) -> _Write:
+        # A later export may change a person's phone (a doctor's institution): the row's links
+        # replace the old ones, so nobody keeps "sharing" an identifier they no longer have.
+        return _Write("replace", type_, build, source, sources=keys)
+
     if v.name == "institutions":
         pharmacy = pc.equal(t.column("kind"), "pharmacy")
         return [nodes("Institution", t.filter(pc.invert(pharmacy))), nodes("Pharmacy", t.filter(pharmacy))]
@@ -213,21 +219,20 @@ def _all_writes(v: Validated, refs: RefContext, batch: str) -> list[_Write]:
             ("Employer", "employer_id", "employer_id", "EMPLOYED_BY"),
         ):
             out.append(plain(label, _unique_nodes(t.column(col), key)))
-            out.append(rel(rel_type, _nonnull(t, col, ("person_id",)), _person_link(col)))
+            out.append(replace(rel_type, t.select(["person_id", col]), "person_id", _person_link(col)))
         return out
     if v.name == "doctors":
-        known = _nonnull(t, "person_id")
-        known = known.filter(pc.is_in(known.column("person_id"), refs.persons))
         return [
             nodes("Doctor", t),
-            rel(
+            replace(
                 "WORKS_AT",
                 t,
+                "doctor_id",
                 lambda s: _rel(
                     s, "doctor_id", "institution_id", dst_label=_inst_label(refs, s.column("institution_id"))
                 ),
             ),
-            rel("IS_PERSON", known, lambda s: _rel(s, "doctor_id", "person_id")),
+            replace("IS_PERSON", t, "doctor_id", lambda s: _known_person(refs, s)),
         ]
     if v.name == "injury_cases":
         return [
@@ -280,7 +285,13 @@ def _treated_at(label: str) -> Callable[[pa.Table], pa.Table]:
 
 
 def _person_link(column: str) -> Callable[[pa.Table], pa.Table]:
-    return lambda s: _rel(s, "person_id", column)
+    return lambda s: _rel(_nonnull(s, column), "person_id", column)
+
+
+def _known_person(refs: RefContext, doctors: pa.Table) -> pa.Table:
+    known = _nonnull(doctors, "person_id")
+    known = known.filter(pc.is_in(known.column("person_id"), refs.persons))
+    return _rel(known, "doctor_id", "person_id")
 
 
 def _slices(table: pa.Table, size: int) -> Iterator[pa.Table]:
@@ -393,6 +404,8 @@ class _Writer:
                     rows = w.build(part)
                     if w.kind == "node":
                         n = self.store.upsert_nodes(w.name, rows)
+                    elif w.kind == "replace":
+                        n = self.store.replace_relationships(w.name, part.column(w.sources), rows)
                     else:
                         n = self.store.upsert_relationships(w.name, rows)
                     self.written[w.name] = self.written.get(w.name, 0) + n

@@ -163,6 +163,37 @@ def test_a_later_folder_updates_properties_and_refers_to_earlier_data(
     assert claim.props["person_id"] == person_id
 
 
+def test_an_updated_identifier_replaces_the_old_link(
+    city_store: DuckDBStore, city_dir: Path, tmp_path: Path
+) -> None:
+    persons = pd.read_csv(city_dir / "persons.csv", dtype=str)
+    with_phone = persons[persons["phone"].notna() & persons["bank_account"].notna()]
+    moved, dropped = with_phone.iloc[0], with_phone.iloc[1]
+    moved_id, dropped_id = moved["person_id"].upper(), dropped["person_id"].upper()
+    old_phone = city_store.neighbours([NodeRef("Patient", moved_id)], rel_types=["HAS_PHONE"]).nodes
+    assert len(old_phone) == 1
+    update = tmp_path / "update"
+    update.mkdir()
+    changed = with_phone.iloc[[0, 1]].copy()
+    changed["phone"] = ["13700001234", changed["phone"].iloc[1]]
+    changed["bank_account"] = [changed["bank_account"].iloc[0], None]  # the second one closed it
+    changed.to_csv(update / "persons.csv", index=False)
+
+    assert ingest_dir(city_store, update).exit_code == 0
+
+    phones = city_store.neighbours([NodeRef("Patient", moved_id)], rel_types=["HAS_PHONE"]).nodes
+    assert [n.key for n in phones] == ["13700001234"]
+    sharing_old = city_store.neighbours([old_phone[0].ref], rel_types=["HAS_PHONE"]).nodes
+    assert moved_id not in {n.key for n in sharing_old}
+    assert city_store.neighbours([NodeRef("Patient", dropped_id)], rel_types=["HAS_ACCOUNT"]).nodes == []
+    # the unchanged links of both stay
+    assert len(city_store.neighbours([NodeRef("Patient", moved_id)], rel_types=["HAS_ACCOUNT"]).nodes) == 1
+    assert len(city_store.neighbours([NodeRef("Patient", dropped_id)], rel_types=["HAS_PHONE"]).nodes) == 1
+    links = city_store.count_relationships()
+    ingest_dir(city_store, update)
+    assert city_store.count_relationships() == links
+
+
 def test_a_fatal_error_loads_nothing_and_names_file_and_column(
     city_store: DuckDBStore, city_dir: Path, tmp_path: Path
 ) -> None:

@@ -295,6 +295,34 @@ def _run(run_id: str, rings: list[tuple[str, list[str]]],
     )
 
 
+def test_replace_relationships_swaps_changed_links_and_keeps_the_rest(store: GraphStore) -> None:
+    load_town(store)
+    store.upsert_nodes("Phone", pd.DataFrame({"phone": ["13900000009"]}))
+    store.upsert_relationships("HAS_PHONE", pd.DataFrame({"src": ["P3"], "dst": ["13800000001"]}))
+    # P1 changed phone, P2 kept it, P3 has none any more, P4 gains one; P5 is not a source
+    written = store.replace_relationships("HAS_PHONE", ["P1", "P2", "P3", "P4"], pd.DataFrame({
+        "src": ["P1", "P2", "P4"], "dst": ["13900000009", "13800000001", "13900000009"]}))
+    assert written == 3
+    links = store.relationships_frame("HAS_PHONE", ["src", "dst"])
+    assert sorted(zip(links["src"], links["dst"], strict=True)) == [
+        ("P1", "13900000009"), ("P2", "13800000001"), ("P4", "13900000009")]
+    sharing = store.neighbours([NodeRef("Phone", "13800000001")], rel_types=["HAS_PHONE"])
+    assert keys(sharing.nodes) == {"P2"}
+    # the same replacement again changes nothing
+    store.replace_relationships("HAS_PHONE", pa.array(["P1", "P2", "P3", "P4"]), pd.DataFrame({
+        "src": ["P1", "P2", "P4"], "dst": ["13900000009", "13800000001", "13900000009"]}))
+    assert store.count_relationships()["HAS_PHONE"] == 3
+
+
+def test_replace_relationships_with_two_end_labels(store: GraphStore) -> None:
+    load_town(store)
+    store.replace_relationships("WORKS_AT", ["D1"], pd.DataFrame({
+        "src": ["D1"], "dst": ["PH1"], "dst_label": ["Pharmacy"]}))
+    links = store.relationships_frame("WORKS_AT", ["src", "dst", "dst_label"])
+    assert list(zip(links["src"], links["dst"], links["dst_label"], strict=True)) == [
+        ("D1", "PH1", "Pharmacy")]
+
+
 def test_replace_derived_replaces_membership_and_findings(store: GraphStore) -> None:
     load_town(store)
     store.replace_derived(_run("run1", [("R1", ["P1", "P2"]), ("R0", ["P4"])], [("F1", "P1", "medical:c1")]))

@@ -127,6 +127,10 @@ def store_statements(collected: Collected) -> set[str]:
                 record(f"upsert_relationships({rt.type}, {start}->{end})")
         list(store.stream_relationships(rt.type, batch_size=1))
         record(f"stream_relationships({rt.type})")
+        props = {p.name: [SAMPLE[p.type]] for p in rt.props}
+        store.replace_relationships(rt.type, ["a", "z"], pd.DataFrame(
+            {"src": ["a"], "dst": ["b"], "dst_label": [rt.end[-1]], **props}))
+        record(f"replace_relationships({rt.type})")
     store.count_nodes()
     record("count_nodes")
     store.count_relationships()

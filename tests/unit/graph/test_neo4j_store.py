@@ -169,6 +169,23 @@ def test_relationship_rows_with_missing_endpoints_are_not_counted() -> None:
     assert store.upsert_relationships("HAS_PHONE", pd.DataFrame({"src": ["a", "b"], "dst": ["p", "q"]})) == 1
 
 
+def test_replacing_links_deletes_the_unkept_then_merges_in_one_transaction_per_batch() -> None:
+    store, driver = make_store(batch_size=2)
+    rows = pd.DataFrame({"src": ["P1", "P3"], "dst": ["13900000009", "13800000001"]})
+    assert store.replace_relationships("HAS_PHONE", ["P1", "P2", "P3"], rows) == 2
+    calls = [(c.transaction, c.statement, c.parameters["rows"]) for c in driver.calls]
+    assert [c[0] for c in calls] == [0, 0, 1, 1]  # sources P1, P2 then P3, each batch atomic
+    assert all(driver.transactions[t] == "w" for t, _, _ in calls)
+    (_, delete1, keep1), (_, merge1, rows1), (_, _, keep2), (_, _, rows2) = calls
+    assert delete1 == ("UNWIND $rows AS row MATCH (a:Patient {person_id: row.src})-[r:HAS_PHONE]->(b:Phone) "
+                       "WHERE NOT b.phone IN row.keep DELETE r RETURN count(*) AS deleted")
+    assert keep1 == [{"src": "P1", "keep": ["13900000009"]}, {"src": "P2", "keep": []}]
+    assert "MERGE (a)-[r:HAS_PHONE]->(b)" in merge1
+    assert rows1 == [{"src": "P1", "dst": "13900000009", "props": {}}]
+    assert keep2 == [{"src": "P3", "keep": ["13800000001"]}]
+    assert rows2 == [{"src": "P3", "dst": "13800000001", "props": {}}]
+
+
 def test_apply_schema_sends_the_model_statements_in_order() -> None:
     store, driver = make_store()
     store.apply_schema()

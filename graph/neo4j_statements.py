@@ -48,10 +48,14 @@ def upsert_nodes(label: str) -> str:
     )
 
 
-def upsert_relationships(rel: str, src_label: str, dst_label: str) -> str:
+def _check_ends(rel: str, src_label: str, dst_label: str) -> None:
     rt = rel_type(rel)
     if src_label not in rt.start or dst_label not in rt.end:
         raise SchemaError(f"{rel} does not go from {src_label} to {dst_label}")
+
+
+def upsert_relationships(rel: str, src_label: str, dst_label: str) -> str:
+    _check_ends(rel, src_label, dst_label)
     return (
         f"UNWIND $rows AS row "
         f"MATCH (a:{src_label} {{{_key(src_label)}: row.src}}) "
@@ -62,9 +66,7 @@ def upsert_relationships(rel: str, src_label: str, dst_label: str) -> str:
 
 def delete_unkept_relationships(rel: str, src_label: str, dst_label: str) -> str:
     """Per row: delete ``row.src``'s relationships of the type whose end key is not in ``row.keep``."""
-    rt = rel_type(rel)
-    if src_label not in rt.start or dst_label not in rt.end:
-        raise SchemaError(f"{rel} does not go from {src_label} to {dst_label}")
+    _check_ends(rel, src_label, dst_label)
     return (
         f"UNWIND $rows AS row "
         f"MATCH (a:{src_label} {{{_key(src_label)}: row.src}})-[r:{rel}]->(b:{dst_label}) "
@@ -164,9 +166,7 @@ def stream_relationships_page(rel: str, src_label: str, dst_label: str) -> str:
     Start nodes without such a relationship still come back (dst null) so that the page cursor
     advances past them.
     """
-    rt = rel_type(rel)
-    if src_label not in rt.start or dst_label not in rt.end:
-        raise SchemaError(f"{rel} does not go from {src_label} to {dst_label}")
+    _check_ends(rel, src_label, dst_label)
     skey, dkey = _key(src_label), _key(dst_label)
     return (
         f"MATCH (a:{src_label}) WHERE $last IS NULL OR a.{skey} > $last "

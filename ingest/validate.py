@@ -86,6 +86,43 @@ def _flat(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     return arr.cast(pa.string())
 
 
+def _one_per_row(spec: Table, column: str) -> bool:
+    """Whether an ID-number column is the table's own key (values unique, nothing to share)."""
+    return spec.name in ("persons", "doctors") and column == spec.key[0]
+
+
+class RepeatedIds:
+    """A repeated ID-number column of a whole file, normalised and dictionary-encoded once.
+
+    Claims repeat a person's number on every claim: each distinct number is analysed, and looked
+    up among the known persons, once per file rather than once per chunk.
+    """
+
+    def __init__(self, raw: pa.Array | pa.ChunkedArray, today: date) -> None:
+        flat = raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
+        self.values = normalise.id_number(flat.cast(pa.string()))
+        self.encoded = pc.dictionary_encode(self.values)
+        self.analysis = analyse(self.encoded.dictionary, today=today)
+        self._found: tuple[pa.Array, BoolArray] | None = None
+
+    def found(self, known: pa.Array) -> BoolArray:
+        """Per distinct value: whether it is in ``known`` (cached for the same ``known``)."""
+        if self._found is None or self._found[0] is not known:
+            self._found = (known, _np_bool(pc.is_in(self.encoded.dictionary, known)))
+        return self._found[1]
+
+
+@dataclass
+class _Lookup:
+    """A chunk's rows as indexes into a :class:`RepeatedIds` dictionary."""
+
+    ids: RepeatedIds
+    idx: IntArray  # dictionary index per row (0 where null)
+
+    def found(self, known: pa.Array) -> BoolArray:
+        return self.ids.found(known)[self.idx]
+
+
 class Rejections:
     """Reasons per row index, built check by check."""
 
@@ -120,8 +157,10 @@ def _const(text: str) -> Callable[[IntArray], list[str]]:
 
 
 class _TableValidator:
-    def __init__(self, raw: RawTable, refs: RefContext, today: date) -> None:
+    def __init__(self, raw: RawTable, refs: RefContext, today: date,
+                 repeated: dict[str, tuple[RepeatedIds, int]] | None = None) -> None:
         self.raw = raw
+        self.repeated = repeated or {}  # column -> (whole-file encoding, this chunk's first row)
         self.spec: Table = TABLES[raw.name]
         self.n = raw.table.num_rows
         self.rej = Rejections(self.n)
@@ -130,7 +169,7 @@ class _TableValidator:
         self.out: dict[str, pa.Array] = {}
         self.cents: dict[str, IntArray] = {}
         self.col_bad: dict[str, BoolArray] = {}  # values already rejected, not looked up again
-        self.encoded: dict[str, pa.DictionaryArray] = {}  # repeated columns, dictionary-encoded
+        self.lookups: dict[str, _Lookup] = {}  # repeated columns, as dictionary indexes
 
     # -- columns -------------------------------------------------------------------------
     def column(self, col: Column) -> None:
@@ -160,16 +199,19 @@ class _TableValidator:
         return values
 
     def _col_id_number(self, col: Column, raw: pa.Array) -> pa.Array:
-        values = normalise.id_number(raw.cast(pa.string()))
-        unique_rows = self.spec.name in ("persons", "doctors") and col.name == self.spec.key[0]
-        encoded = None if unique_rows else pc.dictionary_encode(values)
-        if encoded is None or not len(encoded.dictionary):
+        if _one_per_row(self.spec, col.name):
+            values = normalise.id_number(raw.cast(pa.string()))
             a = analyse(values, today=self.today)
         else:
-            # Each distinct number is checked once; the encoding serves the reference check too.
-            self.encoded[col.name] = encoded
-            idx = np.asarray(pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
-            a = analyse(encoded.dictionary, today=self.today).take(idx, self._present(values))
+            ids, start = self.repeated.get(col.name) or (RepeatedIds(raw, self.today), 0)
+            values = ids.values.slice(start, self.n)
+            if len(ids.encoded.dictionary):
+                indices = ids.encoded.indices.slice(start, self.n)
+                idx = np.asarray(pc.fill_null(indices, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+                a = ids.analysis.take(idx, self._present(values))
+                self.lookups[col.name] = _Lookup(ids, idx)
+            else:  # no value at all
+                a = analyse(values, today=self.today)
         fmt_bad = a.present & ~a.format_ok
         self.rej.add(fmt_bad, lambda idx: [reasons.id_format(col.name, v) for v in _values(values, idx)])
         check_bad = a.format_ok & ~a.check_ok
@@ -336,12 +378,10 @@ class _TableValidator:
 
     def reference(self, col: str, known: pa.Array) -> None:
         values = self.out[col]
-        encoded = self.encoded.get(col)
-        if encoded is not None:  # look each distinct value up once (a person's claims repeat it)
-            found = pc.take(pc.is_in(encoded.dictionary, known), encoded.indices)
-        else:
-            found = pc.is_in(values, known)
-        missing = self._present(values) & ~_np_bool(found)
+        lookup = self.lookups.get(col)
+        # a repeated ID number is looked up once per distinct value (a person's claims repeat it)
+        found = lookup.found(known) if lookup is not None else _np_bool(pc.is_in(values, known))
+        missing = self._present(values) & ~found
         if col in self.col_bad:
             missing &= ~self.col_bad[col]
         self.rej.add(missing, lambda idx: [reasons.not_found(col, v) for v in _values(values, idx)])
@@ -439,14 +479,20 @@ def duplicate_reasons(raw: RawTable) -> dict[int, str]:
 
 
 def validate(
-    raw: RawTable, refs: RefContext, *, today: date | None = None, duplicates: dict[int, str] | None = None
+    raw: RawTable,
+    refs: RefContext,
+    *,
+    today: date | None = None,
+    duplicates: dict[int, str] | None = None,
+    repeated: dict[str, tuple[RepeatedIds, int]] | None = None,
 ) -> Validated:
     """Validate and normalise one table; references resolve against ``refs`` (updated by the caller).
 
-    ``duplicates`` (row -> reason, from :func:`duplicate_reasons`) is given when ``raw`` is one
-    chunk of a larger file; by default the duplicates of ``raw`` itself are found.
+    ``duplicates`` (row -> reason, from :func:`duplicate_reasons`) and ``repeated`` (column ->
+    its whole-file encoding and this chunk's first row) are given when ``raw`` is one chunk of a
+    larger file; by default both are worked out from ``raw`` itself.
     """
-    v = _TableValidator(raw, refs, today or date.today())
+    v = _TableValidator(raw, refs, today or date.today(), repeated)
     for col in v.spec.columns:
         v.column(col)
     name = v.spec.name
@@ -476,6 +522,12 @@ def validate_chunks(
     """
     dups = duplicate_reasons(raw)
     n = raw.table.num_rows
+    spec = TABLES[raw.name]
+    repeated_ids = {
+        c.name: RepeatedIds(raw.table.column(c.name), today or date.today())
+        for c in spec.columns
+        if c.type == "id_number" and c.name in raw.table.column_names and not _one_per_row(spec, c.name)
+    }
     for start in range(0, max(n, 1), rows):
         end = min(n, start + rows)
         part = RawTable(
@@ -487,6 +539,7 @@ def validate_chunks(
             raw.encoding,
         )
         local = {i - start: r for i, r in dups.items() if start <= i < end}
-        v = validate(part, refs, today=today, duplicates=local)
+        v = validate(part, refs, today=today, duplicates=local,
+                     repeated={c: (ids, start) for c, ids in repeated_ids.items()})
         v.rejected_rows = v.rejected_rows + start
         yield v

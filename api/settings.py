@@ -37,4 +37,6 @@ class ApiSettings(BaseSettings):
         default=1_000, ge=0,
         description="read answers kept while the embedded store's data is unchanged (0 = off)")
     parse_cache: int = Field(default=256, ge=1, description="parsed and validated query texts kept")
+    warm_rings: int = Field(
+        default=200, ge=0, description="ring pictures read in the background at start and after detection")
 

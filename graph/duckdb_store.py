@@ -400,6 +400,11 @@ class DuckDBStore(GraphStore):
             thread.join()
 
     @property
+    def node_cache(self) -> NodeCache:
+        """The cache of nodes read by key (its hit and miss counts are shown in /metrics)."""
+        return self._node_cache
+
+    @property
     def data_version(self) -> int:
         """Bumped by every committed write: equal versions mean equal data (this process owns it)."""
         return self._data_version

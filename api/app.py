@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         )
         services.metrics = metrics
         services.responses = ResponseCache(api.response_cache)
-        warmup = Warmup(opened, services.rings, api)
+        warmup = services.warmup = Warmup(opened, services.rings, api)
 
         def detection_finished() -> None:
             services.rings.invalidate()
@@ -140,6 +140,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         if isinstance(state, str):
             # operators (and the benchmark) can tell when pictures are served from memory
             body["read_index"] = state
+        if services.warmup is not None:
+            body["ring_pictures"] = services.warmup.state
         return JSONResponse(body)
 
     @app.get("/metrics")

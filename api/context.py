@@ -33,6 +33,7 @@ from graph.settings import Settings
 
 if TYPE_CHECKING:
     from api.detection import DetectionRunner
+    from api.warmup import Warmup
 
 T = TypeVar("T")
 
@@ -55,6 +56,7 @@ class Services:
     responses: ResponseCache = field(default_factory=lambda: ResponseCache(0))
     metrics: Metrics | None = None
     detection: DetectionRunner | None = None
+    warmup: Warmup | None = None
 
 
 @dataclass

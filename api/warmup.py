@@ -66,6 +66,18 @@ class Warmup:
         self.store, self.rings, self.api = store, rings, api
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.prepared = 0
+
+    @property
+    def state(self) -> str:
+        """``preparing`` while the thread runs, else ``ready`` (also when turned off)."""
+        thread = self._thread
+        return "preparing" if thread is not None and thread.is_alive() else "ready"
+
+    def wait(self, timeout: float | None = None) -> None:
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
 
     def start(self) -> None:
         if self.api.warm_rings <= 0 or self._stop.is_set():
@@ -90,5 +102,6 @@ class Warmup:
         except MedfraudError as exc:
             log.warning("ring pictures not prepared: %s", exc)
             return
+        self.prepared = done
         if done:
             log.info("prepared %d ring pictures in %.1f s", done, time.perf_counter() - started)

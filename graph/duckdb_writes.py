@@ -7,9 +7,13 @@ rolls back as a whole. Each write:
 2. drops duplicate keys inside the batch (last row wins) — checked with a cheap hash aggregate
    first, because a real de-duplication (a window over the batch) is ten times dearer and rarely
    needed;
-3. keeps only relationships whose endpoints exist (hash semi-joins against the node tables);
-4. inserts straight away when no incoming key exists yet (the bulk-load case), otherwise updates
-   the matching rows' given columns and anti-join inserts the rest.
+3. keeps only relationships whose endpoints exist: one anti-join count per end label first, and
+   a filter on the rows only when some endpoint is missing (the usual count is 0);
+4. inserts straight away into an empty table or when no incoming key exists yet (the bulk-load
+   case), otherwise updates the matching rows' given columns and anti-join inserts the rest.
+
+``replace_relationships`` (``delete_unnamed_relationships`` then the upsert) also deletes a start
+node's links that its new rows no longer name: a person's old phone, say.
 
 Unique keys are the adapter's job, not a ``PRIMARY KEY``'s: one writer per process (a lock in
 ``DuckDBStore``) and one process per file make the anti-join insert sufficient.

@@ -253,8 +253,8 @@ def _all_writes(v: Validated, refs: RefContext, batch: str) -> list[_Write]:
     # Relationship sources keep only the columns they use: filtering the whole claims table
     # copies every column of millions of rows.
     dated = ("claim_key", "start_date")
-    inst_label = _inst_label(refs, keyed.column("institution_id"))
     treated = keyed.select([*dated, "institution_id"])
+    treated = treated.append_column("dst_label", _inst_label(refs, treated.column("institution_id")))
     return [
         nodes("Claim", keyed),
         rel(
@@ -262,10 +262,13 @@ def _all_writes(v: Validated, refs: RefContext, batch: str) -> list[_Write]:
             keyed.select([*dated, "person_id"]),
             lambda s: _rel(s, "person_id", "claim_key", date=s.column("start_date")),
         ),
-        # One write per end label: a uniform dst_label lets the store check one node table.
-        *(
-            rel("TREATED_AT", treated.filter(pc.equal(inst_label, label)), _treated_at(label))
-            for label in ("Institution", "Pharmacy")
+        # Both end labels in one write: the store checks each label's rows against its own table,
+        # and the claim end against the claims once.
+        rel(
+            "TREATED_AT",
+            treated,
+            lambda s: _rel(s, "claim_key", "institution_id", date=s.column("start_date"),
+                           dst_label=s.column("dst_label")),
         ),
         rel(
             "BY_DOCTOR",
@@ -278,12 +281,6 @@ def _all_writes(v: Validated, refs: RefContext, batch: str) -> list[_Write]:
             lambda s: _rel(s, "claim_key", "injury_case_id"),
         ),
     ]
-
-
-def _treated_at(label: str) -> Callable[[pa.Table], pa.Table]:
-    return lambda s: _rel(
-        s, "claim_key", "institution_id", date=s.column("start_date"), dst_label=_const(s, label)
-    )
 
 
 def _person_link(column: str) -> Callable[[pa.Table], pa.Table]:

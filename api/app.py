@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         try:
             yield
         finally:
+            gc.unfreeze()  # what was frozen may be collected again once the server stops
             warmup.stop()
             if scheduler is not None:
                 scheduler.stop()

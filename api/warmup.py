@@ -16,6 +16,7 @@ import threading
 import time
 
 from api import subgraph as sg
+from api.entities import ring_picture_rels
 from api.ringindex import RingIndexCache
 from api.settings import ApiSettings
 from graph.errors import MedfraudError
@@ -27,12 +28,6 @@ log = logging.getLogger("medfraud.api.warmup")
 PICTURE_HOPS = 1
 PICTURE_NODES = 300
 INDEX_WAIT_S = 600.0
-
-
-def ring_picture_rels(kind: str) -> list[str] | None:
-    from api.entities import RING_PICTURE_RELS
-
-    return RING_PICTURE_RELS.get(kind)
 
 
 def warm_ring_pictures(store: GraphStore, rings: RingIndexCache, api: ApiSettings,
@@ -53,8 +48,8 @@ def warm_ring_pictures(store: GraphStore, rings: RingIndexCache, api: ApiSetting
             continue
         known = list(sg.fetch_nodes(store, refs).values())
         sg.expand(store, [n.ref for n in known], hops=PICTURE_HOPS, max_nodes=PICTURE_NODES,
-                  cap=api.hub_cap, skip_hub_seeds=True, first_hop_rel_types=ring_picture_rels(kind),
-                  known=known)
+                  cap=api.hub_cap, skip_hub_seeds=True,
+                  first_hop_rel_types=ring_picture_rels(kind, [n.ref for n in known]), known=known)
         done += 1
     return done
 

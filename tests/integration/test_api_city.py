@@ -111,3 +111,19 @@ def test_analyst_search_and_subgraph_on_real_data_are_masked(api: ApiClient) -> 
         role="analyst",
     )["subgraph"]
     assert person_id not in str(sub) and name not in str(sub)
+
+
+@pytest.mark.parametrize("kind", ["collusion", "shared_identifier"])
+def test_every_node_of_a_ring_picture_is_tied_into_it(api: ApiClient, kind: str) -> None:
+    """A broker's phone or account drawn without its HAS_PHONE/HAS_ACCOUNT links reads as noise."""
+    ring_id = top_ring(api, kind)["ringId"]
+    sub = api.data(
+        "query($id: ID!) { ring(id: $id) { subgraph(hops: 1, maxNodes: 300) { nodes { id label } "
+        "edges { type source target } } } }",
+        {"id": ring_id},
+    )["ring"]["subgraph"]
+    tied = {x for e in sub["edges"] for x in (e["source"], e["target"])}
+    assert [n["id"] for n in sub["nodes"] if n["id"] not in tied] == []
+    if kind == "shared_identifier":
+        links = {e["type"] for e in sub["edges"]}
+        assert links & {"HAS_PHONE", "HAS_ACCOUNT"}

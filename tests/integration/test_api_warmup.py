@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from algorithms.job import run_detection
 from api import subgraph as sg
+from api.entities import ring_picture_rels
 from api.ringindex import RingIndexCache
 from api.settings import ApiSettings
-from api.warmup import ring_picture_rels, warm_ring_pictures
+from api.warmup import warm_ring_pictures
 from graph.duckdb_store import DuckDBStore
 
 
@@ -21,7 +22,8 @@ def test_the_top_rings_pictures_are_in_the_node_cache_after_warming(city_store: 
     before = city_store.node_cache.misses
     known = list(sg.fetch_nodes(city_store, members).values())
     picture = sg.expand(city_store, [n.ref for n in known], hops=1, max_nodes=300, cap=50,
-                        skip_hub_seeds=True, first_hop_rel_types=ring_picture_rels(str(kind)), known=known)
+                        skip_hub_seeds=True, first_hop_rel_types=ring_picture_rels(str(kind), members),
+                        known=known)
     assert len(picture.nodes) > len(members)
     assert city_store.node_cache.misses == before  # every node of the picture came from memory
 

@@ -164,7 +164,8 @@ def main() -> None:
         scale = args.persons / args.neo4j_persons
         print(
             f"neo4j path (recording driver, {args.neo4j_persons:,} persons; batch size "
-            f"{neo['batch_size']} = MEDFRAUD_NEO4J_BATCH_SIZE), one managed write transaction per batch:"
+            f"{neo['batch_size']} = MEDFRAUD_NEO4J_BATCH_SIZE), one managed write transaction per batch "
+            "(a replaced link type's delete and merge of one batch of persons share one):"
         )
         totals: Counter[str] = Counter()
         for statement, entry in plan.items():

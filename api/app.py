@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                 scheduler.stop()
             if services.detection is not None:
                 services.detection.wait(timeout=60)
+            services.audit.close()
             if owned:
                 opened.close()
 

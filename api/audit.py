@@ -12,6 +12,7 @@ request: person-level data is never returned without its trace.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -19,7 +20,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from graph.errors import AuditError
 
@@ -36,14 +37,23 @@ def head_path(log: Path) -> Path:
 
 
 class AuditLog:
-    """Thread-safe appender; one instance per process owns the file."""
+    """Thread-safe appender; one instance per process owns the file.
+
+    Group commit: each record is written under a lock (microseconds), then its writer waits until
+    a sync covers it. The first waiter fsyncs everything written so far and updates the head file
+    once for all of them, so concurrent requests share one fsync instead of queueing for their
+    own, and no request returns before its record is on disk.
+    """
 
     def __init__(self, path: Path, *, fsync: bool = True) -> None:
         self.path = path
         self.fsync = fsync
         self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
         self._dirty = False
         self._seq, self._prev = self._tail()
+        self._synced = self._seq
+        self._fh: TextIO | None = None
 
     def _tail(self) -> tuple[int, str]:
         if not self.path.exists():
@@ -61,11 +71,28 @@ class AuditLog:
         except (OSError, ValueError, KeyError) as exc:
             raise AuditError(f"cannot continue audit log {self.path}: last line unreadable ({exc})") from exc
 
+    def _file(self) -> TextIO:
+        fh = self._fh
+        if fh is not None and not fh.closed:
+            try:
+                if os.fstat(fh.fileno()).st_ino == os.stat(self.path).st_ino:
+                    return fh
+            except OSError:
+                pass  # the log was moved or deleted: write to a file at its path again
+            fh.close()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = self.path.open("a", encoding="utf-8")
+        return self._fh
+
     def append(self, **fields: Any) -> dict[str, Any]:
         """Write one record (who, what, which entities); returns it with its chain fields."""
         with self._lock:
             if self._dirty:
                 # a previous write failed half-way: continue from what the file really holds
+                if self._fh is not None:
+                    with contextlib.suppress(OSError):
+                        self._fh.close()
+                    self._fh = None
                 self._seq, self._prev = self._tail()
                 self._dirty = False
             body: dict[str, Any] = {
@@ -78,23 +105,42 @@ class AuditLog:
             record = {**body, "hash": digest}
             line = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                with self.path.open("a", encoding="utf-8") as fh:
-                    fh.write(line)
-                    fh.flush()
-                    if self.fsync:
-                        os.fsync(fh.fileno())
+                fh = self._file()
+                fh.write(line)
+                fh.flush()
             except OSError as exc:
                 self._dirty = True
                 raise AuditError(f"cannot write audit record to {self.path}: {exc}") from exc
             self._seq, self._prev = body["seq"], digest
+        self._sync(body["seq"])
+        return record
+
+    def _sync(self, seq: int) -> None:
+        with self._sync_lock:
+            if self._synced >= seq:
+                return  # another writer's sync covered this record
+            with self._lock:
+                upto, last_hash, fh = self._seq, self._prev, self._fh
+            try:
+                if self.fsync and fh is not None:
+                    os.fsync(fh.fileno())
+            except (OSError, ValueError) as exc:
+                with self._lock:
+                    self._dirty = True
+                raise AuditError(f"cannot write audit record to {self.path}: {exc}") from exc
             try:
                 tmp = head_path(self.path).with_suffix(".tmp")
-                tmp.write_text(json.dumps({"seq": body["seq"], "hash": digest}), encoding="utf-8")
+                tmp.write_text(json.dumps({"seq": upto, "hash": last_hash}), encoding="utf-8")
                 os.replace(tmp, head_path(self.path))
             except OSError as exc:
                 raise AuditError(f"cannot update the audit head {head_path(self.path)}: {exc}") from exc
-            return record
+            self._synced = upto
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fh is not None:
+                self._fh.close()
+                self._fh = None
 
 
 @dataclass

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 
 import anyio
 import anyio.to_thread
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from strawberry.fastapi import GraphQLRouter
@@ -42,6 +43,13 @@ log = logging.getLogger("medfraud.api")
 # GraphiQL's page itself is fetched without a token; queries over GET are disabled, so this
 # principal can render the page and nothing else.
 _IDE_VIEWER = Principal(sub="graphiql-page", role=Role.analyst, agency="-")
+
+
+class _Router(GraphQLRouter[Context, None]):
+    def encode_json(self, data: object) -> bytes:
+        # orjson: several times faster than the json module on a 300-node picture (a fifth of the
+        # server's CPU under load was spent encoding), and UTF-8 names instead of \u escapes
+        return orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS)
 
 
 def _start_scheduler(store: GraphStore) -> SchedulerHandle:
@@ -122,7 +130,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             await ctx.run(ctx.scope)
         return ctx
 
-    router: GraphQLRouter[Context, None] = GraphQLRouter(
+    router: GraphQLRouter[Context, None] = _Router(
         build_schema(api, dev=dev), context_getter=get_context,
         graphql_ide="graphiql" if dev else None, allow_queries_via_get=False,
         subscription_protocols=(),  # no subscriptions: refuse websocket upgrades outright

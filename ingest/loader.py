@@ -167,13 +167,16 @@ def _inst_label(refs: RefContext, ids: pa.ChunkedArray | pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(kinds, "pharmacy"), pa.scalar("Pharmacy"), pa.scalar("Institution"))
 
 
+BatchId = Callable[[], str]  # the load batch id, known once every file has been read
+
+
 def _provenance(table: pa.Table, source_file: str, batch: str) -> pa.Table:
     return table.append_column("source_file", _const(table, source_file)).append_column(
         "load_batch", _const(table, batch)
     )
 
 
-def _writes(v: Validated, refs: RefContext, batch: str, part: str = "all") -> list[_Write]:
+def _writes(v: Validated, refs: RefContext, batch: BatchId, part: str = "all") -> list[_Write]:
     """The node writes (``part="nodes"``), relationship writes (``"rels"``) or both of a table."""
     return [
         w for w in _all_writes(v, refs, batch) if part == "all" or (w.kind == "node") == (part == "nodes")
@@ -191,12 +194,12 @@ def _combine(chunks: list[Validated]) -> Validated:
     )
 
 
-def _all_writes(v: Validated, refs: RefContext, batch: str) -> list[_Write]:
+def _all_writes(v: Validated, refs: RefContext, batch: BatchId) -> list[_Write]:
     t = v.table
     src = v.source_file
 
     def nodes(label: str, source: pa.Table, build: Callable[[pa.Table], pa.Table] | None = None) -> _Write:
-        return _Write("node", label, build or (lambda s: _provenance(s, src, batch)), source)
+        return _Write("node", label, build or (lambda s: _provenance(s, src, batch())), source)
 
     def plain(label: str, source: pa.Table) -> _Write:
         return _Write("node", label, lambda s: s, source)
@@ -444,15 +447,19 @@ def ingest_dir(
     in_dir = Path(in_dir)
     rejects_dir = rejects_dir or in_dir / "_rejects"
     files = open_all(in_dir, encoding)
-    batch = load_batch_id(files)
+    batch_id: list[str] = []  # set once every file has been read (before any write starts)
+
+    def batch() -> str:
+        return batch_id[0]
+
     refs = _store_refs(store)
     validated: dict[str, tuple[Validated, float]] = {}
     read_rows: dict[str, int] = {}
     malformed: dict[str, int] = {}
     phases: dict[str, float] = {}
     paths = {name: str(tf.path) for name, tf in files.items()}
-    sizes = {name: len(tf.data) for name, tf in files.items()}
-    bar = _progress_bar(files) if progress else None
+    sizes = {name: tf.size for name, tf in files.items()}
+    bar = _progress_bar(sum(sizes.values())) if progress else None
     writer = _Writer(store, _batch_rows(), bar, on_batch)
     ok = False
     # One parser thread works ahead (Arrow parses without the GIL): the claims file parses while
@@ -464,8 +471,9 @@ def ingest_dir(
                 raw, seconds = future.result()
                 phases[f"parse:{name}"] = seconds
                 files[name].data = b""  # parsed: drop the file's bytes
-                if all(f.done() for f in parsing.values()):
+                if not batch_id and all(f.done() for f in parsing.values()):
                     _check_parsed(parsing)
+                    batch_id.append(load_batch_id(files))
                     writer.start()
                 t0 = time.perf_counter()
                 n_rows = max(raw.table.num_rows, 1)
@@ -512,7 +520,7 @@ def ingest_dir(
     ]
     return IngestReport(
         in_dir=str(in_dir),
-        load_batch=batch,
+        load_batch=batch(),
         tables=reports,
         seconds=round(time.perf_counter() - started, 3),
         rejects_dir=str(rejects_dir),
@@ -533,12 +541,11 @@ def _remember(refs: RefContext, v: Validated) -> None:
         refs.add("injury_cases", t.column("injury_case_id"))
 
 
-def _progress_bar(files: dict[str, TableFile]) -> Progress:
-    """A progress bar on stderr over the rows of all tables; call with -1 to close it."""
+def _progress_bar(total: int) -> Progress:
+    """A progress bar on stderr over the ``total`` bytes of all files; call with -1 to close it."""
     import typer
 
     # rows are not counted before parsing: file bytes are a fair proxy for the work left
-    total = sum(len(f.data) for f in files.values())
     ctx = typer.progressbar(length=max(total, 1), label="loading", file=sys.stderr)
     bar = ctx.__enter__()
 

@@ -82,7 +82,12 @@ def find_tables(in_dir: Path) -> dict[str, Path]:
 
 @dataclass
 class TableFile:
-    """A table file read into memory, its header checked, not parsed yet."""
+    """A table file opened and its header checked, not parsed yet.
+
+    A CSV file is opened on its first bytes only (enough to detect the encoding and read the
+    header); :func:`parse_table` reads the rest and works out ``digest``, so that the reading and
+    hashing of a large file happen on the parsing thread, not before anything can start.
+    """
 
     name: str
     path: Path
@@ -90,16 +95,40 @@ class TableFile:
     digest: str
     encoding: str | None
     parsed: RawTable | None = None  # Excel is parsed when opened
+    size: int = 0  # bytes in the file
+    whole: bool = True  # whether ``data`` holds the whole file
+
+
+def _read_bytes(path: Path, limit: int | None = None) -> bytes:
+    try:
+        if limit is None:
+            return path.read_bytes()
+        with path.open("rb") as f:
+            return f.read(limit)
+    except OSError as exc:
+        raise FatalInputError(f"cannot read file: {exc.strerror}", file=str(path)) from exc
+
+
+def _load(tf: TableFile) -> None:
+    """Read the rest of a file opened on its head, and its digest."""
+    if not tf.whole:
+        tf.data = _read_bytes(tf.path)
+        tf.whole = True
+    if not tf.digest:
+        tf.digest = hashlib.sha256(tf.data).hexdigest()
 
 
 def open_table(path: Path, name: str, *, encoding: str | None = None) -> TableFile:
-    """Read the bytes and check the header; raises FatalInputError naming the file and column."""
+    """Read the header (a CSV file's first bytes, other files whole); raises FatalInputError naming
+    the file and column when it cannot be used."""
+    suffix = path.suffix.lower()
+    # one byte past what encoding detection reads, so it sees a file as long as the whole one
+    data = _read_bytes(path, _DETECT_BYTES + 1 if suffix == ".csv" else None)
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
     except OSError as exc:
         raise FatalInputError(f"cannot read file: {exc.strerror}", file=str(path)) from exc
-    tf = TableFile(name, path, data, hashlib.sha256(data).hexdigest(), encoding)
-    suffix = path.suffix.lower()
+    tf = TableFile(name, path, data, "", encoding, size=max(size, len(data)), whole=len(data) >= size)
     if suffix == ".csv":
         chosen = encoding or detect_encoding(data)
         header = _csv_header(path, _to_utf8(path, data[: _header_end(data)], chosen))
@@ -109,6 +138,7 @@ def open_table(path: Path, name: str, *, encoding: str | None = None) -> TableFi
         except (pa.ArrowInvalid, OSError) as exc:
             raise FatalInputError(f"cannot read Parquet: {exc}", file=str(path)) from exc
     elif suffix == ".xlsx":
+        _load(tf)
         tf.parsed = parse_table(tf)
         header = tf.parsed.table.column_names
     else:
@@ -121,6 +151,7 @@ def parse_table(tf: TableFile) -> RawTable:
     """Parse an opened table (the slow part, safe to run on another thread)."""
     if tf.parsed is not None:
         return tf.parsed
+    _load(tf)
     suffix = tf.path.suffix.lower()
     if suffix == ".csv":
         raw = _read_csv(tf.path, tf.name, tf.data, tf.encoding)

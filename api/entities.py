@@ -208,6 +208,12 @@ class Claim(Entity):
         return make_injury_case(ctx_of(info), node) if node else None
 
 
+async def entity_claims(root: Entity, info: Info, first: int | None = 20,
+                        after: str | None = None) -> ClaimConnection:
+    """The entity's claims, newest first (patients, doctors, institutions and injury cases alike)."""
+    return await claims_connection(ctx_of(info), root._node.ref, first, after)
+
+
 @strawberry.type
 class Patient(Entity):
     person_id: str
@@ -220,9 +226,7 @@ class Patient(Entity):
     employer_id: str | None
     death_date: date | None
 
-    @strawberry.field
-    async def claims(self, info: Info, first: int | None = 20, after: str | None = None) -> ClaimConnection:
-        return await claims_connection(ctx_of(info), self._node.ref, first, after)
+    claims: ClaimConnection = strawberry.field(resolver=entity_claims)
 
     @strawberry.field
     async def shared_identifiers(self, info: Info) -> list[SharedIdentifier]:
@@ -268,9 +272,7 @@ class Doctor(Entity):
         node = await _load_entity(ctx, "Institution", iid) or await _load_entity(ctx, "Pharmacy", iid)
         return make_institution(ctx, node) if node else None
 
-    @strawberry.field
-    async def claims(self, info: Info, first: int | None = 20, after: str | None = None) -> ClaimConnection:
-        return await claims_connection(ctx_of(info), self._node.ref, first, after)
+    claims: ClaimConnection = strawberry.field(resolver=entity_claims)
 
 
 @strawberry.type
@@ -284,9 +286,7 @@ class Institution(Entity):
     region: str | None
     grid: str | None
 
-    @strawberry.field
-    async def claims(self, info: Info, first: int | None = 20, after: str | None = None) -> ClaimConnection:
-        return await claims_connection(ctx_of(info), self._node.ref, first, after)
+    claims: ClaimConnection = strawberry.field(resolver=entity_claims)
 
     @strawberry.field
     async def doctors(self, info: Info, first: int | None = 100) -> list[Doctor]:
@@ -306,9 +306,7 @@ class InjuryCase(Entity):
     employer_id: str | None
     reported_to: str | None
 
-    @strawberry.field
-    async def claims(self, info: Info, first: int | None = 20, after: str | None = None) -> ClaimConnection:
-        return await claims_connection(ctx_of(info), self._node.ref, first, after)
+    claims: ClaimConnection = strawberry.field(resolver=entity_claims)
 
 
 def _bool(value: object) -> bool | None:

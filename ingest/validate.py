@@ -61,14 +61,7 @@ class RefContext:
 
     def add(self, attr: str, keys: pa.Array | pa.ChunkedArray) -> None:
         current = getattr(self, attr)
-        merged = pa.concat_arrays(
-            [
-                current,
-                pa.array(keys.to_numpy(zero_copy_only=False), pa.string())
-                if isinstance(keys, pa.ChunkedArray)
-                else keys.cast(pa.string()),
-            ]
-        )
+        merged = pa.concat_arrays([current, _flat(keys)])  # Arrow all the way: no Python objects
         setattr(self, attr, pc.unique(merged))
 
     def add_institutions(self, ids: pa.Array | pa.ChunkedArray, kinds: pa.Array | pa.ChunkedArray) -> None:

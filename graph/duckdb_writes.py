@@ -7,8 +7,9 @@ rolls back as a whole. Each write:
 2. drops duplicate keys inside the batch (last row wins) — checked with a cheap hash aggregate
    first, because a real de-duplication (a window over the batch) is ten times dearer and rarely
    needed;
-3. keeps only relationships whose endpoints exist: one anti-join count per end label first, and
-   a filter on the rows only when some endpoint is missing (the usual count is 0);
+3. keeps only relationships whose endpoints exist: a join count per end label first (which also
+   proves a batch free of duplicates when one end's keys are unique in it), and a filter on the
+   rows only when some endpoint is missing (the usual count is 0);
 4. inserts straight away into an empty table or when no incoming key exists yet (the bulk-load
    case), otherwise updates the matching rows' given columns and anti-join inserts the rest.
 
@@ -270,22 +271,31 @@ def _end(cur: duckdb.DuckDBPyConnection, view: str, table: pa.Table, rt: RelType
     return _End(label_sql, f"{label_sql} IS NOT NULL", None)
 
 
-def _all_ends_exist(cur: duckdb.DuckDBPyConnection, view: str, end: str, e: _End) -> bool:
-    """Whether every row's endpoint exists, by one anti-join per label (no row filter needed then).
+def _probe_end(cur: duckdb.DuckDBPyConnection, view: str, end: str, e: _End, rows: int) -> tuple[bool, bool]:
+    """(every row's endpoint exists, the end's keys are unique in the batch), by joins, not a filter.
 
     Far cheaper than filtering inside the insert: an ``IN (SELECT key ...)`` filter is evaluated
-    in the insert's pipeline, a count of the anti-join runs fully parallel and usually finds 0.
+    in the insert's pipeline, a count over a join runs fully parallel and usually says "all".
+    When the node tables hold at least as many nodes as the batch has rows, counting the nodes
+    the batch names (node keys are unique) answers both questions at once: as many as there are
+    rows means every endpoint exists and no two rows share it — then the batch needs no duplicate
+    check either. Otherwise an anti-join counts the rows whose endpoint is missing.
     """
     if e.probes is None:
-        return False
+        return False, False
+    keyed = []
     for label, where in e.probes:
         nt = node_type(label)
-        rows = f"SELECT CAST({quote(end)} AS VARCHAR) AS k FROM {quote(view)}" + (
+        keys = f"SELECT CAST({quote(end)} AS VARCHAR) AS k FROM {quote(view)}" + (
             f" WHERE {where}" if where else "")
-        if _scalar(cur, f"SELECT count(*) FROM ({rows}) v ANTI JOIN {quote(node_table(label))} n "
-                        f"ON v.k = n.{quote(nt.key)}"):
-            return False
-    return True
+        keyed.append((quote(node_table(label)), quote(nt.key), keys))
+    if sum(_scalar(cur, f"SELECT count(*) FROM {table}") for table, _, _ in keyed) >= rows and sum(
+            _scalar(cur, f"SELECT count(*) FROM {table} n SEMI JOIN ({keys}) v ON n.{key} = v.k")
+            for table, key, keys in keyed) == rows:
+        return True, True
+    missing = any(_scalar(cur, f"SELECT count(*) FROM ({keys}) v ANTI JOIN {table} n ON v.k = n.{key}")
+                  for table, key, keys in keyed)
+    return not missing, False
 
 
 def upsert_relationships_batch(cur: duckdb.DuckDBPyConnection, rt: RelType, table: pa.Table) -> int:
@@ -304,13 +314,15 @@ def upsert_relationships_batch(cur: duckdb.DuckDBPyConnection, rt: RelType, tabl
         select = ", ".join([
             "CAST(src AS VARCHAR) AS src", "CAST(dst AS VARCHAR) AS dst",
             f"{src.label_sql} AS src_label", f"{dst.label_sql} AS dst_label", *prop_casts])
-        checked = _all_ends_exist(cur, view, "src", src) and _all_ends_exist(cur, view, "dst", dst)
+        src_exist, src_unique = _probe_end(cur, view, "src", src, table.num_rows)
+        dst_exist, dst_unique = _probe_end(cur, view, "dst", dst, table.num_rows)
+        checked = src_exist and dst_exist
         where = "" if checked else f" WHERE {src.exists} AND {dst.exists}"
         labelled = f"SELECT {select} FROM {{source}}{where}"
         identity = ["src", "dst", "src_label", "dst_label"]
         cols = [*identity, *props]
         key_in_input = [c for c in identity if c in table.column_names]
-        if _has_duplicates(cur, view, key_in_input):
+        if not (src_unique or dst_unique) and _has_duplicates(cur, view, key_in_input):
             with _View(cur, _with_rownum(table)) as numbered:
                 inner = labelled.format(source=quote(numbered)).replace(
                     f"SELECT {select}", f"SELECT {select}, {_ROWNUM}", 1)

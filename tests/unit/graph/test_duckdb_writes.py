@@ -51,6 +51,23 @@ def test_duplicate_relationships_in_a_batch_merge_last_row_wins(store: DuckDBSto
     assert len(frame) == 1 and pd.Timestamp(frame.loc[0, "date"]).date() == date(2024, 3, 3)
 
 
+def test_duplicates_and_missing_ends_are_found_when_node_tables_outnumber_the_batch(
+        store: DuckDBStore) -> None:
+    # bigger node tables than batches: the join count that can prove a batch clean must not be
+    # fooled by a repeated row or by a repeat hiding a missing end
+    store.upsert_nodes("Patient", pd.DataFrame({"person_id": ["P1", "P2", "P3", "P4"]}))
+    store.upsert_nodes("Claim", pd.DataFrame({"claim_key": ["c1", "c2", "c3", "c4"]}))
+    written = store.upsert_relationships("HAS_CLAIM", pd.DataFrame({
+        "src": ["P1", "P1", "P2"], "dst": ["c1", "c1", "c9"],
+        "date": [date(2024, 1, 1), date(2024, 2, 2), date(2024, 3, 3)]}))
+    assert written == 1
+    frame = store.relationships_frame("HAS_CLAIM")
+    assert list(frame["dst"]) == ["c1"] and pd.Timestamp(frame.loc[0, "date"]).date() == date(2024, 2, 2)
+    clean = pd.DataFrame({"src": ["P3", "P4"], "dst": ["c3", "c4"]})
+    assert store.upsert_relationships("HAS_CLAIM", clean) == 2
+    assert store.count_relationships()["HAS_CLAIM"] == 3
+
+
 def test_a_failing_batch_leaves_nothing_and_earlier_batches_stay(store: DuckDBStore) -> None:
     rows = pd.DataFrame({"person_id": ["P1", "P2", "P3", "P4"], "birth_date": ["1950-01-01", "1951-02-02",
                                                                                "not a date", "1953-04-04"]})

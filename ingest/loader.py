@@ -258,6 +258,9 @@ def _all_writes(v: Validated, refs: RefContext, batch: BatchId) -> list[_Write]:
     dated = ("claim_key", "start_date")
     treated = keyed.select([*dated, "institution_id"])
     treated = treated.append_column("dst_label", _inst_label(refs, treated.column("institution_id")))
+    # A corrected claim (another clinic, doctor or injury case) replaces its old links: the claim
+    # must not stay "treated at" the clinic its row no longer names. On a first load there is
+    # nothing to replace and the store skips the delete.
     return [
         nodes("Claim", keyed),
         rel(
@@ -267,23 +270,38 @@ def _all_writes(v: Validated, refs: RefContext, batch: BatchId) -> list[_Write]:
         ),
         # Both end labels in one write: the store checks each label's rows against its own table,
         # and the claim end against the claims once.
-        rel(
+        replace(
             "TREATED_AT",
             treated,
+            "claim_key",
             lambda s: _rel(s, "claim_key", "institution_id", date=s.column("start_date"),
                            dst_label=s.column("dst_label")),
         ),
-        rel(
+        replace(
             "BY_DOCTOR",
-            _nonnull(keyed, "doctor_id", dated),
-            lambda s: _rel(s, "claim_key", "doctor_id", date=s.column("start_date")),
+            keyed.select([*dated, "doctor_id"]),
+            "claim_key",
+            _claim_link("doctor_id", dated=True),
         ),
-        rel(
+        replace(
             "FOR_INJURY",
-            _nonnull(keyed, "injury_case_id", ("claim_key",)),
-            lambda s: _rel(s, "claim_key", "injury_case_id"),
+            keyed.select(["claim_key", "injury_case_id"]),
+            "claim_key",
+            _claim_link("injury_case_id", dated=False),
         ),
     ]
+
+
+def _claim_link(column: str, *, dated: bool) -> Callable[[pa.Table], pa.Table]:
+    """A claim's link to the node its ``column`` names, for the claims that name one."""
+
+    def build(s: pa.Table) -> pa.Table:
+        named = _nonnull(s, column)
+        if dated:
+            return _rel(named, "claim_key", column, date=named.column("start_date"))
+        return _rel(named, "claim_key", column)
+
+    return build
 
 
 def _person_link(column: str) -> Callable[[pa.Table], pa.Table]:

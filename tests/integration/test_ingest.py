@@ -304,3 +304,32 @@ def test_validating_in_chunks_gives_the_same_graph_and_rejects(
     with fresh_store(tmp_path, "bad.duckdb") as store:
         ingest_dir(store, bad)
     assert read_rejects(bad / "_rejects") == {(b["table"], b["line"], b["reason"]) for b in truth["bad_rows"]}
+
+
+def test_a_corrected_claim_replaces_its_old_links(
+    city_store: DuckDBStore, city_dir: Path, tmp_path: Path
+) -> None:
+    claims = pd.read_csv(city_dir / "claims.csv", dtype=str)
+    institutions = pd.read_csv(city_dir / "institutions.csv", dtype=str)
+    hospitals = institutions[institutions["kind"] != "pharmacy"]["institution_id"].tolist()
+    with_doctor = claims[claims["doctor_id"].notna() & claims["institution_id"].isin(hospitals)]
+    moved, undoctored = with_doctor.iloc[0].copy(), with_doctor.iloc[1].copy()
+    moved_key = f"{moved['scheme']}:{moved['claim_id']}"
+    undoctored_key = f"{undoctored['scheme']}:{undoctored['claim_id']}"
+    other = next(h for h in hospitals if h != moved["institution_id"])
+    moved["institution_id"] = other
+    undoctored["doctor_id"] = None
+    update = tmp_path / "update"
+    update.mkdir()
+    pd.DataFrame([moved, undoctored]).to_csv(update / "claims.csv", index=False)
+
+    assert ingest_dir(city_store, update).exit_code == 0
+
+    treated = city_store.neighbours([NodeRef("Claim", moved_key)], rel_types=["TREATED_AT"]).nodes
+    assert [n.key for n in treated] == [other]
+    assert city_store.neighbours([NodeRef("Claim", undoctored_key)], rel_types=["BY_DOCTOR"]).nodes == []
+    [claim] = city_store.get_nodes("Claim", [moved_key])
+    assert claim.props["institution_id"] == other
+    links = city_store.count_relationships()
+    ingest_dir(city_store, update)
+    assert city_store.count_relationships() == links

@@ -11,7 +11,7 @@ import contextlib
 import gc
 import importlib.util
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import anyio
 import anyio.to_thread
@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from strawberry.fastapi import GraphQLRouter
 
+from algorithms.job import run_detection
 from algorithms.schedule import SchedulerHandle, start_background_scheduler
 from algorithms.settings import DetectionSettings
 from api.access import ScopeCache
@@ -52,8 +53,17 @@ class _Router(GraphQLRouter[Context, None]):
         return orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS)
 
 
-def _start_scheduler(store: GraphStore) -> SchedulerHandle:
-    return start_background_scheduler(store, load_settings(DetectionSettings))
+def _start_scheduler(store: GraphStore, finished: Callable[[], None]) -> SchedulerHandle:
+    """Scheduled detection in the server; after each run the ring index and pictures are renewed."""
+    settings = load_settings(DetectionSettings)
+
+    def job() -> object:
+        try:
+            return run_detection(store, settings, engine=settings.engine)
+        finally:
+            finished()
+
+    return start_background_scheduler(store, settings, job=job)
 
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None, *,
@@ -104,7 +114,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         # of the collector's full passes, which otherwise stall requests by tens of ms.
         gc.freeze()
         # A store handed in (tests, the demo) belongs to the caller, and so does its schedule.
-        scheduler = _start_scheduler(opened) if (owned if schedule is None else schedule) else None
+        scheduler = (_start_scheduler(opened, detection_finished)
+                     if (owned if schedule is None else schedule) else None)
         warmup.start()
         try:
             yield

@@ -60,7 +60,9 @@ class Warmup:
     def __init__(self, store: GraphStore, rings: RingIndexCache, api: ApiSettings) -> None:
         self.store, self.rings, self.api = store, rings, api
         self._stop = threading.Event()
+        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._again = False
         self.prepared = 0
 
     @property
@@ -75,10 +77,15 @@ class Warmup:
             thread.join(timeout)
 
     def start(self) -> None:
+        """Prepare now, or once more after the preparation under way (a run finished meanwhile)."""
         if self.api.warm_rings <= 0 or self._stop.is_set():
             return
-        self._thread = threading.Thread(target=self._work, name="medfraud-warm-rings", daemon=True)
-        self._thread.start()
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                self._again = True
+                return
+            self._thread = threading.Thread(target=self._work, name="medfraud-warm-rings", daemon=True)
+            self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
@@ -86,6 +93,14 @@ class Warmup:
             self._thread.join(timeout)
 
     def _work(self) -> None:
+        while True:
+            self._prepare()
+            with self._lock:
+                if not self._again or self._stop.is_set():
+                    return
+                self._again = False
+
+    def _prepare(self) -> None:
         store = self.store
         deadline = time.monotonic() + INDEX_WAIT_S
         while (getattr(store, "read_index_state", "ready") == "building" and time.monotonic() < deadline

@@ -20,21 +20,21 @@ order, same counts left out): the tests compare the two on a generated city.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
+from graph.duckdb_nodecolumns import NodeColumns, fixed_width, positions_of
 from graph.duckdb_schema import node_table, quote, rel_table
-from graph.model import NodeRef, RelType, node_type
+from graph.model import Node, NodeRef, RelType, node_type
 
 NULL_DAY = int(np.iinfo(np.int32).min)
 EPOCH = date(1970, 1, 1)
-# a whole label's keys are converted to fixed-width bytes this many at a time (bounded memory)
-_KEY_CHUNK = 500_000
 
 # (seed label, seed key, type, outgoing, neighbour label, neighbour key, date, total) — the row
 # shape of the SQL expansion, so both paths share their post-processing
@@ -64,27 +64,6 @@ class _Side:
         return int(self.ptr.nbytes + self.nbr.nbytes + self.typ.nbytes + self.day.nbytes)
 
 
-def _fixed_width(keys: pa.ChunkedArray) -> np.ndarray:
-    """UTF-8 keys as one numpy ``S<width>`` array (compares bytewise, like DuckDB's VARCHAR)."""
-    arr = keys.combine_chunks().cast(pa.binary())
-    n = len(arr)
-    if n == 0:
-        return np.zeros(0, dtype="S1")
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + n + 1]
-    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
-    lengths = np.diff(offsets)
-    width = max(int(lengths.max()), 1)
-    out = np.zeros((n, width), dtype=np.uint8)
-    for lo in range(0, n, _KEY_CHUNK):
-        hi = min(lo + _KEY_CHUNK, n)
-        lens = lengths[lo:hi]
-        rows = np.repeat(np.arange(lo, hi), lens)
-        starts = np.repeat(offsets[lo:hi], lens)
-        cols = np.arange(offsets[lo], offsets[hi]) - starts
-        out[rows, cols] = data[offsets[lo]:offsets[hi]]
-    return out.view(f"S{width}").ravel()
-
-
 @dataclass(frozen=True)
 class AdjacencyIndex:
     labels: tuple[str, ...]
@@ -93,27 +72,55 @@ class AdjacencyIndex:
     types: tuple[str, ...]
     out: _Side
     inn: _Side
+    # full node rows of some labels, in key order (see duckdb_nodecolumns)
+    rows: dict[str, NodeColumns] = field(default_factory=dict)
 
     @property
     def nbytes(self) -> int:
-        return self.out.nbytes + self.inn.nbytes + sum(int(k.nbytes) for k in self.keys.values())
+        return (self.out.nbytes + self.inn.nbytes + sum(int(k.nbytes) for k in self.keys.values())
+                + sum(r.nbytes for r in self.rows.values()))
 
     # -- building ------------------------------------------------------------------------------
     @classmethod
-    def build(cls, cur: duckdb.DuckDBPyConnection, rel_types: Sequence[RelType]) -> AdjacencyIndex:
-        """Read the relationships of ``rel_types`` (all indexable) and their endpoints' keys."""
+    def build(cls, cur: duckdb.DuckDBPyConnection, rel_types: Sequence[RelType],
+              row_labels: Sequence[str] = ()) -> AdjacencyIndex:
+        """Read the relationships of ``rel_types`` (all indexable) and their endpoints' keys.
+
+        The whole rows of ``row_labels`` (endpoint labels) are kept too, for reads by key. All
+        reads happen in one transaction, so keys, rows and relationships are one snapshot.
+        """
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            return cls._build(cur, rel_types, row_labels)
+        finally:
+            with contextlib.suppress(duckdb.Error):  # read only: nothing to keep
+                cur.execute("ROLLBACK")
+
+    @classmethod
+    def _build(cls, cur: duckdb.DuckDBPyConnection, rel_types: Sequence[RelType],
+               row_labels: Sequence[str]) -> AdjacencyIndex:
         types = tuple(sorted(rt.type for rt in rel_types))
         by_type = {rt.type: rt for rt in rel_types}
         labels = tuple(sorted({lab for rt in rel_types for lab in (*rt.start, *rt.end)}))
         keys: dict[str, np.ndarray] = {}
+        rows: dict[str, NodeColumns] = {}
         starts = [0]
         for label in labels:
             nt = node_type(label)
             sql = f"SELECT {quote(nt.key)} FROM {quote(node_table(label))} ORDER BY 1"
-            table = cur.sql(sql).to_arrow_table()
-            fixed = _fixed_width(table.column(0))
+            fixed = fixed_width(cur.sql(sql).to_arrow_table().column(0))
             if len(fixed) > 1 and not bool(np.all(fixed[1:] > fixed[:-1])):
                 raise IndexUnusable(f"{label} keys are not unique in byte order")
+            if label in row_labels:
+                # the rows in the table's own order (sorting wide rows would cost DuckDB gigabytes),
+                # placed by where each key sits in the sorted keys
+                reader = cur.sql(f"SELECT * FROM {quote(node_table(label))}").to_arrow_reader(500_000)
+                held = NodeColumns.from_batches(label, reader.schema, reader)
+                stored = fixed_width(pa.chunked_array([held.column(nt.key)]))
+                try:
+                    rows[label] = held.ordered_by(fixed, stored)
+                except ValueError as exc:
+                    raise IndexUnusable(str(exc)) from exc
             keys[label] = fixed
             starts.append(starts[-1] + len(fixed))
         ix = "__adjacency_ids"
@@ -142,7 +149,7 @@ class AdjacencyIndex:
         finally:
             cur.execute(f"DROP TABLE IF EXISTS {edges}")
             cur.execute(f"DROP TABLE IF EXISTS {ix}")
-        return cls(labels, np.asarray(starts, dtype=np.int64), keys, types, out, inn)
+        return cls(labels, np.asarray(starts, dtype=np.int64), keys, types, out, inn, rows)
 
     @staticmethod
     def _side(cur: duckdb.DuckDBPyConnection, edges: str, node: str, nbr: str, n_nodes: int) -> _Side:
@@ -160,27 +167,28 @@ class AdjacencyIndex:
     def covers(self, rel_types: Sequence[str]) -> bool:
         return set(rel_types) <= set(self.types)
 
+    def get_nodes(self, label: str, keys: Sequence[str]) -> list[Node] | None:
+        """Nodes by key from the held rows (order asked, absent left out); None: not held."""
+        held = self.rows.get(label)
+        if held is None:
+            return None
+        wanted = list(dict.fromkeys(str(k) for k in keys))
+        positions, found = positions_of(self.keys[label], wanted)
+        return [Node(label, wanted[i], props)
+                for i, props in zip(found, held.rows(positions), strict=True)]
+
     def ids(self, refs: Sequence[NodeRef]) -> np.ndarray:
         """Each ref's id, or -1 when the node has no place in the index."""
         out = np.full(len(refs), -1, dtype=np.int64)
         by_label: dict[str, list[int]] = {}
         for i, r in enumerate(refs):
             by_label.setdefault(r.label, []).append(i)
-        for label, positions in by_label.items():
+        for label, where in by_label.items():
             if label not in self.keys:
                 continue
-            table = self.keys[label]
-            if len(table) == 0:
-                continue
-            wanted = np.array([refs[i].key.encode() for i in positions], dtype=object)
-            width = table.dtype.itemsize
-            fits = np.array([len(k) <= width for k in wanted], dtype=bool)
-            probe = np.array([k if f else b"" for k, f in zip(wanted, fits, strict=True)], dtype=table.dtype)
-            at = np.minimum(np.searchsorted(table, probe), len(table) - 1)
-            hit = fits & (table[at] == probe)
+            positions, found = positions_of(self.keys[label], [refs[i].key for i in where])
             base = self.starts[self.labels.index(label)]
-            pos = np.asarray(positions)
-            out[pos[hit]] = base + at[hit]
+            out[np.asarray(where, dtype=np.int64)[found]] = base + positions
         return out
 
     def label_of(self, ids: np.ndarray) -> np.ndarray:

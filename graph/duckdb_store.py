@@ -155,7 +155,8 @@ class DuckDBStore(GraphStore):
                     raise
                 self._data_version += 1
                 self._node_cache.invalidate(self._tx_labels)
-                if self._tx_changes_index:
+                # the index holds these labels' rows too: a node write there renews it
+                if self._tx_changes_index or self._tx_labels & INDEXED_LABELS:
                     self._invalidate_read_index()
                 return result
             except duckdb.ConversionException as exc:
@@ -431,7 +432,7 @@ class DuckDBStore(GraphStore):
                 cur = self._index_cursor = self._con.cursor()
             started = time.perf_counter()
             try:
-                index = AdjacencyIndex.build(cur, INDEXED_TYPES)
+                index = AdjacencyIndex.build(cur, INDEXED_TYPES, row_labels=sorted(INDEXED_LABELS))
             except IndexUnusable as exc:
                 log.warning("read index disabled, expansions use SQL: %s", exc)
                 self._index_enabled = False
@@ -474,6 +475,10 @@ class DuckDBStore(GraphStore):
 
     def get_nodes(self, label: str, keys: Sequence[str]) -> list[Node]:
         node_type(label)
+        index = self._index
+        held = index.get_nodes(label, keys) if index is not None else None
+        if held is not None:
+            return held
         return self._node_cache.get_nodes(label, keys, self._fetch_nodes)
 
     def _fetch_nodes(self, label: str, keys: Sequence[str]) -> list[Node]:

@@ -110,3 +110,32 @@ def test_a_store_opened_without_the_index_never_builds_it(city_db_path: Any) -> 
         assert not store.read_index_ready
     finally:
         store.close()
+
+
+def test_nodes_read_by_key_from_memory_equal_the_stored_rows(city_store: DuckDBStore) -> None:
+    samples = {
+        "Patient": "SELECT person_id FROM n_Patient", "Claim": "SELECT claim_key FROM n_Claim",
+        "Institution": "SELECT institution_id FROM n_Institution",
+        "Pharmacy": "SELECT institution_id FROM n_Pharmacy", "Doctor": "SELECT doctor_id FROM n_Doctor",
+        "InjuryCase": "SELECT injury_case_id FROM n_InjuryCase", "Address": "SELECT address FROM n_Address",
+        "Phone": "SELECT phone FROM n_Phone", "Employer": "SELECT employer_id FROM n_Employer",
+    }
+    keys = {label: [r.key for r in _sample(city_store, sql, label, 60)] + ["no-such-key"]
+            for label, sql in samples.items()}
+    stored = {label: [(n.key, sorted(n.props.items(), key=str)) for n in city_store.get_nodes(label, ks)]
+              for label, ks in keys.items()}
+    city_store.build_read_index(wait=True)
+    for label, ks in keys.items():
+        held = [(n.key, sorted(n.props.items(), key=str)) for n in city_store.get_nodes(label, ks)]
+        assert held == stored[label], label
+        assert len(held) == len(ks) - 1  # the absent key is left out
+
+
+def test_a_node_write_renews_the_rows_held_in_memory(city_store: DuckDBStore) -> None:
+    person = city_store.read_query("SELECT person_id FROM n_Patient LIMIT 1").rows[0][0]
+    city_store.build_read_index(wait=True)
+    city_store.upsert_nodes("Patient", pd.DataFrame({"person_id": [person], "name": ["改名"]}))
+    assert city_store.get_nodes("Patient", [person])[0].props["name"] == "改名"
+    city_store.build_read_index(wait=True)
+    assert city_store.read_index_ready
+    assert city_store.get_nodes("Patient", [person])[0].props["name"] == "改名"

@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     duckdb_memory_limit: str = Field(default="6GB", description="DuckDB memory_limit pragma")
     duckdb_threads: int = Field(default=0, ge=0, description="0 = DuckDB's default (all cores)")
     duckdb_read_index: bool = Field(
-        default=True, description="the API server keeps an in-memory adjacency index (~0.7 GB at 1M persons)")
+        default=True,
+        description="the API server keeps relationships and node rows in memory (~1.7 GB at 1M persons)")
     duckdb_node_cache: int = Field(
         default=100_000, ge=0, description="nodes kept in memory for reads (0 = off)")
     neo4j_uri: str | None = None

@@ -1,16 +1,18 @@
 """Prepare the pictures investigators open first: the live rings, best-scored first.
 
 Why: a ring's picture draws up to 300 nodes, mostly its patients' claims; read cold from the
-embedded store they cost 50-150 ms on a 1,000,000-person city, read from the store's node cache
-under 10 ms. The ring list is where every investigation starts, so after the server starts (once
-the in-memory read index is ready) and after each detection run, a background thread reads the
-pictures of the top ``MEDFRAUD_API_WARM_RINGS`` rings once, which fills the node cache. Requests
-are never blocked by it: it runs in its own thread with its own store cursor, and a failure is
-logged, never raised.
+embedded store's tables they cost 50-150 ms on a 1,000,000-person city, read from the store's node
+cache under 10 ms. The ring list is where every investigation starts, so after the server starts
+and after each detection run, a background thread reads the pictures of the top
+``MEDFRAUD_API_WARM_RINGS`` rings once, which fills the node cache. When the store's in-memory
+read index is ready (the default for DuckDB) every picture already reads from memory and only the
+ring memberships are loaded. Requests are never blocked by it: it runs in its own thread, and a
+failure is logged, never raised.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -106,6 +108,12 @@ class Warmup:
         while (getattr(store, "read_index_state", "ready") == "building" and time.monotonic() < deadline
                and not self._stop.is_set()):
             time.sleep(0.2)
+        if getattr(store, "read_index_state", None) == "ready":
+            # pictures are read from the store's in-memory index: there is nothing to warm,
+            # only the ring memberships to load before the first request
+            with contextlib.suppress(MedfraudError):
+                self.rings.get(store)
+            return
         started = time.perf_counter()
         try:
             done = warm_ring_pictures(store, self.rings, self.api, self._stop)

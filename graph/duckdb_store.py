@@ -101,8 +101,8 @@ class DuckDBStore(GraphStore):
         self._indexed: set[str] = set()
         self._small: frozenset[str] | None = None
         self._closed = False
-        # the in-memory adjacency index (graph/duckdb_adjacency.py): built on request, dropped by
-        # any write that changes a data relationship and then rebuilt in the background
+        # the in-memory read index (graph/duckdb_adjacency.py): built on request, dropped by any
+        # write to a data relationship or to a label whose rows it holds, then rebuilt
         self._index_enabled = read_index
         self._index_wanted = False
         self._index: AdjacencyIndex | None = None
@@ -309,8 +309,6 @@ class DuckDBStore(GraphStore):
     def _delete_nodes_tx(self, cur: duckdb.DuckDBPyConnection, label: str, key_table: pa.Table) -> int:
         nt = node_type(label)
         self._tx_labels.add(label)
-        if label in INDEXED_LABELS:
-            self._tx_changes_index = True
         view = "__delete_keys"
         cur.register(view, key_table)
         try:
@@ -330,8 +328,6 @@ class DuckDBStore(GraphStore):
 
     def _delete_all_of_label(self, cur: duckdb.DuckDBPyConnection, label: str) -> None:
         self._tx_labels.add(label)
-        if label in INDEXED_LABELS:
-            self._tx_changes_index = True
         for rt in REL_TYPES:
             for end, allowed in (("src", rt.start), ("dst", rt.end)):
                 if label in allowed:
@@ -439,7 +435,9 @@ class DuckDBStore(GraphStore):
                 return
             except duckdb.Error as exc:
                 if not self._index_stopped:
+                    # e.g. out of memory: say so once and serve by SQL rather than retry forever
                     log.warning("read index build failed, expansions use SQL: %s", exc)
+                    self._index_enabled = False
                 return
             finally:
                 with self._index_lock:

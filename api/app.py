@@ -30,7 +30,7 @@ from api.context import Context, Services
 from api.deps import ServicesDep, StoreDep, current_user
 from api.detection import DetectionRunner
 from api.masking import KeyCipher
-from api.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware
+from api.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware, render_counters
 from api.response_cache import ResponseCache
 from api.schema import build_schema
 from api.settings import ApiSettings
@@ -167,26 +167,19 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
 
     @app.get("/metrics")
     async def metrics_endpoint(services: ServicesDep) -> PlainTextResponse:
-        cache = services.responses
-        lines = [
-            "# HELP medfraud_response_cache_hits_total Read answers served from the response cache.",
-            "# TYPE medfraud_response_cache_hits_total counter",
-            f"medfraud_response_cache_hits_total {cache.hits}",
-            "# HELP medfraud_response_cache_misses_total Cacheable read answers built anew.",
-            "# TYPE medfraud_response_cache_misses_total counter",
-            f"medfraud_response_cache_misses_total {cache.misses}",
+        counters = [
+            ("medfraud_response_cache_hits_total", "Read answers served from the response cache.",
+             services.responses.hits),
+            ("medfraud_response_cache_misses_total", "Cacheable read answers built anew.",
+             services.responses.misses),
         ]
         nodes = getattr(services.store, "node_cache", None)
         if nodes is not None:
-            lines += [
-                "# HELP medfraud_node_cache_hits_total Nodes read from the store's node cache.",
-                "# TYPE medfraud_node_cache_hits_total counter",
-                f"medfraud_node_cache_hits_total {nodes.hits}",
-                "# HELP medfraud_node_cache_misses_total Nodes read from the store's tables.",
-                "# TYPE medfraud_node_cache_misses_total counter",
-                f"medfraud_node_cache_misses_total {nodes.misses}",
+            counters += [
+                ("medfraud_node_cache_hits_total", "Nodes read from the store's node cache.", nodes.hits),
+                ("medfraud_node_cache_misses_total", "Nodes read from the store's tables.", nodes.misses),
             ]
-        return PlainTextResponse(metrics.render() + "\n".join(lines) + "\n",
+        return PlainTextResponse(metrics.render() + render_counters(counters),
                                  media_type="text/plain; version=0.0.4")
 
     if importlib.util.find_spec("api.ui") is not None:

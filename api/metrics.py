@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 Scope = MutableMapping[str, Any]
@@ -79,6 +79,14 @@ class Metrics:
             for code, n in sorted(self.graphql_errors.items()):
                 lines.append(f'medfraud_graphql_errors_total{{code="{code}"}} {n}')
         return "\n".join(lines) + "\n"
+
+
+def render_counters(counters: Sequence[tuple[str, str, int]]) -> str:
+    """Prometheus text for plain counters kept elsewhere: ``(name, help, value)`` each."""
+    lines: list[str] = []
+    for name, text, value in counters:
+        lines += [f"# HELP {name} {text}", f"# TYPE {name} counter", f"{name} {value}"]
+    return "".join(line + "\n" for line in lines)
 
 
 class MetricsMiddleware:

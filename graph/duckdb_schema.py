@@ -123,21 +123,13 @@ def schema_ddl() -> list[str]:
 
 def missing_columns_ddl(existing: dict[str, set[str]]) -> list[str]:
     """ALTER statements adding model properties that an older file's tables lack."""
+    tables = [*((node_table(nt.label), nt.props) for nt in NODE_TYPES),
+              *((rel_table(rt.type), rt.props) for rt in REL_TYPES)]
     stmts: list[str] = []
-    for nt in NODE_TYPES:
-        have = existing.get(node_table(nt.label))
+    for table, props in tables:
+        have = existing.get(table)
         if have is None:
             continue
-        stmts += [
-            f"ALTER TABLE {quote(node_table(nt.label))} ADD COLUMN {quote(p.name)} {SQL_TYPES[p.type]}"
-            for p in nt.props if p.name not in have
-        ]
-    for rt in REL_TYPES:
-        have = existing.get(rel_table(rt.type))
-        if have is None:
-            continue
-        stmts += [
-            f"ALTER TABLE {quote(rel_table(rt.type))} ADD COLUMN {quote(p.name)} {SQL_TYPES[p.type]}"
-            for p in rt.props if p.name not in have
-        ]
+        stmts += [f"ALTER TABLE {quote(table)} ADD COLUMN {quote(p.name)} {SQL_TYPES[p.type]}"
+                  for p in props if p.name not in have]
     return stmts

@@ -57,6 +57,7 @@ from graph.errors import (
     WriteRefused,
 )
 from graph.model import NODE_TYPES, REL_TYPES, Edge, Node, NodeRef, node_type, rel_type
+from graph.neo4j_guard import check_analyst_plan
 from graph.neo4j_values import (
     arrow_batch,
     arrow_type,
@@ -566,12 +567,7 @@ class Neo4jStore(GraphStore):
                 routing_=RoutingControl.READ,
                 database_=self._database,
             )
-        query_type = getattr(summary, "query_type", None)
-        if query_type != "r":
-            raise WriteRefused(
-                f"only read-only Cypher may run here; Neo4j classifies this query as {query_type!r} "
-                "(r = read, rw = read/write, w = write, s = schema)"
-            )
+        check_analyst_plan(summary.query_type, summary.plan, self._database)
 
         def take(result: neo4j.Result) -> tuple[list[str], list[list[Any]]]:
             keys = list(result.keys())

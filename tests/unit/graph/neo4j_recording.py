@@ -152,7 +152,9 @@ class RecordingDriver:
         result = FakeResult(reply.records, reply.query_type)
         if result_transformer_ is not None:
             return result_transformer_(result)
-        summary = SimpleNamespace(query_type=reply.query_type)
+        # A plan as the server returns for EXPLAIN of a plain read (see graph.neo4j_guard).
+        plan = {"operatorType": f"ProduceResults@{database_ or 'neo4j'}", "args": {}, "children": []}
+        summary = SimpleNamespace(query_type=reply.query_type, plan=plan)
         return EagerResult(list(result), summary, result.keys())  # type: ignore[arg-type]
 
     def session(self, database: str | None = None, **config: Any) -> FakeSession:

@@ -106,8 +106,9 @@ def wipe(server: Neo4jServer) -> None:
 
     with GraphDatabase.driver(server.uri, auth=(server.user, server.password)) as driver:
         driver.execute_query(
-            "CALL gds.graph.list() YIELD graphName CALL gds.graph.drop(graphName, false) YIELD graphName AS g "
-            "RETURN count(g)", database_=server.database)
+            "CALL gds.graph.list() YIELD graphName "
+            "CALL gds.graph.drop(graphName, false) YIELD graphName AS g RETURN count(g)",
+            database_=server.database)
         # CALL {...} IN TRANSACTIONS needs an auto-commit transaction: session.run, not execute_query.
         with driver.session(database=server.database) as session:
             session.run("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()

@@ -85,5 +85,5 @@ def test_use_clause_is_refused(store: Neo4jStore) -> None:
 
 
 def test_bad_cypher_is_a_clear_error(store: Neo4jStore) -> None:
-    with pytest.raises(InvalidRequest, match="(?i)invalid input|syntax"):
+    with pytest.raises(InvalidRequest, match=r"(?i)invalid input|syntax"):
         store.read_query("MATCH (p:Patient RETURN p")

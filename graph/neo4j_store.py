@@ -63,9 +63,8 @@ from graph.neo4j_values import (
     arrow_type,
     from_neo4j,
     props_from_neo4j,
-    rows_as_columns,
-    to_neo4j,
 )
+from graph.neo4j_writes import node_batches, relationship_batches, replace_batches
 from graph.port import DerivedData, Direction, Expansion, GraphStore, QueryResult, Rows
 from graph.settings import Settings
 
@@ -173,10 +172,14 @@ class Neo4jStore(GraphStore):
         with self._errors(action), self._driver.session(database=self._database) as session:
             return session.execute_write(work)
 
-    def _batches(self, items: Sequence[Any], batch_size: int | None) -> Iterator[Sequence[Any]]:
+    def _size(self, batch_size: int | None) -> int:
         size = batch_size or self._batch_size
         if size < 1:
             raise InvalidRequest("batch_size must be at least 1")
+        return size
+
+    def _batches(self, items: Sequence[Any], batch_size: int | None) -> Iterator[Sequence[Any]]:
+        size = self._size(batch_size)
         for start in range(0, len(items), size):
             yield items[start:start + size]
 
@@ -204,71 +207,19 @@ class Neo4jStore(GraphStore):
                 )
 
     def upsert_nodes(self, label: str, rows: Rows, *, batch_size: int | None = None) -> int:
-        nt = node_type(label)
-        columns, values = rows_as_columns(rows)
-        unknown = [c for c in columns if c not in nt.prop_names]
-        if unknown:
-            raise SchemaError(f"label {label} has no properties {', '.join(map(repr, unknown))}")
-        if nt.key not in columns:
-            raise SchemaError(f"rows for {label} lack the key column {nt.key!r}")
-        converted = {c: [to_neo4j(nt.prop(c), v) for v in values[c]] for c in columns}
-        missing = [i for i, k in enumerate(converted[nt.key]) if k in (None, "")]
-        if missing:
-            raise SchemaError(f"rows for {label} have an empty key {nt.key!r} at row(s) {missing[:10]}")
-        records = [dict(zip(columns, cells, strict=True))
-                   for cells in zip(*(converted[c] for c in columns), strict=True)]
         statement = cy.upsert_nodes(label)
         written = 0
-        for batch in self._batches(records, batch_size):
-            written += self._write(self._run_count(statement, {"rows": list(batch)}, "written"),
+        for batch in node_batches(label, rows, self._size(batch_size)):
+            written += self._write(self._run_count(statement, {"rows": batch}, "written"),
                                    f"upsert {label} nodes")
         return written
 
-    def _relationship_rows(self, rel: str, rows: Rows) -> dict[tuple[str, str], list[dict[str, Any]]]:
-        rt = rel_type(rel)
-        columns, values = rows_as_columns(rows)
-        for needed in ("src", "dst"):
-            if needed not in columns:
-                raise SchemaError(f"rows for {rel} lack the column {needed!r}")
-        prop_cols = [c for c in columns if c not in ("src", "dst", "src_label", "dst_label")]
-        unknown = [c for c in prop_cols if c not in rt.prop_names]
-        if unknown:
-            raise SchemaError(f"relationship {rel} has no properties {', '.join(map(repr, unknown))}")
-        props = {p.name: p for p in rt.props}
-        n = len(values["src"])
-
-        def labels_of(column: str, allowed: tuple[str, ...]) -> list[str]:
-            if column in columns:
-                found = [str(v) for v in values[column]]
-                bad = sorted({v for v in found if v not in allowed})
-                if bad:
-                    raise SchemaError(
-                        f"{rel} cannot connect {column} {', '.join(bad)} (allowed: {', '.join(allowed)})"
-                    )
-                return found
-            if len(allowed) > 1:
-                raise SchemaError(f"rows for {rel} need a {column} column: it may be {', '.join(allowed)}")
-            return [allowed[0]] * n
-
-        src_labels = labels_of("src_label", rt.start)
-        dst_labels = labels_of("dst_label", rt.end)
-        converted = {c: [to_neo4j(props[c], v) for v in values[c]] for c in prop_cols}
-        groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-        for i in range(n):
-            groups[(src_labels[i], dst_labels[i])].append({
-                "src": str(values["src"][i]),
-                "dst": str(values["dst"][i]),
-                "props": {c: converted[c][i] for c in prop_cols},
-            })
-        return groups
-
     def upsert_relationships(self, rel_type: str, rows: Rows, *, batch_size: int | None = None) -> int:
         written = 0
-        for (src_label, dst_label), group in self._relationship_rows(rel_type, rows).items():
-            statement = cy.upsert_relationships(rel_type, src_label, dst_label)
-            for batch in self._batches(group, batch_size):
-                written += self._write(self._run_count(statement, {"rows": list(batch)}, "written"),
-                                       f"upsert {rel_type} relationships")
+        for batch in relationship_batches(rel_type, rows, self._size(batch_size)):
+            statement = cy.upsert_relationships(rel_type, batch.src_label, batch.dst_label)
+            written += self._write(self._run_count(statement, {"rows": batch.rows}, "written"),
+                                   f"upsert {rel_type} relationships")
         return written
 
     def replace_relationships(
@@ -279,33 +230,23 @@ class Neo4jStore(GraphStore):
             raise SchemaError(f"{rel_type} starts at {' or '.join(rt.start)}: replacing its relationships "
                               "needs a relationship type with one start label")
         start = rt.start[0]
-        listed = sources.to_pylist() if isinstance(sources, pa.Array | pa.ChunkedArray) else list(sources)
-        keys = list(dict.fromkeys(str(k) for k in listed if k is not None))
-        named: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)  # src -> (end label, row)
-        if len(rows_as_columns(rows)[0]):
-            for (_, dst_label), group in self._relationship_rows(rel_type, rows).items():
-                for row in group:
-                    named[row["src"]].append((dst_label, row))
         written = 0
         # One transaction per batch of sources: each source's links are replaced all at once.
-        for batch in self._batches(keys, None):
+        for batch in replace_batches(rel_type, sources, rows, self._batch_size):
             steps: list[tuple[str, dict[str, Any]]] = []
             for end in rt.end:
-                keep = [{"src": k, "keep": [r["dst"] for lab, r in named.get(k, []) if lab == end]}
-                        for k in batch]
-                steps.append((cy.delete_unkept_relationships(rel_type, start, end), {"rows": keep}))
-                upserts = [r for k in batch for lab, r in named.get(k, []) if lab == end]
-                if upserts:
-                    steps.append((cy.upsert_relationships(rel_type, start, end), {"rows": upserts}))
-            written += self._write(self._run_steps(steps), f"replace {rel_type} relationships")
-        known = set(keys)
-        rest = {k: v for k, v in named.items() if k not in known}
-        for end in rt.end:  # rows starting elsewhere than the sources: a plain upsert
-            group = [r for v in rest.values() for lab, r in v if lab == end]
-            for part in self._batches(group, None):
-                written += self._write(
-                    self._run_count(cy.upsert_relationships(rel_type, start, end), {"rows": list(part)},
-                                    "written"), f"upsert {rel_type} relationships")
+                links = [r for b in batch.links if b.dst_label == end for r in b.rows]
+                if batch.sources:
+                    kept: dict[str, list[str]] = {k: [] for k in batch.sources}
+                    for r in links:
+                        if r["src"] in kept:
+                            kept[r["src"]].append(r["dst"])
+                    keep = [{"src": k, "keep": v} for k, v in kept.items()]
+                    steps.append((cy.delete_unkept_relationships(rel_type, start, end), {"rows": keep}))
+                if links:
+                    steps.append((cy.upsert_relationships(rel_type, start, end), {"rows": links}))
+            if steps:
+                written += self._write(self._run_steps(steps), f"replace {rel_type} relationships")
         return written
 
     @staticmethod
@@ -346,25 +287,14 @@ class Neo4jStore(GraphStore):
         steps: list[tuple[str, dict[str, Any]]] = []
 
         def node_steps(label: str, frame: pd.DataFrame) -> None:
-            if frame.empty:
-                return
-            nt = node_type(label)
-            columns, values = rows_as_columns(frame)
-            unknown = [c for c in columns if c not in nt.prop_names]
-            if unknown:
-                raise SchemaError(f"label {label} has no properties {', '.join(map(repr, unknown))}")
-            converted = {c: [to_neo4j(nt.prop(c), v) for v in values[c]] for c in columns}
-            records = [dict(zip(columns, cells, strict=True))
-                       for cells in zip(*(converted[c] for c in columns), strict=True)]
-            for batch in self._batches(records, None):
-                steps.append((cy.upsert_nodes(label), {"rows": list(batch)}))
+            if not frame.empty:
+                steps.extend((cy.upsert_nodes(label), {"rows": batch})
+                             for batch in node_batches(label, frame, self._batch_size))
 
         def rel_steps(rel: str, frame: pd.DataFrame) -> None:
-            if frame.empty:
-                return
-            for (src_label, dst_label), group in self._relationship_rows(rel, frame).items():
-                for batch in self._batches(group, None):
-                    steps.append((cy.upsert_relationships(rel, src_label, dst_label), {"rows": list(batch)}))
+            if not frame.empty:
+                steps.extend((cy.upsert_relationships(rel, b.src_label, b.dst_label), {"rows": b.rows})
+                             for b in relationship_batches(rel, frame, self._batch_size))
 
         node_steps("DetectionRun", data.run)
         node_steps("Ring", data.rings)

@@ -3,7 +3,9 @@
 # Usage: bash tests/run.sh [pytest args...]
 # It installs into the active Python environment (a venv if one is active), so that a fresh
 # machine needs nothing else: Python packages from pyproject.toml, Neo4j's Cypher linter from npm,
-# and Debian's Chromium for the /ui browser test.
+# Debian's Chromium for the /ui browser test, and the local Neo4j + GDS (deploy/neo4j-local, built
+# with Maven from Maven Central; Java 17 and Maven from Debian when missing) that the `neo4j` tests
+# start. MEDFRAUD_SKIP_NEO4J=1 skips those tests on a machine without Java (CI refuses it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +26,19 @@ if ! command -v chromium >/dev/null 2>&1; then
     else
         echo "tests/run.sh: chromium not found and not root; the /ui browser test will be skipped" >&2
     fi
+fi
+
+if [ "${MEDFRAUD_SKIP_NEO4J:-}" != 1 ]; then
+    if ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null
+        else
+            echo "tests/run.sh: the neo4j tests need Java 17 and Maven (or set MEDFRAUD_SKIP_NEO4J=1)" >&2
+            exit 1
+        fi
+    fi
+    # Build before pytest starts, so a Maven failure is reported as such and not as a test error.
+    bash deploy/neo4j-local/run.sh --build-only
 fi
 
 exec python3 -m pytest "$@"

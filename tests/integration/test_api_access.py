@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from graph.duckdb_store import DuckDBStore
+from graph.port import GraphStore
 from tests.integration import api_graph as g
 from tests.integration.api_server import ApiClient, serve
 
@@ -16,13 +16,11 @@ OTHER_POLICE = "PSB-WEST"
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiClient]:
-    store = DuckDBStore(":memory:")
-    store.apply_schema()
+def api(api_store: GraphStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiClient]:
+    store = api_store
     g.build(store)
     with serve(store, tmp_path_factory.mktemp("api"), scope_cache_s=0) as client:
         yield client
-    store.close()
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +92,15 @@ def test_analyst_masked_keys_round_trip_for_expansion(api: ApiClient) -> None:
     ) == ["BAD_REQUEST"]
 
 
-def test_analyst_query_rows_are_masked(api: ApiClient) -> None:
-    sql = "SELECT person_id AS who, name, phone, bank_account FROM n_Patient ORDER BY person_id LIMIT 1"
+def test_analyst_query_rows_are_masked(api: ApiClient, api_store: GraphStore) -> None:
+    text = {
+        "sql": "SELECT person_id AS who, name, phone, bank_account FROM n_Patient ORDER BY person_id LIMIT 1",
+        "cypher": "MATCH (p:Patient) RETURN p.person_id AS who, p.name AS name, p.phone AS phone, "
+                  "p.bank_account AS bank_account ORDER BY who LIMIT 1",
+    }[api_store.query_language]
     rows = api.data(
         "query($t: String!) { readQuery(text: $t) { columns rows } }",
-        {"t": sql},
+        {"t": text},
         role="analyst",
     )["readQuery"]
     assert rows["rows"] == [["110101********1234", "张*", "138****8000", "****2222"]]

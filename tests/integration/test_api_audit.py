@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from api.audit import verify
-from graph.duckdb_store import DuckDBStore
+from graph.port import GraphStore
 from tests.integration import api_graph as g
 from tests.integration.api_server import ApiClient, serve
 
@@ -19,16 +19,13 @@ MEDFRAUD = [sys.executable, "-c", "from api.cli import main; main()"]
 
 
 @pytest.fixture(scope="module")
-def store() -> Iterator[DuckDBStore]:
-    s = DuckDBStore(":memory:")
-    s.apply_schema()
-    g.build(s)
-    yield s
-    s.close()
+def store(api_store: GraphStore) -> GraphStore:
+    g.build(api_store)
+    return api_store
 
 
 @pytest.fixture()
-def api(store: DuckDBStore, tmp_path: Path) -> Iterator[ApiClient]:
+def api(store: GraphStore, tmp_path: Path) -> Iterator[ApiClient]:
     with serve(store, tmp_path) as client:
         yield client
 
@@ -37,7 +34,9 @@ def records(log: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
 
 
-def test_person_level_reads_and_changes_are_recorded(api: ApiClient) -> None:
+def test_person_level_reads_and_changes_are_recorded(api: ApiClient, store: GraphStore) -> None:
+    count = {"sql": "SELECT count(*) FROM n_Claim",
+             "cypher": "MATCH (c:Claim) RETURN count(*)"}[store.query_language]
     api.data(
         "query Lookup($id: String!) { patient(id: $id) { name } }",
         {"id": g.P1},
@@ -45,14 +44,14 @@ def test_person_level_reads_and_changes_are_recorded(api: ApiClient) -> None:
         agency="ANALYSIS-1",
     )
     api.data("{ rings { totalCount } }")  # no person-level data: not audited
-    api.data('{ readQuery(text: "SELECT count(*) FROM n_Claim") { rows } }')
+    api.data("query($t: String!) { readQuery(text: $t) { rows } }", {"t": count})
     opened = api.data('mutation { openCase(title: "audit me", ringIds: ["R-phone-1"]) { caseId } }')
     recs = records(api.audit_log)
     assert [r["operation"] for r in recs] == ["Lookup", "readQuery", "openCase"]
     first = recs[0]
     assert first["sub"] == "analyst-user" and first["role"] == "analyst" and first["agency"] == "ANALYSIS-1"
     assert first["entity_keys"] == [f"Patient:{g.P1}"]  # the real key, even though the analyst saw it masked
-    assert recs[1]["details"] == {"query": "SELECT count(*) FROM n_Claim"}
+    assert recs[1]["details"] == {"query": count}
     assert recs[2]["case_ids"] == [opened["openCase"]["caseId"]]
     assert recs[2]["operation_type"] == "mutation"
     assert [r["seq"] for r in recs] == [1, 2, 3]
@@ -110,7 +109,7 @@ def test_verify_names_the_first_tampered_line(api: ApiClient, edit: str, line: i
     assert f"line {line}:" in err and reason in err
 
 
-def test_a_failed_audit_write_fails_the_request(store: DuckDBStore, tmp_path: Path) -> None:
+def test_a_failed_audit_write_fails_the_request(store: GraphStore, tmp_path: Path) -> None:
     with serve(store, tmp_path) as api:
         api.data("query($id: String!) { patient(id: $id) { name } }", {"id": g.P1})
         api.audit_log.chmod(0o400)
@@ -128,7 +127,7 @@ def test_a_failed_audit_write_fails_the_request(store: DuckDBStore, tmp_path: Pa
         assert api.data("{ rings { totalCount } }")["rings"]["totalCount"] == 2
 
 
-def test_the_chain_continues_intact_after_a_failed_write(store: DuckDBStore, tmp_path: Path) -> None:
+def test_the_chain_continues_intact_after_a_failed_write(store: GraphStore, tmp_path: Path) -> None:
     with serve(store, tmp_path) as api:
         api.data("query($id: String!) { patient(id: $id) { name } }", {"id": g.P1})
         head = api.audit_log.with_name("audit.log.head")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from graph.duckdb_store import DuckDBStore
+from graph.port import GraphStore
 from tests.integration import api_graph as g
 from tests.integration.api_server import ApiClient, serve
 
@@ -16,13 +16,11 @@ STATUS = "mutation($c: String!, $s: String!) { setCaseStatus(caseId: $c, status:
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiClient]:
-    store = DuckDBStore(":memory:")
-    store.apply_schema()
+def api(api_store: GraphStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiClient]:
+    store = api_store
     g.build(store)
     with serve(store, tmp_path_factory.mktemp("api")) as client:
         yield client
-    store.close()
 
 
 def test_open_case_with_rings_and_entities_then_read_it(api: ApiClient) -> None:

@@ -5,17 +5,21 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from algorithms.job import DetectionLock
-from graph.duckdb_store import DuckDBStore
 from tests.integration import api_graph as g
 from tests.integration.api_server import serve
+from tests.integration.conftest import STORES, open_test_store
 
 RUN = "mutation { runDetection { status startedAt startedBy } }"
 
 
-def test_run_detection_is_admin_only_refused_while_running_and_writes_a_run(tmp_path: Path) -> None:
-    store = DuckDBStore(tmp_path / "graph.duckdb")
-    store.apply_schema()
+@pytest.mark.parametrize("kind", STORES)
+def test_run_detection_is_admin_only_refused_while_running_and_writes_a_run(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    store = open_test_store(kind, request, tmp_path)
     g.build(store)
     runs_before = store.count_nodes()["DetectionRun"]
     try:

@@ -6,19 +6,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from graph.duckdb_store import DuckDBStore
+from graph.port import GraphStore
 from tests.integration import api_graph as g
 from tests.integration.api_server import ApiClient, serve
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiClient]:
-    store = DuckDBStore(":memory:")
-    store.apply_schema()
+def api(api_store: GraphStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiClient]:
+    store = api_store
     g.build(store)
     with serve(store, tmp_path_factory.mktemp("api"), hub_cap=20) as client:
         yield client
-    store.close()
 
 
 NODE = "id label key title props ringIds riskScore cutCount"
@@ -232,22 +230,32 @@ def test_double_claims_and_anomalies(api: ApiClient) -> None:
     assert filtered["doubleClaims"]["totalCount"] == 0
 
 
-def test_read_query_runs_sql_read_only(api: ApiClient) -> None:
+READS = {
+    "sql": ("SELECT person_id, name FROM n_Patient WHERE person_id = $pid",
+            "SELECT count(*) AS n FROM n_Patient"),
+    "cypher": ("MATCH (p:Patient {person_id: $pid}) RETURN p.person_id AS person_id, p.name AS name",
+               "MATCH (p:Patient) RETURN count(*) AS n"),
+}
+WRITES = {
+    "sql": ("DELETE FROM n_Patient", "DROP TABLE n_Patient", "UPDATE n_Patient SET name = 'x'",
+            "CREATE TABLE t AS SELECT 1"),
+    "cypher": ("MATCH (p:Patient) DETACH DELETE p", "MATCH (p:Patient) SET p.name = 'x'",
+               "CREATE (:Patient {person_id: 'x'})", "LOAD CSV FROM 'file:///etc/passwd' AS l RETURN l"),
+}
+
+
+def test_read_query_runs_the_stores_language_read_only(api: ApiClient, api_store: GraphStore) -> None:
+    lookup, count = READS[api_store.query_language]
     data = api.data(
         """query($t: String!, $p: JSON) { readQuery(text: $t, params: $p) { columns rows truncated } }""",
-        {"t": "SELECT person_id, name FROM n_Patient WHERE person_id = $pid", "p": {"pid": g.P4}},
+        {"t": lookup, "p": {"pid": g.P4}},
     )
     rows = data["readQuery"]
     assert rows["columns"] == ["person_id", "name"] and rows["rows"] == [[g.P4, "赵六"]]
-    for write in (
-        "DELETE FROM n_Patient",
-        "DROP TABLE n_Patient",
-        "UPDATE n_Patient SET name = 'x'",
-        "CREATE TABLE t AS SELECT 1",
-    ):
+    for write in WRITES[api_store.query_language]:
         codes = api.error_codes("query($t: String!) { readQuery(text: $t) { columns } }", {"t": write})
         assert codes == ["WRITE_REFUSED"], write
-    still = api.data('{ readQuery(text: "SELECT count(*) AS n FROM n_Patient") { rows } }')
+    still = api.data("query($t: String!) { readQuery(text: $t) { rows } }", {"t": count})
     assert still["readQuery"]["rows"] == [[6]]
 
 

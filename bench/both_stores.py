@@ -1,0 +1,225 @@
+"""The embedded store and a live Neo4j + GDS side by side on one generated city, in one run.
+
+Starts the local Neo4j of ``deploy/neo4j-local`` (heap ``--heap``), then, on the same city:
+
+1. ingest: ``ingest_dir`` into a fresh DuckDB file and into the emptied Neo4j, each in its own
+   process (peak RSS is that process's); graph records written per second (nodes + relationships
+   counted in the store afterwards). Target on Neo4j: >= 70,000 records/s, Python RSS <= 3 GB;
+2. detect: ``run_detection`` on DuckDB (igraph), on Neo4j with ``--engine gds`` and with igraph;
+   the GDS run's time over the embedded one (target <= 3x);
+3. parity: rings matched by member Jaccard (>= 0.9), double claims and anomalies compared exactly,
+   and each export's quality against the generator's truth;
+4. API, server-side: p95 of ``subgraph`` (2 hops, 300 nodes) at a patient and at an institution or
+   doctor, and ``ring(id)`` with its picture, through the ASGI app in process, on each store
+   (target on Neo4j: p95 <= 50 ms).
+
+    python bench/both_stores.py --persons 200000 --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from algorithms.evaluate import evaluate_files
+from algorithms.parity import compare_exports, format_parity
+from bench.city import OUT
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_INGEST = """
+import json, os, resource, sys, time
+from pathlib import Path
+from graph.settings import load_settings
+from graph.factory import open_store
+from ingest.loader import ingest_dir
+settings = load_settings()
+with open_store(settings) as store:
+    store.apply_schema()
+    started = time.perf_counter()
+    report = ingest_dir(store, Path(sys.argv[1]))
+    seconds = time.perf_counter() - started
+    nodes, rels = store.count_nodes(), store.count_relationships()
+print(json.dumps({"seconds": seconds, "claims": report.table("claims").loaded, "exit": report.exit_code,
+                  "nodes": sum(nodes.values()), "relationships": sum(rels.values()),
+                  "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
+"""
+
+_DETECT = """
+import json, resource, sys, time
+from pathlib import Path
+from graph.settings import load_settings
+from graph.factory import open_store
+from algorithms.job import run_detection
+from algorithms.export import write_export
+settings = load_settings()
+with open_store(settings) as store:
+    started = time.perf_counter()
+    summary = run_detection(store, engine=sys.argv[1])
+    seconds = time.perf_counter() - started
+    write_export(Path(sys.argv[2]), summary.result.rings, summary.result.findings, run_id=summary.run_id)
+print(json.dumps({"seconds": seconds,
+                  "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
+"""
+
+
+def _child(code: str, env: dict[str, str], *args: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT,
+                          env=env, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"phase failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _city(persons: int, seed: int) -> tuple[Path, Path]:
+    from ingest.generator import generate_city
+
+    raw = OUT / f"neo4j-city-{persons}-s{seed}"
+    done = raw.with_suffix(".complete")
+    if not done.exists():
+        shutil.rmtree(raw, ignore_errors=True)
+        t = time.perf_counter()
+        generate_city(raw, persons=persons, seed=seed, fmt="parquet")
+        print(f"generated {persons:,} persons in {time.perf_counter() - t:.1f} s", flush=True)
+        done.write_text("ok")
+    return raw, raw.parent / f"{raw.name}.truth.json"
+
+
+def _api_p95(env: dict[str, str], embedded_db: Path, samples: int) -> dict[str, float]:
+    """Server-side p95 per request kind (ms) on the store ``env`` configures, in this process."""
+    from api.app import create_app
+    from api.settings import ApiSettings
+    from bench.api import SECRET, Workload, pct, pick_workload, running, server_side
+    from graph.duckdb_store import DuckDBStore
+    from graph.factory import open_store
+    from graph.settings import load_settings
+
+    picker = DuckDBStore(embedded_db, read_only=True)
+    try:
+        work = pick_workload(picker, seed=7)
+    finally:
+        picker.close()
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        settings = load_settings(env="prod", secret=SECRET)
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    from api.auth import issue_token
+
+    token = issue_token(SECRET, sub="bench", role="investigator", agency="bench", ttl_s=3600)
+    headers = {"Authorization": f"Bearer {token}"}
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp, open_store(settings) as store:
+        rings = store.nodes_frame("Ring")
+        live = rings[rings["status"].fillna("") != "vanished"]["ring_id"].astype(str).tolist()
+        own = Workload(work.patients, sorted(live), work.hubs)
+        app = create_app(settings, store=store, api_settings=ApiSettings(audit_log=Path(tmp) / "audit.log",
+                                                                          response_cache=0))
+
+        async def measure() -> None:
+            async with running(app):
+                for name, make in (("subgraph at a patient", own.subgraph_body),
+                                   ("subgraph at an institution/doctor", own.hub_subgraph_body),
+                                   ("ring(id) with its picture", own.ring_body)):
+                    sample = await server_side(app, headers, make, samples, warmup=20, seed=7)
+                    if sample.errors:
+                        raise SystemExit(f"{name}: {sample.errors[0]}")
+                    out[name] = pct(sample.ms, 95)
+
+        asyncio.run(measure())
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--persons", type=int, default=200_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--heap", default="4g", help="Neo4j's Java heap")
+    ap.add_argument("--pagecache-mb", type=int, default=2048)
+    ap.add_argument("--api-samples", type=int, default=200)
+    ap.add_argument("--skip-api", action="store_true")
+    args = ap.parse_args()
+
+    from tests.neo4j_live import LocalNeo4j, wipe
+
+    raw, truth = _city(args.persons, args.seed)
+    work = Path(tempfile.mkdtemp(prefix="medfraud-neo4j-bench-"))
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("MEDFRAUD_")}
+    duck_db = work / "city.duckdb"
+    duck_env = {**base_env, "MEDFRAUD_STORE": "duckdb", "MEDFRAUD_DUCKDB_PATH": str(duck_db)}
+    os.environ["NEO4J_HEAP"], os.environ["NEO4J_PAGECACHE_MB"] = args.heap, str(args.pagecache_mb)
+    local = LocalNeo4j(work / "neo4j", work / "neo4j.log")
+    try:
+        server = local.wait_ready()
+        wipe(server)
+        neo_env = {**base_env, **server.env()}
+        print(f"city: {args.persons:,} persons, seed {args.seed}; Neo4j heap {args.heap}, "
+              f"page cache {args.pagecache_mb} MB; load {os.getloadavg()[0]:.1f}", flush=True)
+
+        ingest = {}
+        for name, env in (("embedded", duck_env), ("neo4j", neo_env)):
+            folder = work / f"in-{name}"
+            shutil.copytree(raw, folder)
+            ingest[name] = _child(_INGEST, env, str(folder))
+            r = ingest[name]
+            records = r["nodes"] + r["relationships"]
+            print(f"ingest {name:<9} {r['seconds']:8.1f} s  {records:>11,} records  "
+                  f"{records / r['seconds']:>9,.0f} records/s  {r['claims'] / r['seconds']:>9,.0f} claims/s  "
+                  f"peak RSS {r['rss_gb']:.2f} GB", flush=True)
+        ratio = ingest["neo4j"]["seconds"] / ingest["embedded"]["seconds"]
+        print(f"ingest Neo4j / embedded: {ratio:.2f}x time", flush=True)
+
+        detect = {}
+        for name, env, engine in (("embedded-igraph", duck_env, "igraph"), ("neo4j-gds", neo_env, "gds"),
+                                  ("neo4j-igraph", neo_env, "igraph")):
+            detect[name] = _child(_DETECT, env, engine, str(work / f"{name}.json"))
+            d = detect[name]
+            print(f"detect {name:<16} {d['seconds']:7.1f} s  peak RSS {d['rss_gb']:.2f} GB", flush=True)
+        print(f"detect gds on Neo4j / embedded: "
+              f"{detect['neo4j-gds']['seconds'] / detect['embedded-igraph']['seconds']:.2f}x (target <= 3x)")
+
+        exports = {n: json.loads((work / f"{n}.json").read_text(encoding="utf-8")) for n in detect}
+        for other in ("neo4j-gds", "neo4j-igraph"):
+            parity = compare_exports(exports["embedded-igraph"], exports[other])
+            print(f"\nparity embedded-igraph vs {other}: {'same' if parity.same else 'DIFFERENT'}")
+            print(format_parity(parity, "embedded", other))
+        if truth.exists():
+            print("\nquality (recall / precision) per export:")
+            for n in detect:
+                ev = evaluate_files(truth, work / f"{n}.json").as_dict()
+                rings = ", ".join(f"{k} {v['recall']:.2f}/{v['precision']:.2f}"
+                                  for k, v in ev.get("rings", {}).items())
+                print(f"  {n:<16} {rings}")
+
+        if not args.skip_api:
+            print("\nAPI server-side p95 (ms), response cache off:")
+            p95 = {"embedded": _api_p95(duck_env, duck_db, args.api_samples),
+                   "neo4j": _api_p95(neo_env, duck_db, args.api_samples)}
+            for name in p95["embedded"]:
+                print(f"  {name:<36} embedded {p95['embedded'][name]:7.1f}   neo4j {p95['neo4j'][name]:7.1f}"
+                      f"   (target on Neo4j 50)")
+    finally:
+        local.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -418,7 +418,7 @@ class Neo4jStore(GraphStore):
         layout = [(c, arrow_type(nt.prop(c)), nt.prop(c)) for c in wanted]
         statement = cy.stream_nodes_page(label)
         page = max(1, min(batch_size, _STREAM_PAGE))
-        last: str | None = None
+        last = ""  # before every key (see cy.stream_nodes_page)
         while True:
             params = {"last": last, "limit": page, "columns": list(wanted)}
             records = self._read(statement, params, f"stream {label} nodes")
@@ -444,7 +444,7 @@ class Neo4jStore(GraphStore):
         page = max(1, min(batch_size, _STREAM_PAGE))
         for src_label, dst_label in itertools.product(rt.start, rt.end):
             statement = cy.stream_relationships_page(rel_type, src_label, dst_label)
-            last: str | None = None
+            last = ""
             while True:
                 records = self._read(statement, {"last": last, "limit": page}, f"stream {rel_type}")
                 if not records:

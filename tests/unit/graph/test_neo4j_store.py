@@ -178,7 +178,7 @@ def test_replacing_links_deletes_the_unkept_then_merges_in_one_transaction_per_b
     assert all(driver.transactions[t] == "w" for t, _, _ in calls)
     (_, delete1, keep1), (_, merge1, rows1), (_, _, keep2), (_, _, rows2) = calls
     assert delete1 == ("UNWIND $rows AS row MATCH (a:Patient {person_id: row.src})-[r:HAS_PHONE]->(b:Phone) "
-                       "USING INDEX a:Patient(person_id) "
+                       "USING INDEX SEEK a:Patient(person_id) "
                        "WHERE NOT b.phone IN row.keep DELETE r RETURN count(*) AS deleted")
     assert keep1 == [{"src": "P1", "keep": ["13900000009"]}, {"src": "P2", "keep": []}]
     assert "MERGE (a)-[r:HAS_PHONE]->(b)" in merge1

@@ -53,8 +53,11 @@ def test_leiden_is_weighted_seeded_single_threaded_with_the_mapped_resolution() 
     config = leiden.parameters["config"]
     assert config["relationshipWeightProperty"] == "weight"
     assert config["randomSeed"] == 42 and config["concurrency"] == 1
-    # CPM resolution 0.5 -> modularity gamma = 0.5 * n^2 / (2 * total weight) = 0.5 * 36 / 32
-    assert config["gamma"] == pytest.approx(0.5625)
+    # volumes P1 7, P2 5, P3 6, P7 6, P8 2, P9 6: self-loops raise every node to D = 7, so
+    # CPM resolution 0.5 -> modularity gamma = 0.5 * n / D = 0.5 * 6 / 7
+    assert config["gamma"] == pytest.approx(3 / 7)
+    loops = {(r["source"], r["weight"]) for r in rels if r["source"] == r["target"]}
+    assert loops == {(1, 1.0), (2, 0.5), (3, 0.5), (4, 2.5), (5, 0.5)}  # half the gap: a loop counts twice
     assert leiden.parameters["graph_name"] == project.parameters["graph_name"]
 
 
@@ -139,6 +142,58 @@ def _ring_of_cliques() -> pd.DataFrame:
         rows += [(f"c{c}n{a}", f"c{c}n{b}", 3.0) for a in range(4) for b in range(a + 1, 4)]
         rows += [(f"c{c}n{j}", f"c{(c + 1) % 6}n{j}", 1.0) for j in range(4)]
     return pd.DataFrame(rows, columns=["src", "dst", "weight"])
+
+
+def _uneven_cliques() -> pd.DataFrame:
+    """Cliques of 3 to 7 nodes with unequal weights, joined by light bridges: degrees differ a lot."""
+    rows, start = [], 0
+    for c, size in enumerate([3, 4, 5, 6, 7]):
+        nodes = [f"q{c}n{j}" for j in range(size)]
+        rows += [(a, b, 1.0 + (i % 3)) for i, (a, b) in enumerate(
+            (nodes[i], nodes[j]) for i in range(size) for j in range(i + 1, size))]
+        rows.append((nodes[0], f"q{(c + 1) % 5}n1", 0.3))
+        start += size
+    return pd.DataFrame(rows, columns=["src", "dst", "weight"])
+
+
+@pytest.mark.parametrize("resolution", [0.05, 0.4, 0.9, 1.5])
+def test_padded_modularity_is_cpm_on_uneven_degrees(resolution: float) -> None:
+    """With every volume padded to the largest by self-loops, modularity at the mapped gamma (what
+    GDS Leiden optimises, here leidenalg's) finds the same partition as CPM on the plain graph."""
+    import igraph as ig
+    import leidenalg
+
+    from algorithms.gds_engine import _IndexedEdges
+    from algorithms.igraph_engine import IgraphEngine
+
+    edges = _uneven_cliques()
+    padded = _IndexedEdges(edges, "weight").padded_to_equal_volume()
+    gamma = engine_with(RecordingQueryRunner()).modularity_gamma(resolution, padded)
+    graph = ig.Graph(n=padded.node_count, edges=list(zip(padded.source.tolist(), padded.target.tolist(),
+                                                          strict=True)))
+    modularity = leidenalg.find_partition(
+        graph, leidenalg.RBConfigurationVertexPartition, weights=padded.weight.tolist(),
+        resolution_parameter=gamma, n_iterations=-1, seed=3)
+    by_modularity = {frozenset(str(padded.names[v]) for v in community) for community in modularity}
+    cpm = IgraphEngine().communities(edges, resolution=resolution, seed=3)
+    by_cpm = {frozenset(g.index) for _, g in cpm.groupby(cpm)}
+    if by_modularity != by_cpm:
+        # two optimisers may stop at different partitions of equal worth; never at a worse one
+        plain = _IndexedEdges(edges, "weight")
+        index = {str(name): i for i, name in enumerate(plain.names)}
+        g = ig.Graph(n=plain.node_count, edges=list(zip(plain.source.tolist(), plain.target.tolist(),
+                                                         strict=True)))
+
+        def cpm_quality(parts: set[frozenset[str]]) -> float:
+            membership = [0] * plain.node_count
+            for c, part in enumerate(parts):
+                for name in part:
+                    membership[index[name]] = c
+            return float(leidenalg.CPMVertexPartition(
+                g, initial_membership=membership, weights=plain.weight.tolist(),
+                resolution_parameter=resolution).quality())
+
+        assert cpm_quality(by_modularity) == pytest.approx(cpm_quality(by_cpm))
 
 
 @pytest.mark.parametrize("resolution", [0.05, 0.8, 2.5, 3.5])

@@ -1,21 +1,34 @@
-"""Writes the audit record of a GraphQL request once it has run, or fails the request.
+"""One audit record per GraphQL request, whatever its outcome, or no answer at all.
 
-A request is audited when it returned person-level nodes, touched a case, ran a free-form query or
-changed anything (see :class:`api.context.AuditTrail`). If the record cannot be written the client
-gets no data, only an ``AUDIT_FAILED`` error.
+Every operation is recorded — answered, refused (``denied``), partly or wholly outside the
+caller's scope (``out_of_scope``, with the refs that read as absent), invalid (``invalid``) or
+failed (``error``) — with who, role, agency, the operation, its variables and the full document:
+its SHA-256 always, its text up to ``MEDFRAUD_API_AUDIT_TEXT_CAP`` characters (the record says
+how long it was, so a cut is visible). Entity keys are capped too, with their count. Requests
+refused before GraphQL runs (no or invalid token) are recorded by :func:`record_refused`.
+
+If the record cannot be written the client gets no data, only an ``AUDIT_FAILED`` error.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
-from graph.errors import AuditError
+from api.masking import json_safe
+from graph.errors import AuditError, MedfraudError
+
+if TYPE_CHECKING:
+    from api.context import AuditTrail, Services
+
+ENTITY_CAP = 1_000
 
 
 def _root_fields(document: Any, operation_name: str | None) -> tuple[str, list[str]]:
@@ -31,26 +44,85 @@ def _root_fields(document: Any, operation_name: str | None) -> tuple[str, list[s
     return "unknown", []
 
 
+def capped_text(name: str, text: str, cap: int) -> dict[str, Any]:
+    """``text`` as an audit record holds it: hash and length always, the text up to ``cap``."""
+    return {
+        name: text[:cap], f"{name}_sha256": hashlib.sha256(text.encode()).hexdigest(),
+        f"{name}_chars": len(text), f"{name}_truncated": len(text) > cap,
+    }
+
+
+def _capped_list(name: str, values: set[str]) -> dict[str, Any]:
+    ordered = sorted(values)
+    return {name: ordered[:ENTITY_CAP], f"{name}_count": len(ordered)}
+
+
+def _codes(errors: list[GraphQLError]) -> list[str]:
+    out = []
+    for e in errors:
+        original = e.original_error
+        if isinstance(original, MedfraudError):
+            out.append(original.code)
+        elif e.path is None:
+            out.append("GRAPHQL_VALIDATION_FAILED")
+        else:
+            out.append("INTERNAL")
+    return out
+
+
+def outcome(codes: list[str], hidden: bool) -> str:
+    if "FORBIDDEN" in codes:
+        return "denied"
+    if hidden or "NOT_FOUND" in codes:
+        return "out_of_scope" if hidden else "not_found"
+    if any(c in ("BAD_REQUEST", "GRAPHQL_VALIDATION_FAILED", "SCHEMA_ERROR", "WRITE_REFUSED") for c in codes):
+        return "invalid"
+    return "error" if codes else "ok"
+
+
+def request_fields(services: Services, query: str | None, variables: dict[str, Any] | None) -> dict[str, Any]:
+    cap = services.api.audit_text_cap
+    variables_text = json.dumps(json_safe(variables or {}), sort_keys=True, ensure_ascii=False)
+    return {**capped_text("query", query or "", cap), **capped_text("variables", variables_text, cap)}
+
+
+def trail_fields(trail: AuditTrail) -> dict[str, Any]:
+    return {**_capped_list("entity_keys", trail.entities), **_capped_list("out_of_scope", trail.hidden),
+            "case_ids": sorted(trail.cases), "details": trail.details}
+
+
+def record_refused(services: Services, *, reason: str, query: str | None,
+                   variables: dict[str, Any] | None) -> None:
+    """A request refused before GraphQL ran (no or invalid token): who is unknown, what is not."""
+    services.audit.append(sub=None, role=None, agency=None, operation=None, operation_type=None, fields=[],
+                          outcome="invalid_token", codes=["UNAUTHENTICATED"], reason=reason,
+                          **request_fields(services, query, variables))
+
+
 class AuditExtension(SchemaExtension):
     async def on_operation(self) -> AsyncIterator[None]:
         yield
         ec = self.execution_context
         ctx = ec.context
         trail = getattr(ctx, "trail", None)
-        if trail is None or not trail.needed:
+        services = getattr(ctx, "services", None)
+        if trail is None or services is None:
             return
         op_type, fields = _root_fields(ec.graphql_document, ec.operation_name)
         principal = ctx.principal
         result = ec.result
-        errors = getattr(result, "errors", None) or []
+        errors = list(getattr(result, "errors", None) or [])
+        if ec.pre_execution_errors:
+            errors += [e for e in ec.pre_execution_errors if e not in errors]
+        codes = _codes(errors)
         try:
             # in a worker thread: the write and its fsync must not hold up other requests
             await anyio.to_thread.run_sync(functools.partial(
-                ctx.services.audit.append,
-                sub=principal.sub, role=principal.role.value, agency=principal.agency,
+                services.audit.append,
+                sub=principal.sub, role=principal.role.value, agency=principal.agency_ref,
                 operation=ec.operation_name or ",".join(fields), operation_type=op_type, fields=fields,
-                entity_keys=sorted(trail.entities), case_ids=sorted(trail.cases),
-                details=trail.details, errors=len(errors),
+                outcome=outcome(codes, bool(trail.hidden)), codes=sorted(set(codes)),
+                **request_fields(services, ec.query, ec.variables), **trail_fields(trail),
             ))
         except AuditError as exc:
             if result is not None:

@@ -76,3 +76,152 @@ def run_read_query(con: duckdb.DuckDBPyConnection, text: str, params: dict[str, 
         with contextlib.suppress(duckdb.Error):
             cur.execute("ROLLBACK")
         cur.close()
+
+
+# -- the pseudonymised analyst view -------------------------------------------------------------
+# Analysts' SQL never runs on the store. It runs on a separate in-memory DuckDB database holding a
+# copy made for them: personal keys replaced by keyed pseudonyms, names and free text left out,
+# birth dates reduced to the year, no cases, notes or anything not in the model. A query there
+# cannot return a raw value because none is there, whatever it aliases, concatenates or casts.
+
+# Which pseudonym namespace a personal key belongs to: the same person is the same pseudonym in
+# every table (Patient.person_id, Claim.person_id, HAS_CLAIM.src ...), so analysts can join.
+KEY_NAMESPACE = {"Patient": "person", "Phone": "phone", "BankAccount": "account", "Address": "address"}
+PSEUDONYM_COLUMNS: dict[str, dict[str, str]] = {
+    "Patient": {"person_id": "person", "phone": "phone", "bank_account": "account", "address": "address"},
+    "Doctor": {"person_id": "person"},
+    "Claim": {"person_id": "person"},
+    "InjuryCase": {"person_id": "person"},
+    "Finding": {"person_id": "person"},
+    "Phone": {"phone": "phone"},
+    "BankAccount": {"account": "account"},
+    "Address": {"address": "address"},
+}
+# Emptied (a typed NULL, so queries written against the store still bind): names, exact birth
+# dates (``birth_year`` is added), free text (read it through GraphQL, where it is scrubbed),
+# provenance paths, unknown input columns.
+DROPPED_COLUMNS: dict[str, frozenset[str]] = {
+    "Patient": frozenset({"name", "birth_date"}),
+    "Doctor": frozenset({"name"}),
+    "Ring": frozenset({"evidence", "review_reason"}),
+    "Finding": frozenset({"evidence"}),
+}
+DROPPED_EVERYWHERE = frozenset({"source_file", "extra"})
+HIDDEN_LABELS = frozenset({"Case", "CaseNote"})
+PSEUDONYM_PREFIX = "psn_"
+
+
+def pseudonym(key: str, namespace: str, value: str) -> str:
+    """The analyst-view pseudonym of ``value`` (what the SQL expression below computes)."""
+    import hashlib
+
+    return PSEUDONYM_PREFIX + hashlib.sha256(f"{key}:{namespace}:{value}".encode()).hexdigest()[:20]
+
+
+def _pseudonym_sql(column: str, namespace: str) -> str:
+    # $key is bound, never spliced; the namespace is one of the constants above
+    return (f"CASE WHEN {column} IS NULL THEN NULL ELSE '{PSEUDONYM_PREFIX}' || "
+            f"substr(sha256($key || ':{namespace}:' || CAST({column} AS VARCHAR)), 1, 20) END")
+
+
+def _end_sql(column: str, label_column: str, labels: tuple[str, ...]) -> str:
+    """A relationship end: pseudonymised when the node at that end has a personal key."""
+    personal = [lab for lab in labels if lab in KEY_NAMESPACE]
+    if not personal:
+        return column
+    if len(labels) == 1:
+        return _pseudonym_sql(column, KEY_NAMESPACE[labels[0]])
+    cases = " ".join(f"WHEN {label_column} = '{lab}' THEN {_pseudonym_sql(column, KEY_NAMESPACE[lab])}"
+                     for lab in personal)
+    return f"CASE {cases} ELSE {column} END"
+
+
+def analyst_view_selects(columns_of: dict[str, list[tuple[str, str]]]) -> dict[str, str]:
+    """The SELECT (over the store) that fills each table of the analyst view.
+
+    ``columns_of`` maps each store table to its (column, SQL type) pairs. Tables of the model
+    only; cases, notes and the relationships to them are left out.
+    """
+    from graph.duckdb_schema import node_table, quote, rel_table
+    from graph.model import NODE_TYPES, REL_TYPES
+
+    out: dict[str, str] = {}
+    for nt in NODE_TYPES:
+        table = node_table(nt.label)
+        if nt.label in HIDDEN_LABELS or table not in columns_of:
+            continue
+        rules = PSEUDONYM_COLUMNS.get(nt.label, {})
+        dropped = DROPPED_COLUMNS.get(nt.label, frozenset()) | DROPPED_EVERYWHERE
+        exprs = []
+        for col, sql_type in columns_of[table]:
+            q = quote(col)
+            if col in dropped:
+                exprs.append(f"CAST(NULL AS {sql_type}) AS {q}")
+            else:
+                exprs.append(f"{_pseudonym_sql(q, rules[col])} AS {q}" if col in rules else q)
+        if nt.label == "Patient" and any(c == "birth_date" for c, _ in columns_of[table]):
+            exprs.append("CAST(year(birth_date) AS INTEGER) AS birth_year")
+        out[table] = f"SELECT {', '.join(exprs)} FROM {quote(table)}"
+    for rt in REL_TYPES:
+        table = rel_table(rt.type)
+        if table not in columns_of or set(rt.start) & HIDDEN_LABELS or set(rt.end) & HIDDEN_LABELS:
+            continue
+        exprs = []
+        for col, sql_type in columns_of[table]:
+            q = quote(col)
+            if col in DROPPED_EVERYWHERE:
+                exprs.append(f"CAST(NULL AS {sql_type}) AS {q}")
+            elif col == "src":
+                exprs.append(f"{_end_sql(q, 'src_label', rt.start)} AS src")
+            elif col == "dst":
+                exprs.append(f"{_end_sql(q, 'dst_label', rt.end)} AS dst")
+            else:
+                exprs.append(q)
+        out[table] = f"SELECT {', '.join(exprs)} FROM {quote(table)}"
+    return out
+
+
+class AnalystView:
+    """The analyst copy of one store, rebuilt when the store's data version changes.
+
+    Memory: a second copy of every table but cases and notes (DuckDB compresses it; at a million
+    persons expect a few GB). Built on the first analyst query after a change, not at start-up.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._built_for: tuple[int, str] | None = None
+
+    def connection(self, source: duckdb.DuckDBPyConnection, version: int,
+                   key: str) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._con is None or self._built_for != (version, key):
+                self._con = build_analyst_view(source, key)
+                self._built_for = (version, key)
+            return self._con
+
+
+def build_analyst_view(source: duckdb.DuckDBPyConnection, key: str) -> duckdb.DuckDBPyConnection:
+    """A new in-memory database holding the pseudonymised copy of ``source``."""
+    cur = source.cursor()
+    try:
+        rows = cur.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position").fetchall()
+        columns_of: dict[str, list[tuple[str, str]]] = {}
+        for table, column, sql_type in rows:
+            columns_of.setdefault(str(table), []).append((str(column), str(sql_type)))
+        view = duckdb.connect(":memory:", config={"enable_external_access": False})
+        for table, select in analyst_view_selects(columns_of).items():
+            rel = cur.sql(select, params={"key": key}) if "$key" in select else cur.sql(select)
+            arrow = rel.to_arrow_table()
+            view.register("_copy", arrow)
+            view.execute(f'CREATE TABLE "{table}" AS SELECT * FROM _copy')
+            view.unregister("_copy")
+            del arrow
+    finally:
+        cur.close()
+    # nothing an analyst runs may change the view's settings (or turn file access back on)
+    view.execute("SET lock_configuration = true")
+    return view

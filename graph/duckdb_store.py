@@ -30,7 +30,7 @@ import pyarrow as pa
 from graph import duckdb_reads as reads
 from graph import duckdb_writes as writes
 from graph.duckdb_adjacency import AdjacencyIndex, IndexUnusable, indexable
-from graph.duckdb_readquery import run_read_query
+from graph.duckdb_readquery import AnalystView, run_read_query
 from graph.duckdb_schema import (
     REL_ENDPOINT_COLUMNS,
     all_indexes,
@@ -115,6 +115,7 @@ class DuckDBStore(GraphStore):
         self._node_cache = NodeCache(node_cache)
         self._data_version = 0
         self._tx_labels: set[str] = set()
+        self._analyst_view = AnalystView()
 
     @classmethod
     def from_settings(cls, settings: Settings, read_only: bool = False) -> DuckDBStore:
@@ -570,6 +571,16 @@ class DuckDBStore(GraphStore):
             raise StoreUnavailable("the store is closed")
         return run_read_query(
             self._con, text, params,
+            self.read_query_row_limit if limit is None else limit,
+            self.query_timeout_s if timeout_s is None else timeout_s)
+
+    def analyst_query(self, text: str, params: dict[str, Any] | None = None, *, key: str,
+                      limit: int | None = None, timeout_s: float | None = None) -> QueryResult:
+        if self._closed:
+            raise StoreUnavailable("the store is closed")
+        view = self._analyst_view.connection(self._con, self._data_version, key)
+        return run_read_query(
+            view, text, params,
             self.read_query_row_limit if limit is None else limit,
             self.query_timeout_s if timeout_s is None else timeout_s)
 

@@ -24,6 +24,7 @@ from typing import Any, Literal, TypeAlias
 import pandas as pd
 import pyarrow as pa
 
+from graph.errors import AccessDenied
 from graph.model import Edge, Node, NodeRef
 
 Rows: TypeAlias = "pd.DataFrame | pa.Table"
@@ -188,6 +189,26 @@ class GraphStore(ABC):
         At most ``limit`` rows come back (``truncated`` says whether more were there); a query
         running past ``timeout_s`` raises ``QueryTimeout``.
         """
+
+    def analyst_query(
+        self,
+        text: str,
+        params: dict[str, Any] | None = None,
+        *,
+        key: str,
+        limit: int | None = None,
+        timeout_s: float | None = None,
+    ) -> QueryResult:
+        """Like :meth:`read_query`, but against the pseudonymised analyst view of the graph.
+
+        The view holds no raw personal value: personal keys are replaced by keyed pseudonyms
+        (``key`` is the pseudonym key; the same value gives the same pseudonym in every table and
+        every query), names and free text are absent, birth dates are reduced to the year, and
+        cases and notes are not there at all (docs/api.md, "Threat model"). A store without such a
+        view refuses, so analysts never fall back to the raw data.
+        """
+        raise AccessDenied(f"the {self.kind} store has no pseudonymised analyst view: analysts cannot run "
+                           "free-form queries on it")
 
     @abstractmethod
     def ping(self) -> None:

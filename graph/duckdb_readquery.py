@@ -182,24 +182,51 @@ def analyst_view_selects(columns_of: dict[str, list[tuple[str, str]]]) -> dict[s
 
 
 class AnalystView:
-    """The analyst copy of one store, rebuilt when the store's data version changes.
+    """The analyst copy of one store, kept in step with the store's data version.
 
-    Memory: a second copy of every table but cases and notes (DuckDB compresses it; at a million
-    persons expect a few GB). Built on the first analyst query after a change, not at start-up.
+    Memory: a second copy of every table but cases and notes (DuckDB compresses it). The first
+    analyst query builds it; after a write (a case note, a ring review, an ingest) the next query
+    still runs on the copy it has while a new one is built in the background, so analysts see
+    data at most one build old and no query waits for a rebuild.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._built_for: tuple[int, str] | None = None
+        self._building: threading.Thread | None = None
 
     def connection(self, source: duckdb.DuckDBPyConnection, version: int,
                    key: str) -> duckdb.DuckDBPyConnection:
         with self._lock:
-            if self._con is None or self._built_for != (version, key):
-                self._con = build_analyst_view(source, key)
-                self._built_for = (version, key)
-            return self._con
+            current, built_for = self._con, self._built_for
+        if current is None or (built_for is not None and built_for[1] != key):
+            con = build_analyst_view(source, key)
+            with self._lock:
+                self._con, self._built_for = con, (version, key)
+            return con
+        if built_for != (version, key):
+            self._rebuild_in_background(source, version, key)
+        return current
+
+    def _rebuild_in_background(self, source: duckdb.DuckDBPyConnection, version: int, key: str) -> None:
+        with self._lock:
+            if self._building is not None and self._building.is_alive():
+                return
+
+            def build() -> None:
+                con = build_analyst_view(source, key)
+                with self._lock:
+                    self._con, self._built_for = con, (version, key)
+
+            self._building = threading.Thread(target=build, name="analyst-view", daemon=True)
+            self._building.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Until a background rebuild (if any) has finished (tests, shutdown)."""
+        thread = self._building
+        if thread is not None:
+            thread.join(timeout)
 
 
 def build_analyst_view(source: duckdb.DuckDBPyConnection, key: str) -> duckdb.DuckDBPyConnection:

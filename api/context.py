@@ -21,7 +21,7 @@ import anyio.to_thread
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from api.access import Action, PoliceScope, ScopeCache, require
+from api.access import PoliceScope, ScopeCache
 from api.audit import AuditLog
 from api.auth import Principal, Role
 from api.masking import MASKED_KEY_LABELS, TOKEN_PREFIX, KeyCipher, mask_key, unmask_key
@@ -141,9 +141,6 @@ class Context(BaseContext):
         return self.services.rings.get(self.services.store)
 
     # -- access ------------------------------------------------------------------------------
-    def require(self, action: Action) -> None:
-        require(self.principal, action)
-
     @property
     def is_police(self) -> bool:
         return self.principal.role is Role.police

@@ -30,7 +30,7 @@ from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext, Info
 
 from api import cases as case_ops
-from api import freeform
+from api import freeform, permissions
 from api import subgraph as sg
 from api.access import Action, require_owner
 from api.audit_extension import AuditExtension
@@ -166,55 +166,53 @@ def _exact_search(ctx: Context, text: str, first: int) -> list[Node]:
 
 async def _entity(info: Info, label: str, key: str) -> Node | None:
     ctx = ctx_of(info)
-    ctx.require(Action.read_graph)
     return await ctx.run(_lookup, ctx, label, key)
 
 
 @strawberry.type
 class Query:
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def patient(self, info: Info, id: str) -> Patient | None:
 
         """An insured person by ID number (or the masked key an analyst was given)."""
         node = await _entity(info, "Patient", id)
         return make_patient(ctx_of(info), node) if node else None
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def doctor(self, info: Info, id: str) -> Doctor | None:
         node = await _entity(info, "Doctor", id)
         return make_doctor(ctx_of(info), node) if node else None
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def institution(self, info: Info, id: str) -> Institution | None:
         node = await _entity(info, "Institution", id)
         return make_institution(ctx_of(info), node) if node else None
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def pharmacy(self, info: Info, id: str) -> Institution | None:
         node = await _entity(info, "Pharmacy", id)
         return make_institution(ctx_of(info), node) if node else None
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def claim(self, info: Info, scheme: str, id: str) -> Claim | None:
         node = await _entity(info, "Claim", claim_key(scheme, id))
         return make_claim(ctx_of(info), node) if node else None
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def injury_case(self, info: Info, id: str) -> InjuryCase | None:
         node = await _entity(info, "InjuryCase", id)
         return make_injury_case(ctx_of(info), node) if node else None
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def search(self, info: Info, text: str, first: int | None = 20) -> list[SearchHit]:
 
         """Entities whose key starts with the text or whose name contains it."""
         ctx = ctx_of(info)
-        ctx.require(Action.read_graph)
         first = check_first(first, ctx.api.max_page)
         nodes = await ctx.run(_search, ctx, text, first)
         return [search_hit(ctx, n) for n in nodes]
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def subgraph(
         self, info: Info, seeds: list[NodeRefInput], hops: int | None = 2, rel_types: list[str] | None = None,
         since: date | None = None, until: date | None = None, max_nodes: int | None = 300,
@@ -222,7 +220,6 @@ class Query:
 
         """Nodes and relationships around the seeds, capped per hub and in total."""
         ctx = ctx_of(info)
-        ctx.require(Action.read_graph)
         hops, max_nodes = check_subgraph_args(ctx, hops, max_nodes, default_hops=2)
         if not seeds:
             raise InvalidRequest("subgraph needs at least one seed")
@@ -230,7 +227,7 @@ class Query:
         return await ctx.run(build_subgraph, ctx, refs, hops=hops, max_nodes=max_nodes,
                              rel_types=rel_types, since=since, until=until)
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def paths(
         self, info: Info, from_: Annotated[NodeRefInput, strawberry.argument(name="from")],
         to: NodeRefInput, max_hops: int | None = 4,
@@ -238,7 +235,6 @@ class Query:
 
         """Shortest connections between two entities (within the hub caps)."""
         ctx = ctx_of(info)
-        ctx.require(Action.read_graph)
         max_hops = 4 if max_hops is None else max_hops
         if not 1 <= max_hops <= ctx.api.max_hops:
             raise InvalidRequest(f"maxHops must be between 1 and {ctx.api.max_hops}")
@@ -261,7 +257,7 @@ class Query:
 
         return await ctx.run(work)
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def rings(
         self, info: Info, kind: str | None = None, min_score: float | None = None, status: str | None = None,
         first: int | None = 20, after: str | None = None,
@@ -269,19 +265,18 @@ class Query:
 
         """Rings found by detection, highest score first."""
         ctx = ctx_of(info)
-        ctx.require(Action.read_graph)
         first = check_first(first, ctx.api.max_page)
         nodes = await ctx.run(_rings, ctx, kind, min_score, status)
         page, info_ = _page(nodes, first, after)
         return RingConnection(edges=[RingEdge(cursor=c, node=make_ring(ctx, n)) for c, n in page],
                               page_info=info_, total_count=len(nodes))
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def ring(self, info: Info, id: strawberry.ID) -> Ring | None:
         node = await _entity(info, "Ring", str(id))
         return make_ring(ctx_of(info), node) if node else None
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def double_claims(
         self, info: Info, kind: str | None = None, person_id: str | None = None, first: int | None = 20,
         after: str | None = None,
@@ -290,7 +285,7 @@ class Query:
         """Double claims across cover found by the latest detection run."""
         return await _finding_page(info, "double_claim", kind, person_id, first, after)
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def anomalies(
         self, info: Info, kind: str | None = None, person_id: str | None = None, first: int | None = 20,
         after: str | None = None,
@@ -299,53 +294,47 @@ class Query:
         """Impossible-care anomalies found by the latest detection run."""
         return await _finding_page(info, "anomaly", kind, person_id, first, after)
 
-    @strawberry.field
+    @permissions.field(Action.read_cases)
     async def cases(self, info: Info, status: str | None = None, first: int | None = 20,
                     after: str | None = None) -> CaseConnection:
         ctx = ctx_of(info)
-        ctx.require(Action.read_cases)
         first = check_first(first, ctx.api.max_page)
         nodes = await ctx.run(lambda: case_ops.list_cases(ctx.store.nodes_frame("Case"), status=status))
         page, info_ = _page(nodes, first, after)
         return CaseConnection(edges=[CaseEdge(cursor=c, node=make_case(ctx, n)) for c, n in page],
                               page_info=info_, total_count=len(nodes))
 
-    @strawberry.field
+    @permissions.field(Action.read_cases)
     async def case(self, info: Info, id: strawberry.ID) -> Case | None:
         ctx = ctx_of(info)
-        ctx.require(Action.read_cases)
         node = await _entity(info, "Case", str(id))
         return make_case(ctx, node) if node else None
 
-    @strawberry.field
+    @permissions.field(Action.named_query)
     async def named_queries(self, info: Info) -> list[NamedQuery]:
 
         """The analysts' library of vetted queries (queries/*.cypher)."""
-        ctx = ctx_of(info)
-        ctx.require(Action.named_query)
         return [
             NamedQuery(name=q.name, description=q.description,
                        parameters=[NamedQueryParam(name=p.name, type=str(p.type)) for p in q.parameters])
             for q in library.list_named_queries()
         ]
 
-    @strawberry.field
+    @permissions.field(Action.named_query)
     async def run_named_query(self, info: Info, name: str, params: JSON | None = None) -> QueryRows:
 
         """Run a named query with typed parameters, row-capped."""
         ctx = ctx_of(info)
-        ctx.require(Action.named_query)
         if params is not None and not isinstance(params, dict):
             raise InvalidRequest("params must be a JSON object")
         ctx.force_audit(named_query=name)
         return await ctx.run(freeform.run_named, ctx, name, params)
 
-    @strawberry.field
+    @permissions.field(Action.read_query)
     async def read_query(self, info: Info, text: str, params: JSON | None = None) -> QueryRows:
 
         """Run the store's own query language read-only (SQL on DuckDB, Cypher on Neo4j)."""
         ctx = ctx_of(info)
-        ctx.require(Action.read_query)
         if params is not None and not isinstance(params, dict):
             raise InvalidRequest("params must be a JSON object")
         return await ctx.run(freeform.run_text, ctx, text, params)
@@ -354,7 +343,6 @@ class Query:
 async def _finding_page(info: Info, category: str, kind: str | None, person_id: str | None, first: int | None,
                         after: str | None) -> FindingConnection:
     ctx = ctx_of(info)
-    ctx.require(Action.read_graph)
     first = check_first(first, ctx.api.max_page)
     nodes = await ctx.run(_findings, ctx, category, kind, person_id)
     page, info_ = _page(nodes, first, after)
@@ -391,43 +379,39 @@ def _owned_case(ctx: Context, case_id: str) -> Node:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation
+    @permissions.mutation(Action.write_cases)
     async def open_case(self, info: Info, title: str, ring_ids: list[str] | None = None,
                         entities: list[NodeRefInput] | None = None) -> Case:
         ctx = ctx_of(info)
-        ctx.require(Action.write_cases)
         refs = [ctx.real_ref(e.label, e.key) for e in entities or []]
         node = await ctx.run(case_ops.open_case, ctx.writer, ctx.principal, title, ring_ids or [], refs)
         ctx.services.scopes.invalidate()
         ctx.force_audit(mutation="openCase", rings=list(ring_ids or []), entities=[str(r) for r in refs])
         return make_case(ctx, node)
 
-    @strawberry.mutation
+    @permissions.mutation(Action.add_note)
     async def add_case_note(self, info: Info, case_id: str, text: str) -> CaseNote:
         ctx = ctx_of(info)
-        ctx.require(Action.add_note)
         await ctx.run(_visible_case, ctx, case_id)
         node = await ctx.run(case_ops.add_note, ctx.writer, ctx.principal, case_id, text)
         ctx.note_case(case_id)
         ctx.force_audit(mutation="addCaseNote")
         return make_note(node)
 
-    @strawberry.mutation
+    @permissions.mutation(Action.write_cases)
     async def set_case_status(self, info: Info, case_id: str, status: str) -> Case:
         ctx = ctx_of(info)
-        ctx.require(Action.write_cases)
         await ctx.run(_owned_case, ctx, case_id)
         node = await ctx.run(case_ops.set_status, ctx.writer, case_id, status)
         ctx.force_audit(mutation="setCaseStatus", status=status)
         return make_case(ctx, node)
 
-    @strawberry.mutation
+    @permissions.mutation(Action.write_cases)
     async def share_case(self, info: Info, case_id: str, agency: str,
                          agency_kind: str | None = "police") -> Case:
 
         """Share a case with a police or discipline-inspection agency (``agencyKind``, default police)."""
         ctx = ctx_of(info)
-        ctx.require(Action.write_cases)
         await ctx.run(_owned_case, ctx, case_id)
         target = case_ops.share_target(agency_kind or "police", agency)
         node = await ctx.run(case_ops.share, ctx.writer, case_id, target)
@@ -435,10 +419,9 @@ class Mutation:
         ctx.force_audit(mutation="shareCase", shared_with=target)
         return make_case(ctx, node)
 
-    @strawberry.mutation
+    @permissions.mutation(Action.review_ring)
     async def review_ring(self, info: Info, ring_id: str, verdict: RingVerdict, reason: str) -> Ring:
         ctx = ctx_of(info)
-        ctx.require(Action.review_ring)
         if not reason.strip():
             raise InvalidRequest("a ring review needs a reason")
 
@@ -455,12 +438,11 @@ class Mutation:
         ctx.force_audit(mutation="reviewRing", ring=ring_id, verdict=verdict.value)
         return make_ring(ctx, node)
 
-    @strawberry.mutation
+    @permissions.mutation(Action.run_detection)
     async def run_detection(self, info: Info) -> DetectionRunInfo:
 
         """Start a detection run in the background (admin); refused while one runs."""
         ctx = ctx_of(info)
-        ctx.require(Action.run_detection)
         runner = ctx.services.detection
         if runner is None:
             raise InvalidRequest("detection cannot be started from this server")

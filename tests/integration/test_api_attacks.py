@@ -387,3 +387,58 @@ def test_row_14_only_the_opening_bureau_shares_or_moves_a_case(api: ApiClient) -
     assert after["case"] == {"status": "open", "sharedWith": []}
     assert api.data(share, {"c": case_id}, agency="bureau-1")["shareCase"]["sharedWith"] == ["police:PSB-9"]
     assert api.data(status, {"c": case_id}, role="admin", agency="hq")["setCaseStatus"]["status"] == "closed"
+
+
+def test_row_13_serve_refuses_weak_secrets_and_creates_private_files(tmp_path: Path) -> None:
+    """`medfraud serve` in prod: a weak secret stops it; a good one serves, with 0600 files."""
+    from tests.integration.api_server import free_port
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "MEDFRAUD_ENV": "prod",
+        "MEDFRAUD_STORE": "duckdb",
+        "MEDFRAUD_DUCKDB_PATH": str(tmp_path / "store.duckdb"),
+        "MEDFRAUD_API_AUDIT_LOG": str(tmp_path / "audit.log"),
+        "MEDFRAUD_API_PORT": str(port),
+        "MEDFRAUD_DUCKDB_READ_INDEX": "false",
+        "MEDFRAUD_AUDIT_KEY": AUDIT_KEY,
+    }
+    weak = subprocess.run(
+        [*MEDFRAUD, "serve"],
+        env={**env, "MEDFRAUD_SECRET": "ab" * 20},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert weak.returncode == 1 and "MEDFRAUD_SECRET" in weak.stderr and "different characters" in weak.stderr
+    server = subprocess.Popen(
+        [*MEDFRAUD, "serve"],
+        env={**env, "MEDFRAUD_SECRET": SECRET},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "medfraud serve did not come up"
+            time.sleep(0.2)
+        assert (
+            httpx.post(
+                f"http://127.0.0.1:{port}/graphql", json={"query": "{ rings { totalCount } }"}, timeout=10
+            ).status_code
+            == 401
+        )
+        for name in ("store.duckdb", "audit.log", "audit.log.head"):
+            assert (tmp_path / name).stat().st_mode & 0o077 == 0, name
+    finally:
+        server.terminate()
+        server.wait(30)

@@ -74,8 +74,10 @@ PROP_MASKS: dict[str, dict[str, _Masker]] = {
 }
 # Labels whose key is personal: a masked role sees an opaque token instead.
 MASKED_KEY_LABELS = frozenset({"Patient", "Phone", "BankAccount", "Address"})
-# Unknown input columns may hold anything; a masked role does not get them.
-DROPPED_WHEN_MASKED = frozenset({"extra"})
+# Unknown input columns may hold anything, and free text may quote anyone: a masked role gets
+# neither as raw props (rings' and findings' evidence and review reason come scrubbed through
+# their own fields, see api.scrub).
+DROPPED_WHEN_MASKED = frozenset({"extra", "evidence", "review_reason", "title", "text"})
 
 
 class KeyCipher:

@@ -165,6 +165,8 @@ CASE_FIELDS = """caseId title agency sharedWith rings { ringId members { title }
   notes { text author } subgraph { nodes { id title } edges { id } }"""
 SUBGRAPH = """query($p: String!) { subgraph(seeds: [{label: "Patient", key: $p}], hops: 3) {
   nodes { id key title props ringIds } edges { id source target } } }"""
+SEEDED = """query($l: String!, $k: String!) { subgraph(seeds: [{label: $l, key: $k}], hops: 2) {
+  nodes { id key title props ringIds } edges { id source target } } }"""
 PATHS = """query($a: String!, $b: String!) { paths(from: {label: "Patient", key: $a},
   to: {label: "Patient", key: $b}, maxHops: 4) { nodes { id title props } edges { id } } }"""
 
@@ -253,6 +255,13 @@ PROBES: dict[str, Probe] = {
         SUBGRAPH, _p(g.P4), _p(g.P5), "赵六", ("Query.subgraph", "Subgraph.nodes", "Subgraph.edges")
     ),
     "subgraph-ring": Probe(SUBGRAPH, _p(g.P1), _p(g.P6), "李四"),
+    # derived nodes as seeds: their free text and their links must follow the same rules
+    "subgraph-of-ring": Probe(
+        SEEDED, _v(l="Ring", k=g.RING_COLLUSION), _v(l="Ring", k=g.RING_PHONE), g.RING_COLLUSION
+    ),
+    "subgraph-of-finding": Probe(
+        SEEDED, _v(l="Finding", k="F-double-1"), _v(l="Finding", k="F-double-1"), None
+    ),
     "paths": Probe(
         PATHS,
         lambda k, c: {"a": k("Patient", g.P1), "b": k("Patient", g.P2)},

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -85,7 +86,10 @@ class Context(BaseContext):
         self._lock = threading.Lock()
         self._scope: PoliceScope | None = None
         self._scoped: ScopedStore | None = None
-        self.store_spent_s = 0.0
+        # every store call of this request must finish by this time (MEDFRAUD_API_REQUEST_STORE_S):
+        # a deadline rather than a sum, so that calls running side by side (aliases, nested
+        # fields) share one budget instead of each getting its own
+        self.store_deadline = time.monotonic() + services.api.request_store_s
         self.node_loader: DataLoader[NodeRef, Node | None] = DataLoader(load_fn=self._load_nodes)
         self.ring_loader: DataLoader[NodeRef, list[tuple[str, float]]] = DataLoader(load_fn=self._load_rings)
 
@@ -110,12 +114,11 @@ class Context(BaseContext):
     # -- running store work -------------------------------------------------------------------
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Store work in a worker thread, under the call limit and what is left of the request's budget."""
-        left = self.api.request_store_s - self.store_spent_s
+        left = self.store_deadline - time.monotonic()
         if left <= 0:
             raise QueryTimeout(f"this request used its {self.api.request_store_s:g} s of store time; "
                                "ask for less at once (MEDFRAUD_API_REQUEST_STORE_S)")
         limit = min(self.api.store_timeout_s, left)
-        started = anyio.current_time()
         try:
             with anyio.fail_after(limit):
                 return await anyio.to_thread.run_sync(
@@ -123,8 +126,6 @@ class Context(BaseContext):
                 )
         except TimeoutError:
             raise QueryTimeout(f"the store did not answer within {limit:g} s") from None
-        finally:
-            self.store_spent_s += anyio.current_time() - started
 
     async def _load_nodes(self, refs: Sequence[NodeRef]) -> list[Node | None]:
         from api.subgraph import fetch_nodes

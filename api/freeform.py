@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -55,7 +56,9 @@ def _analyst_params(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def time_limit(ctx: Context) -> float:
-    return min(ctx.services.settings.query_timeout_s, ctx.api.store_timeout_s)
+    """What the client waits: the query limit, the store-call limit or what is left of the request's."""
+    left = max(0.001, ctx.store_deadline - time.monotonic())
+    return min(ctx.services.settings.query_timeout_s, ctx.api.store_timeout_s, left)
 
 
 def run_text(ctx: Context, text: str, params: dict[str, Any] | None) -> QueryRows:

@@ -271,6 +271,25 @@ def test_row_10_a_request_whose_cost_exceeds_the_budget_is_refused_before_it_run
     )["ring"]["members"]
 
 
+def test_row_10_store_time_is_bounded_per_request_not_only_per_call(
+    store: DuckDBStore, tmp_path: Path
+) -> None:
+    slow = "SELECT sum(a.range * b.range) FROM range(200000) a, range(200000) b"
+    with serve(store, tmp_path, store_timeout_s=30.0, request_store_s=1.0) as api:
+        started = time.monotonic()
+        body = api.gql(
+            "query($t: String!) { a: readQuery(text: $t) { rows } b: readQuery(text: $t) { rows } }",
+            {"t": slow},
+        )
+        assert time.monotonic() - started < 5
+        # both aliases shared the one second (the first error nulls the answer, so one is reported)
+        assert {e["extensions"]["code"] for e in body["errors"]} == {"QUERY_TIMEOUT"}
+        time.sleep(0.5)
+        cpu = time.process_time()
+        time.sleep(2.0)
+        assert time.process_time() - cpu < 0.5  # neither query goes on in the store
+
+
 # -- row 11 -----------------------------------------------------------------------------------------
 def test_row_11_every_value_type_is_answered_and_answers_are_capped_in_bytes(
     store: DuckDBStore, tmp_path: Path

@@ -41,8 +41,8 @@ def check_read_only(con: duckdb.DuckDBPyConnection, text: str) -> None:
 
 
 def run_read_query(con: duckdb.DuckDBPyConnection, text: str, params: dict[str, Any] | None,
-                   limit: int, timeout_s: float) -> QueryResult:
-    """Run ``text`` on a fresh cursor of ``con`` in a read-only transaction."""
+                   limit: int, timeout_s: float, *, catalog: str | None = None) -> QueryResult:
+    """Run ``text`` on a fresh cursor of ``con`` in a read-only transaction (in ``catalog``, if given)."""
     check_read_only(con, text)
     if limit < 0:
         raise InvalidRequest("limit must be >= 0")
@@ -50,6 +50,8 @@ def run_read_query(con: duckdb.DuckDBPyConnection, text: str, params: dict[str, 
     timer = threading.Timer(timeout_s, cur.interrupt)
     timer.daemon = True
     try:
+        if catalog is not None:
+            cur.execute(f"USE {catalog}")
         cur.execute("BEGIN TRANSACTION READ ONLY")
         timer.start()
         try:
@@ -109,6 +111,8 @@ DROPPED_COLUMNS: dict[str, frozenset[str]] = {
 DROPPED_EVERYWHERE = frozenset({"source_file", "extra"})
 HIDDEN_LABELS = frozenset({"Case", "CaseNote"})
 PSEUDONYM_PREFIX = "psn_"
+# The view's tables live in a compressed in-memory catalog of this name (queries run in it).
+ANALYST_CATALOG = "analyst"
 
 
 def pseudonym(key: str, namespace: str, value: str) -> str:
@@ -239,14 +243,19 @@ def build_analyst_view(source: duckdb.DuckDBPyConnection, key: str) -> duckdb.Du
         columns_of: dict[str, list[tuple[str, str]]] = {}
         for table, column, sql_type in rows:
             columns_of.setdefault(str(table), []).append((str(column), str(sql_type)))
-        view = duckdb.connect(":memory:", config={"enable_external_access": False})
+        view = duckdb.connect(":memory:")
+        # a compressed in-memory catalog: pseudonyms and codes compress well, and the view
+        # otherwise costs several times the store's own (compressed) size
+        view.execute(f"ATTACH ':memory:' AS {ANALYST_CATALOG} (COMPRESS)")
+        view.execute(f"USE {ANALYST_CATALOG}")
+        view.execute("SET enable_external_access = false")
         for table, select in analyst_view_selects(columns_of).items():
             rel = cur.sql(select, params={"key": key}) if "$key" in select else cur.sql(select)
-            arrow = rel.to_arrow_table()
-            view.register("_copy", arrow)
+            # streamed batch by batch: the table is never held twice
+            reader = rel.to_arrow_reader(batch_size=100_000)
+            view.register("_copy", reader)
             view.execute(f'CREATE TABLE "{table}" AS SELECT * FROM _copy')
             view.unregister("_copy")
-            del arrow
     finally:
         cur.close()
     # nothing an analyst runs may change the view's settings (or turn file access back on)

@@ -30,7 +30,7 @@ import pyarrow as pa
 from graph import duckdb_reads as reads
 from graph import duckdb_writes as writes
 from graph.duckdb_adjacency import AdjacencyIndex, IndexUnusable, indexable
-from graph.duckdb_readquery import AnalystView, run_read_query
+from graph.duckdb_readquery import ANALYST_CATALOG, AnalystView, run_read_query
 from graph.duckdb_schema import (
     REL_ENDPOINT_COLUMNS,
     all_indexes,
@@ -582,7 +582,7 @@ class DuckDBStore(GraphStore):
         return run_read_query(
             view, text, params,
             self.read_query_row_limit if limit is None else limit,
-            self.query_timeout_s if timeout_s is None else timeout_s)
+            self.query_timeout_s if timeout_s is None else timeout_s, catalog=ANALYST_CATALOG)
 
     def ping(self) -> None:
         try:

@@ -191,10 +191,31 @@ class ScopedStore:
         return counts
 
     def search(self, text: str, *, labels: Sequence[str], limit: int) -> list[Node]:
-        if self.visibility.unrestricted:
-            return self._store.search(text, labels=labels, limit=limit)
-        found = self._store.search(text, labels=labels, limit=_BIG_CAP if self.visibility.police else limit)
-        return self._keep(found, asked=False)[:limit]
+        vis = self.visibility
+        if vis.role is not Role.police:
+            return self._keep(self._store.search(text, labels=labels, limit=limit), asked=False)[:limit]
+        # police: matched within the scope itself (a few hundred nodes), so a common surname over a
+        # city of a million cannot crowd the scope's matches out of a capped store search
+        scope = vis.police
+        if scope is None:
+            return []
+        wanted = set(labels)
+        by_label: dict[str, list[str]] = {}
+        for ref in scope.nodes:
+            if ref.label in wanted:
+                by_label.setdefault(ref.label, []).append(ref.key)
+        if "Ring" in wanted:
+            by_label["Ring"] = sorted(scope.rings)
+        order = {label: i for i, label in enumerate(labels)}
+        needle = text.strip().lower()
+        hits: list[tuple[int, int, str, Node]] = []
+        for label, keys in by_label.items():
+            props = node_type(label).search_props
+            for node in self._store.get_nodes(label, sorted(keys)):
+                rank = 0 if node.key == text else 1 if node.key.startswith(text) else 2
+                if rank < 2 or any(needle in str(node.props.get(p) or "").lower() for p in props):
+                    hits.append((rank, order[label], node.key, node))
+        return [n for *_, n in sorted(hits, key=lambda h: h[:3])][:limit]
 
     def nodes_frame(self, label: str) -> pd.DataFrame:
         """All visible nodes of a label as a frame (rings, findings, cases)."""

@@ -14,12 +14,14 @@ Three independent fences, so that one mistake does not open the store:
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from graph.errors import InvalidRequest, QueryTimeout, WriteRefused
+from graph.errors import InvalidRequest, QueryTimeout, StoreUnavailable, WriteRefused
 from graph.port import QueryResult
 
 
@@ -188,53 +190,108 @@ def analyst_view_selects(columns_of: dict[str, list[tuple[str, str]]]) -> dict[s
 class AnalystView:
     """The analyst copy of one store, kept in step with the store's data version.
 
-    Memory: a second copy of every table but cases and notes (DuckDB compresses it). The first
-    analyst query builds it; after a write (a case note, a ring review, an ingest) the next query
-    still runs on the copy it has while a new one is built in the background, so analysts see
-    data at most one build old and no query waits for a rebuild.
+    A store kept in a file gets its copy in a file next to it (``<store>.analyst-<n>``, private
+    to the server user, replaced at each rebuild): DuckDB compresses it and pages it through its
+    buffer pool, so it costs about the store file's size on disk (564 MiB for a million persons)
+    rather than several GiB of memory. An in-memory store gets an in-memory copy.
+
+    The first analyst query starts building it and waits up to its own time limit (a small store
+    is ready by then; a large one answers STORE_UNAVAILABLE, "being prepared", until it is). After
+    a write (a case note, a ring review, an ingest) queries still run on the copy at hand while a
+    new one is built in the background: analysts see data at most one build old, and no query
+    waits for a rebuild. One build runs at a time.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, store_path: str | None = None, *, memory_limit: str | None = None) -> None:
+        self._store_path = store_path
+        self._memory_limit = memory_limit
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._file: Path | None = None
         self._built_for: tuple[int, str] | None = None
         self._building: threading.Thread | None = None
+        self._generation = 0
 
-    def connection(self, source: duckdb.DuckDBPyConnection, version: int,
-                   key: str) -> duckdb.DuckDBPyConnection:
+    def connection(self, source: duckdb.DuckDBPyConnection, version: int, key: str,
+                   wait_s: float) -> duckdb.DuckDBPyConnection:
+        """The copy to query; the first one is waited for up to ``wait_s``, later ones never."""
         with self._lock:
             current, built_for = self._con, self._built_for
-        if current is None or (built_for is not None and built_for[1] != key):
-            con = build_analyst_view(source, key)
-            with self._lock:
-                self._con, self._built_for = con, (version, key)
-            return con
-        if built_for != (version, key):
-            self._rebuild_in_background(source, version, key)
+        if current is not None and built_for is not None and built_for[1] == key:
+            if built_for[0] != version:
+                self._rebuild_in_background(source, version, key)
+            return current
+        self._rebuild_in_background(source, version, key)
+        thread = self._building
+        if thread is not None:
+            thread.join(wait_s)
+        with self._lock:
+            current, built_for = self._con, self._built_for
+        if current is None or built_for is None or built_for[1] != key:
+            raise StoreUnavailable(
+                "the analysts' pseudonymised copy of the data is being prepared (about a minute for a "
+                "million persons); ask again shortly")
         return current
+
+    def _next_file(self) -> Path | None:
+        if self._store_path is None:
+            return None
+        with self._lock:
+            self._generation += 1
+            n = self._generation
+        return Path(f"{self._store_path}.analyst-{os.getpid()}-{n}")
+
+    def _build(self, source: duckdb.DuckDBPyConnection, version: int, key: str) -> duckdb.DuckDBPyConnection:
+        target = self._next_file()
+        con = build_analyst_view(source, key, path=target, memory_limit=self._memory_limit)
+        with self._lock:
+            old = self._file
+            self._con, self._file, self._built_for = con, target, (version, key)
+        _remove_stale(self._store_path, keep=target, also=old)
+        return con
 
     def _rebuild_in_background(self, source: duckdb.DuckDBPyConnection, version: int, key: str) -> None:
         with self._lock:
             if self._building is not None and self._building.is_alive():
                 return
-
-            def build() -> None:
-                con = build_analyst_view(source, key)
-                with self._lock:
-                    self._con, self._built_for = con, (version, key)
-
-            self._building = threading.Thread(target=build, name="analyst-view", daemon=True)
+            self._building = threading.Thread(target=self._build, args=(source, version, key),
+                                              name="analyst-view", daemon=True)
             self._building.start()
 
-    def wait(self, timeout: float | None = None) -> None:
-        """Until a background rebuild (if any) has finished (tests, shutdown)."""
+    def close(self) -> None:
+        """Drop the copy and its file (the store is closing)."""
         thread = self._building
         if thread is not None:
-            thread.join(timeout)
+            thread.join(60)
+        with self._lock:
+            con, self._con, self._built_for = self._con, None, None
+        if con is not None:
+            with contextlib.suppress(duckdb.Error):
+                con.close()
+        _remove_stale(self._store_path, keep=None, also=self._file)
 
 
-def build_analyst_view(source: duckdb.DuckDBPyConnection, key: str) -> duckdb.DuckDBPyConnection:
-    """A new in-memory database holding the pseudonymised copy of ``source``."""
+def _remove_stale(store_path: str | None, *, keep: Path | None, also: Path | None) -> None:
+    """Old copies go as soon as a new one is in place (a query still reading one keeps its inode)."""
+    if store_path is None:
+        return
+    base = Path(store_path)
+    stale = set(base.parent.glob(f"{base.name}.analyst-*"))
+    if also is not None:
+        stale |= {also, also.with_name(also.name + ".wal")}
+    for path in stale:
+        if keep is not None and path.name in (keep.name, keep.name + ".wal"):
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def build_analyst_view(source: duckdb.DuckDBPyConnection, key: str, *, path: Path | None = None,
+                       memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A new database holding the pseudonymised copy of ``source`` (in ``path``, or in memory).
+
+    Its tables are in the catalog :data:`ANALYST_CATALOG`; queries must ``USE`` it.
+    """
     cur = source.cursor()
     try:
         rows = cur.execute(
@@ -243,19 +300,27 @@ def build_analyst_view(source: duckdb.DuckDBPyConnection, key: str) -> duckdb.Du
         columns_of: dict[str, list[tuple[str, str]]] = {}
         for table, column, sql_type in rows:
             columns_of.setdefault(str(table), []).append((str(column), str(sql_type)))
-        view = duckdb.connect(":memory:")
-        # a compressed in-memory catalog: pseudonyms and codes compress well, and the view
-        # otherwise costs several times the store's own (compressed) size
-        view.execute(f"ATTACH ':memory:' AS {ANALYST_CATALOG} (COMPRESS)")
+        view = duckdb.connect(":memory:", config={"memory_limit": memory_limit} if memory_limit else {})
+        if path is None:
+            view.execute(f"ATTACH ':memory:' AS {ANALYST_CATALOG} (COMPRESS)")
+        else:
+            quoted = str(path).replace("'", "''")
+            view.execute(f"ATTACH '{quoted}' AS {ANALYST_CATALOG}")
         view.execute(f"USE {ANALYST_CATALOG}")
+        # file access only for attaching the copy's own file: nothing an analyst runs reaches files
         view.execute("SET enable_external_access = false")
         for table, select in analyst_view_selects(columns_of).items():
             rel = cur.sql(select, params={"key": key}) if "$key" in select else cur.sql(select)
             # streamed batch by batch: the table is never held twice
-            reader = rel.to_arrow_reader(batch_size=100_000)
-            view.register("_copy", reader)
+            view.register("_copy", rel.to_arrow_reader(batch_size=100_000))
             view.execute(f'CREATE TABLE "{table}" AS SELECT * FROM _copy')
             view.unregister("_copy")
+        if path is not None:
+            view.execute("CHECKPOINT")
+            # pseudonymised, but still the fund's data: private to the server user
+            for written in (path, path.with_name(path.name + ".wal")):
+                if written.exists():
+                    written.chmod(0o600)
     finally:
         cur.close()
     # nothing an analyst runs may change the view's settings (or turn file access back on)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -66,3 +67,14 @@ def test_the_view_follows_writes() -> None:
         assert time.monotonic() < deadline, "the view never caught up with the write"
         time.sleep(0.05)
     store.close()
+
+
+def test_a_file_store_keeps_its_copy_in_a_private_file_removed_on_close(tmp_path: Path) -> None:
+    store = DuckDBStore(tmp_path / "store.duckdb")
+    store.apply_schema()
+    g.build(store)
+    assert store.analyst_query("SELECT count(*) FROM n_Patient", key=KEY).rows == [[6]]
+    copies = [p for p in tmp_path.iterdir() if ".analyst-" in p.name and not p.name.endswith(".wal")]
+    assert len(copies) == 1 and copies[0].stat().st_mode & 0o777 == 0o600
+    store.close()
+    assert not [p for p in tmp_path.iterdir() if ".analyst-" in p.name]

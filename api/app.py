@@ -27,7 +27,7 @@ from algorithms.schedule import SchedulerHandle, start_background_scheduler
 from algorithms.settings import DetectionSettings
 from api.access import ScopeCache
 from api.audit import AuditLog
-from api.audit_extension import record_refused
+from api.audit_extension import client_of, record_refused
 from api.auth import Principal, Role, principal_from_header
 from api.context import Context, Services
 from api.deps import ServicesDep, StoreDep, current_user, unauthorized
@@ -189,7 +189,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             query, variables = await _request_document(request)
             try:
                 await anyio.to_thread.run_sync(functools.partial(
-                    record_refused, services, reason=str(exc), query=query, variables=variables))
+                    record_refused, services, reason=str(exc), query=query, variables=variables,
+                    client=client_of(request)))
             except AuditError as audit_exc:
                 raise HTTPException(status_code=500, detail={"code": audit_exc.code,
                                                              "message": str(audit_exc)}) from None

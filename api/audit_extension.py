@@ -91,12 +91,18 @@ def trail_fields(trail: AuditTrail) -> dict[str, Any]:
             "case_ids": sorted(trail.cases), "details": trail.details}
 
 
+def client_of(request: Any) -> str | None:
+    """The peer address of a request (behind a proxy: the proxy's)."""
+    client = getattr(request, "client", None)
+    return str(client.host) if client is not None else None
+
+
 def record_refused(services: Services, *, reason: str, query: str | None,
-                   variables: dict[str, Any] | None) -> None:
+                   variables: dict[str, Any] | None, client: str | None) -> None:
     """A request refused before GraphQL ran (no or invalid token): who is unknown, what is not."""
-    services.audit.append(sub=None, role=None, agency=None, operation=None, operation_type=None, fields=[],
-                          outcome="invalid_token", codes=["UNAUTHENTICATED"], reason=reason,
-                          **request_fields(services, query, variables))
+    services.audit.append(sub=None, role=None, agency=None, client=client, operation=None,
+                          operation_type=None, fields=[], outcome="invalid_token", codes=["UNAUTHENTICATED"],
+                          reason=reason, **request_fields(services, query, variables))
 
 
 class AuditExtension(SchemaExtension):
@@ -120,6 +126,7 @@ class AuditExtension(SchemaExtension):
             await anyio.to_thread.run_sync(functools.partial(
                 services.audit.append,
                 sub=principal.sub, role=principal.role.value, agency=principal.agency_ref,
+                client=client_of(getattr(ctx, "request", None)),
                 operation=ec.operation_name or ",".join(fields), operation_type=op_type, fields=fields,
                 outcome=outcome(codes, bool(trail.hidden)), codes=sorted(set(codes)),
                 **request_fields(services, ec.query, ec.variables), **trail_fields(trail),

@@ -28,6 +28,7 @@ import hmac
 import json
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,6 +111,33 @@ def check_tail(path: Path, key: bytes) -> tuple[int, str]:
     return seq, str(stated)
 
 
+class DocumentBook:
+    """Query documents this process already wrote in full, by SHA-256, with the seq that holds them.
+
+    The UI sends the same few documents all day with different variables; a repeat is recorded by
+    its hash and the seq of the record holding its text (``query_first_seq``), which the chain
+    protects like any other record. Bounded: a document forgotten is simply written in full again.
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._seqs: OrderedDict[str, int] = OrderedDict()
+
+    def first_seq(self, digest: str) -> int | None:
+        with self._lock:
+            seq = self._seqs.get(digest)
+            if seq is not None:
+                self._seqs.move_to_end(digest)
+            return seq
+
+    def remember(self, digest: str, seq: int) -> None:
+        with self._lock:
+            self._seqs.setdefault(digest, seq)
+            while len(self._seqs) > self.capacity:
+                self._seqs.popitem(last=False)
+
+
 class AuditLog:
     """Thread-safe appender; one instance per process owns the file.
 
@@ -129,6 +157,7 @@ class AuditLog:
         self._seq, self._prev = check_tail(path, self._key)
         self._synced = self._seq
         self._fh: TextIO | None = None
+        self.documents = DocumentBook()
 
     def _file(self) -> TextIO:
         fh = self._fh

@@ -4,8 +4,10 @@ Every operation is recorded — answered, refused (``denied``), partly or wholly
 caller's scope (``out_of_scope``, with the refs that read as absent), invalid (``invalid``) or
 failed (``error``) — with who, role, agency, the operation, its variables and the full document:
 its SHA-256 always, its text up to ``MEDFRAUD_API_AUDIT_TEXT_CAP`` characters (the record says
-how long it was, so a cut is visible). Entity keys are capped too, with their count. Requests
-refused before GraphQL runs (no or invalid token) are recorded by :func:`record_refused`.
+how long it was, so a cut is visible) the first time this process records that document, and
+``query_first_seq`` (the record holding the text) for a repeat. Entity keys are capped too, with
+their count. Requests refused before GraphQL runs (no or invalid token) are recorded by
+:func:`record_refused`.
 
 If the record cannot be written the client gets no data, only an ``AUDIT_FAILED`` error.
 """
@@ -80,10 +82,22 @@ def outcome(codes: list[str], hidden: bool) -> str:
     return "error" if codes else "ok"
 
 
-def request_fields(services: Services, query: str | None, variables: dict[str, Any] | None) -> dict[str, Any]:
+def write_record(services: Services, *, query: str | None, variables: dict[str, Any] | None,
+                 **fields: Any) -> dict[str, Any]:
+    """Append one request's record: the variables always, the document in full the first time this
+    process records it and by hash (with the seq of the record that holds it) after that."""
     cap = services.api.audit_text_cap
+    text = query or ""
+    document = capped_text("query", text, cap)
+    first = services.audit.documents.first_seq(document["query_sha256"])
+    if first is not None:
+        document["query"] = None
+        document["query_first_seq"] = first
     variables_text = json.dumps(json_safe(variables or {}), sort_keys=True, ensure_ascii=False)
-    return {**capped_text("query", query or "", cap), **capped_text("variables", variables_text, cap)}
+    record = services.audit.append(**fields, **document, **capped_text("variables", variables_text, cap))
+    if first is None and not document["query_truncated"]:
+        services.audit.documents.remember(document["query_sha256"], int(record["seq"]))
+    return record
 
 
 def trail_fields(trail: AuditTrail) -> dict[str, Any]:
@@ -100,9 +114,9 @@ def client_of(request: Any) -> str | None:
 def record_refused(services: Services, *, reason: str, query: str | None,
                    variables: dict[str, Any] | None, client: str | None) -> None:
     """A request refused before GraphQL ran (no or invalid token): who is unknown, what is not."""
-    services.audit.append(sub=None, role=None, agency=None, client=client, operation=None,
-                          operation_type=None, fields=[], outcome="invalid_token", codes=["UNAUTHENTICATED"],
-                          reason=reason, **request_fields(services, query, variables))
+    write_record(services, query=query, variables=variables, sub=None, role=None, agency=None, client=client,
+                 operation=None, operation_type=None, fields=[], outcome="invalid_token",
+                 codes=["UNAUTHENTICATED"], reason=reason)
 
 
 class AuditExtension(SchemaExtension):
@@ -124,12 +138,12 @@ class AuditExtension(SchemaExtension):
         try:
             # in a worker thread: the write and its fsync must not hold up other requests
             await anyio.to_thread.run_sync(functools.partial(
-                services.audit.append,
+                write_record, services, query=ec.query, variables=ec.variables,
                 sub=principal.sub, role=principal.role.value, agency=principal.agency_ref,
                 client=client_of(getattr(ctx, "request", None)),
                 operation=ec.operation_name or ",".join(fields), operation_type=op_type, fields=fields,
                 outcome=outcome(codes, bool(trail.hidden)), codes=sorted(set(codes)),
-                **request_fields(services, ec.query, ec.variables), **trail_fields(trail),
+                **trail_fields(trail),
             ))
         except AuditError as exc:
             if result is not None:

@@ -146,3 +146,13 @@ def test_the_chain_continues_intact_after_a_failed_write(store: DuckDBStore, tmp
         api.data("query($id: String!) { patient(id: $id) { name } }", {"id": g.P3})
         assert [r["seq"] for r in records(api.audit_log)] == [1, 2, 3]
         assert verify(api.audit_log, AUDIT_KEY).ok
+
+
+def test_a_repeated_document_is_recorded_once_in_full_then_by_hash(api: ApiClient) -> None:
+    q = "query Lookup($id: String!) { patient(id: $id) { name } }"
+    api.data(q, {"id": g.P1})
+    api.data(q, {"id": g.P2})
+    first, second = records(api.audit_log)[-2:]
+    assert first["query"] == q and second["query"] is None
+    assert second["query_first_seq"] == first["seq"] and second["query_sha256"] == first["query_sha256"]
+    assert g.P2 in str(second["variables"])  # variables are always there

@@ -22,9 +22,8 @@ from strawberry.scalars import JSON
 
 from api.masking import MASKED_KEY_LABELS, TOKEN_PREFIX, json_safe, unmask_params
 from api.types import QueryRows
-from graph.duckdb_readquery import KEY_NAMESPACE, pseudonym
 from graph.errors import InvalidRequest
-from graph.port import QueryResult
+from graph.port import KEY_NAMESPACE, QueryResult, pseudonym
 from queries import library
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 
 from graph.errors import InvalidRequest, QueryTimeout, StoreUnavailable, WriteRefused
-from graph.port import QueryResult
+from graph.port import KEY_NAMESPACE, PSEUDONYM_PREFIX, QueryResult
 
 
 def check_read_only(con: duckdb.DuckDBPyConnection, text: str) -> None:
@@ -88,9 +88,6 @@ def run_read_query(con: duckdb.DuckDBPyConnection, text: str, params: dict[str, 
 # birth dates reduced to the year, no cases, notes or anything not in the model. A query there
 # cannot return a raw value because none is there, whatever it aliases, concatenates or casts.
 
-# Which pseudonym namespace a personal key belongs to: the same person is the same pseudonym in
-# every table (Patient.person_id, Claim.person_id, HAS_CLAIM.src ...), so analysts can join.
-KEY_NAMESPACE = {"Patient": "person", "Phone": "phone", "BankAccount": "account", "Address": "address"}
 PSEUDONYM_COLUMNS: dict[str, dict[str, str]] = {
     "Patient": {"person_id": "person", "phone": "phone", "bank_account": "account", "address": "address"},
     "Doctor": {"person_id": "person"},
@@ -112,20 +109,12 @@ DROPPED_COLUMNS: dict[str, frozenset[str]] = {
 }
 DROPPED_EVERYWHERE = frozenset({"source_file", "extra"})
 HIDDEN_LABELS = frozenset({"Case", "CaseNote"})
-PSEUDONYM_PREFIX = "psn_"
 # The view's tables live in a compressed in-memory catalog of this name (queries run in it).
 ANALYST_CATALOG = "analyst"
 
 
-def pseudonym(key: str, namespace: str, value: str) -> str:
-    """The analyst-view pseudonym of ``value`` (what the SQL expression below computes)."""
-    import hashlib
-
-    return PSEUDONYM_PREFIX + hashlib.sha256(f"{key}:{namespace}:{value}".encode()).hexdigest()[:20]
-
-
 def _pseudonym_sql(column: str, namespace: str) -> str:
-    # $key is bound, never spliced; the namespace is one of the constants above
+    """SQL computing :func:`graph.port.pseudonym` of a column ($key is bound, never spliced)."""
     return (f"CASE WHEN {column} IS NULL THEN NULL ELSE '{PSEUDONYM_PREFIX}' || "
             f"substr(sha256($key || ':{namespace}:' || CAST({column} AS VARCHAR)), 1, 20) END")
 

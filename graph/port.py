@@ -15,6 +15,7 @@ Row formats
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,18 @@ class Expansion:
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     cut: dict[NodeRef, int] = field(default_factory=dict)
+
+
+# The analyst view's pseudonyms, the same in every adapter: the API turns a masked key an analyst
+# was shown into the pseudonym a query on the view will find. The same person is the same
+# pseudonym in every table (Patient.person_id, Claim.person_id, HAS_CLAIM.src ...), so joins work.
+PSEUDONYM_PREFIX = "psn_"
+KEY_NAMESPACE = {"Patient": "person", "Phone": "phone", "BankAccount": "account", "Address": "address"}
+
+
+def pseudonym(key: str, namespace: str, value: str) -> str:
+    """``psn_`` + the first 20 hex digits of SHA-256(``key:namespace:value``)."""
+    return PSEUDONYM_PREFIX + hashlib.sha256(f"{key}:{namespace}:{value}".encode()).hexdigest()[:20]
 
 
 @dataclass
@@ -201,11 +214,11 @@ class GraphStore(ABC):
     ) -> QueryResult:
         """Like :meth:`read_query`, but against the pseudonymised analyst view of the graph.
 
-        The view holds no raw personal value: personal keys are replaced by keyed pseudonyms
-        (``key`` is the pseudonym key; the same value gives the same pseudonym in every table and
-        every query), names and free text are absent, birth dates are reduced to the year, and
-        cases and notes are not there at all (docs/api.md, "Threat model"). A store without such a
-        view refuses, so analysts never fall back to the raw data.
+        The view holds no raw personal value: personal keys are replaced by :func:`pseudonym`
+        under ``key`` (the same value gives the same pseudonym in every table and every query),
+        names and free text are absent, birth dates are reduced to the year, and cases and notes
+        are not there at all (docs/api.md, "Threat model"). A store without such a view refuses,
+        so analysts never fall back to the raw data.
         """
         raise AccessDenied(f"the {self.kind} store has no pseudonymised analyst view: analysts cannot run "
                            "free-form queries on it")

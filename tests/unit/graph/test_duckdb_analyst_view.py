@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from graph.duckdb_readquery import pseudonym
 from graph.duckdb_store import DuckDBStore
+from graph.port import pseudonym
 from tests.integration import api_graph as g
 
 KEY = "view-key-0123456789"

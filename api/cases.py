@@ -159,3 +159,26 @@ def list_cases(frame: pd.DataFrame, *, status: str | None) -> list[Node]:
         nodes.append(Node("Case", cid, {str(k): v for k, v in rec.items()}))
     nodes.sort(key=lambda n: (str(n.props.get("created_at") or ""), n.key), reverse=True)
     return nodes
+
+
+def qualify_legacy_agencies(store: GraphStore) -> int:
+    """Give cases opened before agency kinds their ``kind:id`` spelling; returns cases changed.
+
+    The opening agency was always a bureau (only investigators open cases) and cases were shared
+    with police, so ``X`` becomes ``bureau:X`` and a shared ``Y`` becomes ``police:Y``. Without it
+    police lose sight of cases shared before the upgrade, and only admins can move old cases.
+    """
+    frame = store.nodes_frame("Case", ["case_id", "agency", "shared_with"])
+    changed = []
+    for rec in frame.to_dict("records"):
+        agency = str(rec.get("agency") or "")
+        shared = shared_agencies(rec.get("shared_with"))
+        new_agency = agency if not agency or ":" in agency else agency_ref(AgencyKind.bureau, agency)
+        new_shared = [s if ":" in s else agency_ref(AgencyKind.police, s) for s in shared]
+        if new_agency != agency or new_shared != shared:
+            changed.append((str(rec["case_id"]), new_agency or None, new_shared))
+    if changed:
+        out = pd.DataFrame({"case_id": [c for c, _, _ in changed], "agency": [a for _, a, _ in changed]})
+        out["shared_with"] = pd.Series([s for _, _, s in changed], dtype="object")
+        store.upsert_nodes("Case", out)
+    return len(changed)

@@ -113,9 +113,25 @@ def audit_new_segment(
     typer.echo(f"{target}: the old log is kept as {aside}; a new segment starts with the break recorded")
 
 
+cases_app = typer.Typer(help="Investigation cases kept in the store.", no_args_is_help=True)
+
+
+@cases_app.command("qualify-agencies")
+def cases_qualify_agencies() -> None:
+    """Rewrite cases opened before agency kinds (agency X -> bureau:X, shared Y -> police:Y); stop the
+    server first (it owns the store)."""
+    from api.cases import qualify_legacy_agencies
+    from graph.factory import open_store
+
+    with open_store(load_settings()) as store:
+        changed = qualify_legacy_agencies(store)
+    typer.echo(f"{changed} cases rewritten")
+
+
 def register(app: typer.Typer) -> None:
     """Add this package's commands to the CLI."""
     app.command("serve")(serve)
     app.command("token")(token)
     app.command("export-schema")(export_schema)
     app.add_typer(audit_app, name="audit")
+    app.add_typer(cases_app, name="cases")

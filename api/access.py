@@ -2,14 +2,19 @@
 
 Roles
 - ``investigator``: all data with full identities; opens and works cases; reviews rings.
-- ``police``: only cases shared with their agency, the entities in them (and those entities'
-  own claims and identifiers); full identities inside that scope, nothing outside it. Anything
-  outside reads as absent (``NOT_FOUND`` / empty), so a probe learns nothing about existence.
-- ``analyst``: all data with masked identities; named queries and read-only queries; no cases.
+- ``police``: only cases shared with their agency (``police:<id>`` or ``discipline:<id>``, never a
+  bureau's own cases, whatever the id), the entities in them (and those entities' own claims and
+  identifiers); full identities inside that scope, nothing outside it. Anything outside reads as
+  absent (``NOT_FOUND`` / empty), so a probe learns nothing about existence.
+- ``analyst``: all data with masked identities; named queries and read-only queries on the
+  pseudonymised analyst view; no cases, notes or audit.
 - ``admin``: everything, including starting a detection run.
 
-Object-level checks are applied where data leaves the store (lookups, search, subgraph, paths,
-rings, findings, cases), never left to the client.
+A case belongs to the agency that opened it: only that agency's investigators (or an admin)
+share it or move its status (:func:`require_owner`).
+
+Object-level checks live in one place, :class:`api.scope.ScopedStore`, which every read of a
+request goes through; resolvers never check roles or scopes themselves.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from enum import StrEnum
 
 from api.auth import Principal, Role
 from graph.errors import AccessDenied
-from graph.model import NodeRef
+from graph.model import Node, NodeRef
 from graph.port import GraphStore
 
 
@@ -55,6 +60,17 @@ def require(principal: Principal, action: Action) -> None:
         allowed = ", ".join(sorted(r.value for r in ALLOWED[action]))
         raise AccessDenied(f"role {principal.role.value} may not {action.value.replace('_', ' ')} "
                            f"(allowed: {allowed})")
+
+
+def require_owner(principal: Principal, case: Node) -> None:
+    """Only the opening agency's investigators (or an admin) share, close or move a case."""
+    if principal.role is Role.admin:
+        return
+    owner = str(case.props.get("agency") or "")
+    if principal.role is Role.investigator and owner == principal.agency_ref:
+        return
+    raise AccessDenied(f"case {case.key} belongs to {owner or 'no agency'}; only its investigators "
+                       "or an admin may share it or change its status")
 
 
 def shared_agencies(value: object) -> list[str]:
@@ -97,10 +113,15 @@ class PoliceScope:
 
 
 def compute_police_scope(store: GraphStore, agency: str) -> PoliceScope:
-    cases = store.nodes_frame("Case", ["case_id", "agency", "shared_with"])
+    """What the agency ``agency`` (a ``kind:id`` reference) may see: the cases shared with it only.
+
+    The opening agency of a case is deliberately not consulted: police never open cases, and a
+    police agency whose id equals a bureau's must not inherit that bureau's cases.
+    """
+    cases = store.nodes_frame("Case", ["case_id", "shared_with"])
     case_ids = sorted(
         str(row.case_id) for row in cases.itertuples(index=False)
-        if agency in shared_agencies(row.shared_with) or row.agency == agency
+        if agency in shared_agencies(row.shared_with)
     )
     if not case_ids:
         return PoliceScope(agency, frozenset(), frozenset())

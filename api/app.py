@@ -8,15 +8,17 @@ DuckDB file, so scheduled runs must live here) and closes both on shutdown.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import importlib.util
 import logging
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import anyio
 import anyio.to_thread
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from strawberry.fastapi import GraphQLRouter
 
@@ -25,17 +27,19 @@ from algorithms.schedule import SchedulerHandle, start_background_scheduler
 from algorithms.settings import DetectionSettings
 from api.access import ScopeCache
 from api.audit import AuditLog
-from api.auth import Principal, Role
+from api.audit_extension import client_of, record_refused
+from api.auth import Principal, Role, principal_from_header
 from api.context import Context, Services
-from api.deps import ServicesDep, StoreDep, current_user
+from api.deps import ServicesDep, StoreDep, current_user, unauthorized
 from api.detection import DetectionRunner
+from api.hygiene import check_production
 from api.masking import KeyCipher
 from api.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware, render_counters
 from api.response_cache import ResponseCache
 from api.schema import build_schema
-from api.settings import ApiSettings
+from api.settings import ApiSettings, AuditSettings
 from api.warmup import Warmup
-from graph.errors import MedfraudError
+from graph.errors import AuditError, AuthenticationError, MedfraudError
 from graph.port import GraphStore
 from graph.settings import Settings, load_settings
 
@@ -44,6 +48,40 @@ log = logging.getLogger("medfraud.api")
 # GraphiQL's page itself is fetched without a token; queries over GET are disabled, so this
 # principal can render the page and nothing else.
 _IDE_VIEWER = Principal(sub="graphiql-page", role=Role.analyst, agency="-")
+
+
+async def _request_document(request: Request) -> tuple[str | None, dict[str, Any] | None]:
+    """The query and variables of a refused request, for its audit record (best effort: a body
+    that is not a GraphQL JSON request is recorded as its text)."""
+    try:
+        raw = await request.body()
+    except Exception:
+        return None, None
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw.decode("utf-8", "replace"), None
+    if not isinstance(body, dict):
+        return raw.decode("utf-8", "replace"), None
+    query, variables = body.get("query"), body.get("variables")
+    return (query if isinstance(query, str) else None), (variables if isinstance(variables, dict) else None)
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _check_metrics_access(request: Request, services: Services) -> None:
+    """/metrics: an admin token (default), or loopback clients only (MEDFRAUD_API_METRICS_ACCESS)."""
+    if services.api.metrics_access == "loopback":
+        host = request.client.host if request.client else ""
+        if host not in _LOOPBACK:
+            raise HTTPException(status_code=403, detail={"code": "FORBIDDEN",
+                                                         "message": "/metrics answers loopback clients only"})
+        return
+    principal = current_user(request, services)
+    if principal.role is not Role.admin:
+        raise HTTPException(status_code=403,
+                            detail={"code": "FORBIDDEN", "message": "/metrics needs an admin token"})
 
 
 class _Router(GraphQLRouter[Context, None]):
@@ -67,17 +105,25 @@ def _start_scheduler(store: GraphStore, finished: Callable[[], None]) -> Schedul
 
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None, *,
-               api_settings: ApiSettings | None = None, schedule: bool | None = None) -> FastAPI:
+               api_settings: ApiSettings | None = None, audit_settings: AuditSettings | None = None,
+               schedule: bool | None = None) -> FastAPI:
     """The ASGI app.
 
     Without ``store`` the app opens the configured one at start-up and closes it on shutdown. A
     store passed in belongs to the caller. ``schedule`` starts the scheduled detection job in the
     server (default: only when the app opened the store itself).
+
+    Refuses (ConfigError / AuditError) to be built in prod with weak or shared secrets, or on an
+    audit log whose tail does not verify.
     """
     settings = settings or load_settings()
     api = api_settings or load_settings(ApiSettings)
+    audit_cfg = audit_settings or load_settings(AuditSettings)
+    check_production(settings, audit_cfg)
     dev = settings.env == "dev"
     metrics = Metrics()
+    # opened now, not at start-up: a log that does not verify stops `medfraud serve` with its reason
+    audit_log = AuditLog(api.audit_log, key=audit_cfg.key, fsync=api.audit_fsync)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,7 +144,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             build_read_index()
         services = Services(
             settings=settings, api=api, store=opened, cipher=KeyCipher(settings.secret),
-            audit=AuditLog(api.audit_log, fsync=api.audit_fsync), scopes=ScopeCache(api.scope_cache_s),
+            audit=audit_log, scopes=ScopeCache(api.scope_cache_s),
         )
         services.metrics = metrics
         services.responses = ResponseCache(api.response_cache)
@@ -136,7 +182,20 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     async def get_context(request: Request, services: ServicesDep) -> Context:
         if request.method == "GET" and request.headers.get("authorization") is None and dev:
             return Context(services, _IDE_VIEWER)
-        ctx = Context(services, current_user(request, services))
+        try:
+            principal = principal_from_header(services.settings.secret, request.headers.get("authorization"),
+                                              max_ttl_s=services.api.token_max_ttl_s)
+        except AuthenticationError as exc:
+            query, variables = await _request_document(request)
+            try:
+                await anyio.to_thread.run_sync(functools.partial(
+                    record_refused, services, reason=str(exc), query=query, variables=variables,
+                    client=client_of(request)))
+            except AuditError as audit_exc:
+                raise HTTPException(status_code=500, detail={"code": audit_exc.code,
+                                                             "message": str(audit_exc)}) from None
+            raise unauthorized(exc) from None
+        ctx = Context(services, principal)
         if ctx.is_police:
             await ctx.run(ctx.scope)
         return ctx
@@ -166,7 +225,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         return JSONResponse(body)
 
     @app.get("/metrics")
-    async def metrics_endpoint(services: ServicesDep) -> PlainTextResponse:
+    async def metrics_endpoint(request: Request, services: ServicesDep) -> PlainTextResponse:
+        _check_metrics_access(request, services)
         counters = [
             ("medfraud_response_cache_hits_total", "Read answers served from the response cache.",
              services.responses.hits),

@@ -1,22 +1,34 @@
-"""Append-only, hash-chained audit log of access to person-level data.
+"""Append-only, HMAC-chained audit log of every API request.
 
 One JSON object per line. Each record carries ``seq`` (1, 2, ...), ``prev`` (the previous record's
-hash, 64 zeros for the first) and ``hash`` = SHA-256 of ``prev`` + the canonical JSON of the record
-without ``hash``. Editing a line breaks its hash; deleting or reordering lines breaks ``seq`` and
-``prev``; cutting lines off the end is caught by the ``<log>.head`` file, which holds the last
-``seq`` and ``hash`` written.
+``hash``, 64 zeros for the first) and ``hash`` = HMAC-SHA256 under ``MEDFRAUD_AUDIT_KEY`` of
+``prev`` + the canonical JSON of the record without ``hash``. Editing a line breaks its hash,
+deleting or reordering lines breaks ``seq`` and ``prev``, and — because the chain is keyed —
+whoever edits the file cannot recompute it without the key. The ``<log>.head`` file holds the
+last ``seq`` and ``hash`` written with an HMAC of its own, so lines cut off the end are detected
+(a head cannot be forged for the shorter log). Both files are created 0600.
+
+What the key does not protect against (docs/api.md, "Threat model"): someone holding the key; a
+whole log and head replaced by an older copy of both; a record never written because the
+server itself was subverted.
+
+The server checks the tail of an existing log at start-up (last record's HMAC, and the head) and
+refuses to start on one that does not verify; ``medfraud audit new-segment`` sets the bad log
+aside and starts a new one whose first record states the break.
 
 A record that cannot be written raises :class:`~graph.errors.AuditError`, and the API fails the
-request: person-level data is never returned without its trace.
+request: no data is returned without its trace.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,15 +37,105 @@ from typing import Any, TextIO
 from graph.errors import AuditError
 
 GENESIS = "0" * 64
+FILE_MODE = 0o600
+RECOVERY = ("the log was edited, cut or written with another key. Keep it as evidence, then run "
+            "'medfraud audit new-segment' to set it aside and start a new log whose first record "
+            "states the break")
 
 
-def _digest(prev: str, body: dict[str, Any]) -> str:
+def _digest(key: bytes, prev: str, body: dict[str, Any]) -> str:
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256((prev + canonical).encode()).hexdigest()
+    return hmac.new(key, (prev + canonical).encode(), hashlib.sha256).hexdigest()
+
+
+def _head_mac(key: bytes, seq: int, digest: str) -> str:
+    return hmac.new(key, f"head:{seq}:{digest}".encode(), hashlib.sha256).hexdigest()
 
 
 def head_path(log: Path) -> Path:
     return log.with_name(log.name + ".head")
+
+
+def _open_private(path: Path, flags: int) -> int:
+    fd = os.open(path, flags, FILE_MODE)
+    # an existing file keeps its mode on open: narrow it
+    os.fchmod(fd, FILE_MODE)
+    return fd
+
+
+def _read_head(path: Path, key: bytes) -> tuple[int, str] | str:
+    """The head's (seq, hash), or why it cannot be trusted."""
+    head = head_path(path)
+    try:
+        state = json.loads(head.read_text(encoding="utf-8"))
+        seq, digest, mac = int(state["seq"]), str(state["hash"]), str(state["mac"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{head} is missing or unreadable"
+    if not hmac.compare_digest(mac, _head_mac(key, seq, digest)):
+        return f"{head} is not signed with this audit key"
+    return seq, digest
+
+
+def _last_two(path: Path) -> tuple[str, str]:
+    prev_line, last = "", ""
+    with path.open("rb") as fh:
+        for raw in fh:
+            if raw.strip():
+                prev_line, last = last, raw.decode("utf-8")
+    return prev_line, last
+
+
+def check_tail(path: Path, key: bytes) -> tuple[int, str]:
+    """The (seq, hash) to continue from, or AuditError saying what is wrong and how to recover."""
+    head = _read_head(path, key) if head_path(path).exists() else None
+    if not path.exists() or path.stat().st_size == 0:
+        if isinstance(head, tuple) and head[0] > 0:
+            raise AuditError(f"audit log {path} is missing or empty but its head says {head[0]} records "
+                             f"were written: {RECOVERY}")
+        return 0, GENESIS
+    try:
+        _, last = _last_two(path)
+        rec = json.loads(last)
+        stated = rec.pop("hash")
+        seq, prev = int(rec["seq"]), str(rec["prev"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise AuditError(f"audit log {path}: the last line is unreadable ({exc}): {RECOVERY}") from exc
+    if not hmac.compare_digest(str(stated), _digest(key, prev, rec)):
+        raise AuditError(f"audit log {path}: the last record (seq {seq}) does not verify: {RECOVERY}")
+    if head is None or isinstance(head, str):
+        raise AuditError(f"audit log {path}: {head or 'the head file is missing'}, so lines cut off the "
+                         f"end cannot be ruled out: {RECOVERY}")
+    if head != (seq, stated):
+        raise AuditError(f"audit log {path} ends at record {seq} but its head says {head[0]} were "
+                         f"written (lines cut off the end): {RECOVERY}")
+    return seq, str(stated)
+
+
+class DocumentBook:
+    """Query documents this process already wrote in full, by SHA-256, with the seq that holds them.
+
+    The UI sends the same few documents all day with different variables; a repeat is recorded by
+    its hash and the seq of the record holding its text (``query_first_seq``), which the chain
+    protects like any other record. Bounded: a document forgotten is simply written in full again.
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._seqs: OrderedDict[str, int] = OrderedDict()
+
+    def first_seq(self, digest: str) -> int | None:
+        with self._lock:
+            seq = self._seqs.get(digest)
+            if seq is not None:
+                self._seqs.move_to_end(digest)
+            return seq
+
+    def remember(self, digest: str, seq: int) -> None:
+        with self._lock:
+            self._seqs.setdefault(digest, seq)
+            while len(self._seqs) > self.capacity:
+                self._seqs.popitem(last=False)
 
 
 class AuditLog:
@@ -45,31 +147,17 @@ class AuditLog:
     own, and no request returns before its record is on disk.
     """
 
-    def __init__(self, path: Path, *, fsync: bool = True) -> None:
+    def __init__(self, path: Path, *, key: str, fsync: bool = True) -> None:
         self.path = path
         self.fsync = fsync
+        self._key = key.encode()
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()
         self._dirty = False
-        self._seq, self._prev = self._tail()
+        self._seq, self._prev = check_tail(path, self._key)
         self._synced = self._seq
         self._fh: TextIO | None = None
-
-    def _tail(self) -> tuple[int, str]:
-        if not self.path.exists():
-            return 0, GENESIS
-        last = ""
-        try:
-            with self.path.open("rb") as fh:
-                for line in fh:
-                    if line.strip():
-                        last = line.decode("utf-8")
-            if not last:
-                return 0, GENESIS
-            rec = json.loads(last)
-            return int(rec["seq"]), str(rec["hash"])
-        except (OSError, ValueError, KeyError) as exc:
-            raise AuditError(f"cannot continue audit log {self.path}: last line unreadable ({exc})") from exc
+        self.documents = DocumentBook()
 
     def _file(self) -> TextIO:
         fh = self._fh
@@ -81,11 +169,12 @@ class AuditLog:
                 pass  # the log was moved or deleted: write to a file at its path again
             fh.close()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = self.path.open("a", encoding="utf-8")
+        fd = _open_private(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        self._fh = os.fdopen(fd, "a", encoding="utf-8")
         return self._fh
 
     def append(self, **fields: Any) -> dict[str, Any]:
-        """Write one record (who, what, which entities); returns it with its chain fields."""
+        """Write one record; returns it with its chain fields."""
         with self._lock:
             if self._dirty:
                 # a previous write failed half-way: continue from what the file really holds
@@ -93,7 +182,7 @@ class AuditLog:
                     with contextlib.suppress(OSError):
                         self._fh.close()
                     self._fh = None
-                self._seq, self._prev = self._tail()
+                self._seq, self._prev = self._reread_tail()
                 self._dirty = False
             body: dict[str, Any] = {
                 "seq": self._seq + 1,
@@ -101,7 +190,7 @@ class AuditLog:
                 **fields,
                 "prev": self._prev,
             }
-            digest = _digest(self._prev, body)
+            digest = _digest(self._key, self._prev, body)
             record = {**body, "hash": digest}
             line = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
             try:
@@ -114,6 +203,15 @@ class AuditLog:
             self._seq, self._prev = body["seq"], digest
         self._sync(body["seq"])
         return record
+
+    def _reread_tail(self) -> tuple[int, str]:
+        """After a failed write: the last complete record this process wrote is in the file."""
+        try:
+            _, last = _last_two(self.path)
+            rec = json.loads(last) if last else None
+        except (OSError, ValueError) as exc:
+            raise AuditError(f"cannot continue audit log {self.path}: {exc}") from exc
+        return (int(rec["seq"]), str(rec["hash"])) if rec else (0, GENESIS)
 
     def _sync(self, seq: int) -> None:
         with self._sync_lock:
@@ -129,9 +227,7 @@ class AuditLog:
                     self._dirty = True
                 raise AuditError(f"cannot write audit record to {self.path}: {exc}") from exc
             try:
-                tmp = head_path(self.path).with_suffix(".tmp")
-                tmp.write_text(json.dumps({"seq": upto, "hash": last_hash}), encoding="utf-8")
-                os.replace(tmp, head_path(self.path))
+                write_head(self.path, self._key, upto, last_hash)
             except OSError as exc:
                 raise AuditError(f"cannot update the audit head {head_path(self.path)}: {exc}") from exc
             self._synced = upto
@@ -143,6 +239,14 @@ class AuditLog:
                 self._fh = None
 
 
+def write_head(path: Path, key: bytes, seq: int, digest: str) -> None:
+    tmp = head_path(path).with_suffix(".tmp")
+    fd = _open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps({"seq": seq, "hash": digest, "mac": _head_mac(key, seq, digest)}))
+    os.replace(tmp, head_path(path))
+
+
 @dataclass
 class VerifyResult:
     ok: bool
@@ -151,10 +255,11 @@ class VerifyResult:
     reason: str = ""
 
 
-def verify(path: Path) -> VerifyResult:
-    """Check the whole chain; the first bad line (1-based) and why, or ok."""
+def verify(path: Path, key: str) -> VerifyResult:
+    """Check the whole chain under ``key``; the first bad line (1-based) and why, or ok."""
     if not path.exists():
         return VerifyResult(False, 0, None, f"audit log {path} does not exist")
+    k = key.encode()
     prev, seq, count = GENESIS, 0, 0
     with path.open("r", encoding="utf-8") as fh:
         for lineno, raw in enumerate(fh, start=1):
@@ -172,17 +277,37 @@ def verify(path: Path) -> VerifyResult:
             if rec.get("prev") != prev:
                 return VerifyResult(False, count, lineno,
                                     "previous-hash link broken (lines deleted or moved)")
-            if _digest(prev, rec) != stated:
-                return VerifyResult(False, count, lineno, "hash mismatch (the line was edited)")
+            if not hmac.compare_digest(str(stated), _digest(k, prev, rec)):
+                return VerifyResult(False, count, lineno,
+                                    "hash mismatch (the line was edited, or written under another key)")
             prev, seq, count = stated, rec["seq"], count + 1
+    head = _read_head(path, k)
+    if isinstance(head, str):
+        return VerifyResult(False, count, None, f"{head}, so lines cut off the end cannot be ruled out")
+    if head != (seq, prev):
+        return VerifyResult(False, count, count + 1,
+                            f"log ends at record {seq} but {head_path(path)} says {head[0]} were "
+                            "written (lines cut off the end)")
+    return VerifyResult(True, count)
+
+
+def new_segment(path: Path, key: str, *, now: datetime | None = None) -> Path:
+    """Set a log that does not verify aside and start a new one whose first record states the break.
+
+    Returns where the old log went. The old files are kept untouched (renamed), as evidence.
+    """
+    found = verify(path, key) if path.exists() else VerifyResult(False, 0, None, "log missing")
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.broken-{stamp}")
+    if path.exists():
+        os.replace(path, aside)
     head = head_path(path)
     if head.exists():
-        try:
-            state = json.loads(head.read_text(encoding="utf-8"))
-        except ValueError:
-            return VerifyResult(False, count, None, f"{head} is unreadable")
-        if state.get("seq") != seq or state.get("hash") != prev:
-            return VerifyResult(False, count, count + 1,
-                                f"log ends at record {seq} but {head} says {state.get('seq')} were "
-                                "written (lines cut off the end)")
-    return VerifyResult(True, count)
+        os.replace(head, head_path(aside))
+    log = AuditLog(path, key=key)
+    try:
+        log.append(event="segment_break", previous_file=aside.name, previous_good_records=found.records,
+                   previous_bad_line=found.line, reason=found.reason or "set aside on request")
+    finally:
+        log.close()
+    return aside

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from api.access import shared_agencies
-from api.auth import Principal
+from api.auth import AgencyKind, Principal, agency_ref
 from graph.errors import InvalidRequest, NotFound
 from graph.model import Node, NodeRef, node_type
 from graph.port import GraphStore
@@ -73,7 +73,7 @@ def open_case(store: GraphStore, principal: Principal, title: str, ring_ids: Seq
     case_id = _new_id("CASE")
     store.upsert_nodes("Case", pd.DataFrame([{
         "case_id": case_id, "title": title, "status": "open", "created_by": principal.sub,
-        "agency": principal.agency, "shared_with": [], "created_at": now, "updated_at": now,
+        "agency": principal.agency_ref, "shared_with": [], "created_at": now, "updated_at": now,
     }]))
     if rings:
         store.upsert_relationships("INCLUDES_RING", pd.DataFrame({"src": case_id, "dst": rings}))
@@ -116,11 +116,24 @@ def set_status(store: GraphStore, case_id: str, status: str) -> Node:
     return get_case(store, case_id)
 
 
-def share(store: GraphStore, case_id: str, agency: str) -> Node:
-    case = get_case(store, case_id)
+# Kinds of agency a case can be shared with (a bureau's own investigators see every case anyway).
+SHARE_KINDS = (AgencyKind.police, AgencyKind.discipline)
+
+
+def share_target(kind: str, agency: str) -> str:
+    """The ``kind:id`` a case is shared with; the kind is checked, the id is the receiver's own."""
     agency = agency.strip()
     if not agency:
         raise InvalidRequest("shareCase needs an agency")
+    if kind not in {k.value for k in SHARE_KINDS}:
+        kinds = ", ".join(k.value for k in SHARE_KINDS)
+        raise InvalidRequest(f"cases are shared with agencies of kind {kinds}; not {kind!r}")
+    return agency_ref(kind, agency)
+
+
+def share(store: GraphStore, case_id: str, agency: str) -> Node:
+    """Add ``agency`` (a ``kind:id`` from :func:`share_target`) to the case's receivers."""
+    case = get_case(store, case_id)
     agencies = shared_agencies(case.props.get("shared_with"))
     if agency not in agencies:
         frame = pd.DataFrame({"case_id": [case_id], "updated_at": [now_utc()]})
@@ -133,19 +146,39 @@ def _touch(store: GraphStore, case_id: str, now: datetime) -> None:
     store.upsert_nodes("Case", pd.DataFrame([{"case_id": case_id, "updated_at": now}]))
 
 
-def list_cases(store: GraphStore, *, status: str | None, visible: frozenset[str] | None) -> list[Node]:
-    """Cases newest first; ``visible`` restricts to those ids (a police scope)."""
+def list_cases(frame: pd.DataFrame, *, status: str | None) -> list[Node]:
+    """The cases of a frame (what the caller may see), newest first."""
     if status is not None and status not in STATUSES:
         raise InvalidRequest(f"unknown case status {status!r}; one of {', '.join(STATUSES)}")
-    frame = store.nodes_frame("Case")
     nodes = []
     key = node_type("Case").key
     for rec in frame.to_dict("records"):
         cid = str(rec[key])
-        if visible is not None and cid not in visible:
-            continue
         if status is not None and rec.get("status") != status:
             continue
         nodes.append(Node("Case", cid, {str(k): v for k, v in rec.items()}))
     nodes.sort(key=lambda n: (str(n.props.get("created_at") or ""), n.key), reverse=True)
     return nodes
+
+
+def qualify_legacy_agencies(store: GraphStore) -> int:
+    """Give cases opened before agency kinds their ``kind:id`` spelling; returns cases changed.
+
+    The opening agency was always a bureau (only investigators open cases) and cases were shared
+    with police, so ``X`` becomes ``bureau:X`` and a shared ``Y`` becomes ``police:Y``. Without it
+    police lose sight of cases shared before the upgrade, and only admins can move old cases.
+    """
+    frame = store.nodes_frame("Case", ["case_id", "agency", "shared_with"])
+    changed = []
+    for rec in frame.to_dict("records"):
+        agency = str(rec.get("agency") or "")
+        shared = shared_agencies(rec.get("shared_with"))
+        new_agency = agency if not agency or ":" in agency else agency_ref(AgencyKind.bureau, agency)
+        new_shared = [s if ":" in s else agency_ref(AgencyKind.police, s) for s in shared]
+        if new_agency != agency or new_shared != shared:
+            changed.append((str(rec["case_id"]), new_agency or None, new_shared))
+    if changed:
+        out = pd.DataFrame({"case_id": [c for c, _, _ in changed], "agency": [a for _, a, _ in changed]})
+        out["shared_with"] = pd.Series([s for _, _, s in changed], dtype="object")
+        store.upsert_nodes("Case", out)
+    return len(changed)

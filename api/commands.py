@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from api.auth import Role
-from api.settings import ApiSettings
+from api.auth import AgencyKind, Role
+from api.settings import ApiSettings, AuditSettings
 from graph.settings import Settings, load_settings
 
 SCHEMA_FILE = Path("docs/schema.graphql")
@@ -26,6 +27,8 @@ def serve(
 
     settings: Settings = load_settings()
     api = load_settings(ApiSettings)
+    # what the server creates (store, audit log, its head) is readable by its own user only
+    os.umask(0o077)
     # Opened here, not in the app's start-up, so that a store owned by another process is a
     # one-line error ("stop the other process...") rather than a failed ASGI lifespan.
     with open_store(settings) as store:
@@ -36,18 +39,27 @@ def serve(
 
 def token(
     role: Annotated[str, typer.Option(help=f"one of: {', '.join(r.value for r in Role)}")],
-    agency: Annotated[str, typer.Option(help="the caller's agency (police see cases shared with it)")],
+    agency: Annotated[str, typer.Option(help="the caller's agency id (police see cases shared with it)")],
     sub: Annotated[str, typer.Option(help="who the token is for (recorded in the audit log)")],
+    agency_kind: Annotated[str | None, typer.Option(
+        help=f"one of: {', '.join(k.value for k in AgencyKind)} (default: bureau; police for police)",
+    )] = None,
     ttl: Annotated[int | None, typer.Option(help="seconds of validity (MEDFRAUD_API_TOKEN_TTL_S)")] = None,
 ) -> None:
     """Issue a bearer token; the token alone is printed on the last line."""
     from api.auth import issue_token
+    from graph.errors import InvalidRequest
 
     settings: Settings = load_settings()
     api = load_settings(ApiSettings)
-    value = issue_token(settings.secret, sub=sub, role=role, agency=agency,
-                        ttl_s=ttl if ttl is not None else api.token_ttl_s)
-    typer.echo(f"# {role} token for {sub} ({agency}), valid {ttl or api.token_ttl_s} s", err=True)
+    lifetime = ttl if ttl is not None else api.token_ttl_s
+    if lifetime > api.token_max_ttl_s:
+        raise InvalidRequest(f"--ttl {lifetime} is longer than the {api.token_max_ttl_s} s the server "
+                             "accepts (MEDFRAUD_API_TOKEN_MAX_TTL_S)")
+    value = issue_token(settings.secret, sub=sub, role=role, agency=agency, agency_kind=agency_kind,
+                        ttl_s=lifetime)
+    typer.echo(f"# {role} token for {sub} ({agency_kind or 'default kind'}:{agency}), valid {lifetime} s",
+               err=True)
     typer.echo(value)
 
 
@@ -74,11 +86,12 @@ audit_app = typer.Typer(help="The hash-chained audit log of access to person-lev
 def audit_verify(
     path: Annotated[Path | None, typer.Argument(help="the log (default MEDFRAUD_API_AUDIT_LOG)")] = None,
 ) -> None:
-    """Check the chain; exits 1 naming the first bad line when the log was edited, cut or reordered."""
+    """Check the chain under MEDFRAUD_AUDIT_KEY; exits 1 naming the first bad line when the log was
+    edited, cut, reordered or rewritten without the key."""
     from api.audit import verify
 
     target = path or load_settings(ApiSettings).audit_log
-    result = verify(target)
+    result = verify(target, load_settings(AuditSettings).key)
     if result.ok:
         typer.echo(f"{target}: {result.records} records, chain intact")
         return
@@ -87,9 +100,38 @@ def audit_verify(
     raise typer.Exit(1)
 
 
+@audit_app.command("new-segment")
+def audit_new_segment(
+    path: Annotated[Path | None, typer.Argument(help="the log (default MEDFRAUD_API_AUDIT_LOG)")] = None,
+) -> None:
+    """Set a log that does not verify aside (kept, renamed) and start a new one whose first record
+    states the break; the server refuses to start on a bad log until this is done."""
+    from api.audit import new_segment
+
+    target = path or load_settings(ApiSettings).audit_log
+    aside = new_segment(target, load_settings(AuditSettings).key)
+    typer.echo(f"{target}: the old log is kept as {aside}; a new segment starts with the break recorded")
+
+
+cases_app = typer.Typer(help="Investigation cases kept in the store.", no_args_is_help=True)
+
+
+@cases_app.command("qualify-agencies")
+def cases_qualify_agencies() -> None:
+    """Rewrite cases opened before agency kinds (agency X -> bureau:X, shared Y -> police:Y); stop the
+    server first (it owns the store)."""
+    from api.cases import qualify_legacy_agencies
+    from graph.factory import open_store
+
+    with open_store(load_settings()) as store:
+        changed = qualify_legacy_agencies(store)
+    typer.echo(f"{changed} cases rewritten")
+
+
 def register(app: typer.Typer) -> None:
     """Add this package's commands to the CLI."""
     app.command("serve")(serve)
     app.command("token")(token)
     app.command("export-schema")(export_schema)
     app.add_typer(audit_app, name="audit")
+    app.add_typer(cases_app, name="cases")

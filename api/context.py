@@ -1,4 +1,7 @@
-"""Per-request GraphQL context: the caller, the store, and what the request touched (for audit).
+"""Per-request GraphQL context: the caller, the scoped store, and what the request touched (for audit).
+
+``ctx.store`` is a :class:`api.scope.ScopedStore`: the only view of the data resolvers get.
+Writes (cases, reviews) use ``ctx.writer``, the raw store, after their own ownership checks.
 
 Store calls run in worker threads under a time limit (``MEDFRAUD_API_STORE_TIMEOUT_S``) so a slow
 query neither blocks the event loop nor holds a client past the limit; the DuckDB store gives each
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,15 +22,16 @@ import anyio.to_thread
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from api.access import Action, PoliceScope, ScopeCache, require
+from api.access import PoliceScope, ScopeCache
 from api.audit import AuditLog
 from api.auth import Principal, Role
-from api.masking import KeyCipher, mask_key, unmask_key
+from api.masking import MASKED_KEY_LABELS, TOKEN_PREFIX, KeyCipher, mask_key, unmask_key
 from api.metrics import Metrics
 from api.response_cache import ResponseCache
 from api.ringindex import RingIndex, RingIndexCache
+from api.scope import ScopedStore, Visibility
 from api.settings import ApiSettings
-from graph.errors import QueryTimeout
+from graph.errors import InvalidRequest, QueryTimeout
 from graph.model import Node, NodeRef
 from graph.port import GraphStore
 from graph.settings import Settings
@@ -63,14 +68,13 @@ class Services:
 class AuditTrail:
     entities: set[str] = field(default_factory=set)
     cases: set[str] = field(default_factory=set)
+    # refs asked for but outside the caller's scope (they read as absent)
+    hidden: set[str] = field(default_factory=set)
     # set by fields that return or change person-level data without returning nodes
     # (free-form queries, mutations): the request is audited even when no node came back
     forced: bool = False
     details: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def needed(self) -> bool:
-        return self.forced or bool(self.entities) or bool(self.cases)
 
 
 class Context(BaseContext):
@@ -81,11 +85,26 @@ class Context(BaseContext):
         self.trail = AuditTrail()
         self._lock = threading.Lock()
         self._scope: PoliceScope | None = None
+        self._scoped: ScopedStore | None = None
+        # every store call of this request must finish by this time (MEDFRAUD_API_REQUEST_STORE_S):
+        # a deadline rather than a sum, so that calls running side by side (aliases, nested
+        # fields) share one budget instead of each getting its own
+        self.store_deadline = time.monotonic() + services.api.request_store_s
         self.node_loader: DataLoader[NodeRef, Node | None] = DataLoader(load_fn=self._load_nodes)
         self.ring_loader: DataLoader[NodeRef, list[tuple[str, float]]] = DataLoader(load_fn=self._load_rings)
 
     @property
-    def store(self) -> GraphStore:
+    def store(self) -> ScopedStore:
+        """Every read of this request goes through here (see :mod:`api.scope`)."""
+        if self._scoped is None:
+            self._scoped = ScopedStore(
+                self.services.store, Visibility(self.principal.role, self.scope()),
+                ring_index=self.ring_index, on_hidden=self.note_hidden)
+        return self._scoped
+
+    @property
+    def writer(self) -> GraphStore:
+        """The raw store, for mutations only (they check ownership themselves, in api.cases)."""
         return self.services.store
 
     @property
@@ -94,13 +113,19 @@ class Context(BaseContext):
 
     # -- running store work -------------------------------------------------------------------
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Store work in a worker thread, under the call limit and what is left of the request's budget."""
+        left = self.store_deadline - time.monotonic()
+        if left <= 0:
+            raise QueryTimeout(f"this request used its {self.api.request_store_s:g} s of store time; "
+                               "ask for less at once (MEDFRAUD_API_REQUEST_STORE_S)")
+        limit = min(self.api.store_timeout_s, left)
         try:
-            with anyio.fail_after(self.api.store_timeout_s):
+            with anyio.fail_after(limit):
                 return await anyio.to_thread.run_sync(
                     functools.partial(fn, *args, **kwargs), abandon_on_cancel=True
                 )
         except TimeoutError:
-            raise QueryTimeout(f"the store did not answer within {self.api.store_timeout_s:g} s") from None
+            raise QueryTimeout(f"the store did not answer within {limit:g} s") from None
 
     async def _load_nodes(self, refs: Sequence[NodeRef]) -> list[Node | None]:
         from api.subgraph import fetch_nodes
@@ -109,17 +134,14 @@ class Context(BaseContext):
         return [found.get(r) for r in refs]
 
     async def _load_rings(self, refs: Sequence[NodeRef]) -> list[list[tuple[str, float]]]:
-        index = await self.run(self.ring_index)
-        return [index.memberships.get(r, []) for r in refs]
+        found = await self.run(self.store.rings_of, list(refs))
+        return [found.get(r, []) for r in refs]
 
     def ring_index(self) -> RingIndex:
         """Ring membership of every node (in memory; reloaded after a detection run)."""
-        return self.services.rings.get(self.store)
+        return self.services.rings.get(self.services.store)
 
     # -- access ------------------------------------------------------------------------------
-    def require(self, action: Action) -> None:
-        require(self.principal, action)
-
     @property
     def is_police(self) -> bool:
         return self.principal.role is Role.police
@@ -134,15 +156,16 @@ class Context(BaseContext):
             return None
         with self._lock:
             if self._scope is None:
-                self._scope = self.services.scopes.get(self.store, self.principal.agency)
+                self._scope = self.services.scopes.get(self.services.store, self.principal.agency_ref)
             return self._scope
-
-    def allows(self, ref: NodeRef) -> bool:
-        scope = self.scope()
-        return scope is None or scope.allows(ref)
 
     # -- keys as the client sees them ------------------------------------------------------------
     def real_key(self, label: str, key: str) -> str:
+        """The key behind what the client sent. Masked roles must send the tokens they were shown
+        for personal labels: a raw ID number or phone from them is refused, never confirmed."""
+        if self.masked and label in MASKED_KEY_LABELS and not key.startswith(TOKEN_PREFIX):
+            raise InvalidRequest(f"{label} keys are accepted only as the masked keys (~...) this server "
+                                 "issued to your role")
         return unmask_key(self.services.cipher, label, key)
 
     def real_ref(self, label: str, key: str) -> NodeRef:
@@ -160,6 +183,10 @@ class Context(BaseContext):
     def note_case(self, case_id: str) -> None:
         with self._lock:
             self.trail.cases.add(case_id)
+
+    def note_hidden(self, ref: NodeRef) -> None:
+        with self._lock:
+            self.trail.hidden.add(str(ref))
 
     def force_audit(self, **details: Any) -> None:
         with self._lock:

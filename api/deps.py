@@ -34,7 +34,8 @@ def unauthorized(exc: AuthenticationError) -> HTTPException:
 
 def current_user(request: Request, services: ServicesDep) -> Principal:
     try:
-        return principal_from_header(services.settings.secret, request.headers.get("authorization"))
+        return principal_from_header(services.settings.secret, request.headers.get("authorization"),
+                                     max_ttl_s=services.api.token_max_ttl_s)
     except AuthenticationError as exc:
         raise unauthorized(exc) from None
 

@@ -16,6 +16,7 @@ from strawberry.types import Info
 
 from api import subgraph as sg
 from api.masking import mask_id
+from api.scrub import scrub
 from api.types import (
     GraphEdge,
     GraphNode,
@@ -85,9 +86,7 @@ def ctx_of(info: Info) -> Context:
 
 
 async def load_rings(ctx: Context, ref: NodeRef) -> list[tuple[str, float]]:
-    rings = await ctx.ring_loader.load(ref)
-    scope = ctx.scope() if ctx.is_police else None
-    return [r for r in rings if scope is None or r[0] in scope.rings]
+    return await ctx.ring_loader.load(ref)
 
 
 async def present_async(ctx: Context, node: Node) -> GraphNode:
@@ -110,12 +109,6 @@ class ClaimConnection:
 
 def _claims_page(ctx: Context, ref: NodeRef, first: int, offset: int) -> tuple[list[Node], int]:
     rel, direction = CLAIM_RELS[ref.label]
-    scope = ctx.scope()
-    if scope is not None:
-        exp = ctx.store.neighbours([ref], rel_types=[rel], labels=["Claim"], direction=direction,  # type: ignore[arg-type]
-                                   cap=_BIG_CAP)
-        allowed = [n for n in exp.nodes if scope.allows(n.ref)]
-        return allowed[offset:offset + first], len(allowed)
     exp = ctx.store.neighbours([ref], rel_types=[rel], labels=["Claim"], direction=direction,  # type: ignore[arg-type]
                                cap=offset + first)
     total = ctx.store.degrees([ref], [rel]).get(ref, 0)
@@ -159,10 +152,7 @@ class Entity:
 async def _load_entity(ctx: Context, label: str, key: object) -> Node | None:
     if key is None or key == "":
         return None
-    ref = NodeRef(label, str(key))
-    if ctx.is_police and not await ctx.run(ctx.allows, ref):
-        return None
-    node = await ctx.node_loader.load(ref)
+    node = await ctx.node_loader.load(NodeRef(label, str(key)))
     if node is not None:
         ctx.note(node)
     return node
@@ -246,7 +236,7 @@ class Patient(Entity):
         ctx = ctx_of(info)
         exp = await ctx.run(ctx.store.neighbours, [self._node.ref], rel_types=["HAS_INJURY"], direction="out",
                             cap=1_000)
-        return [make_injury_case(ctx, n) for n in exp.nodes if not ctx.is_police or ctx.allows(n.ref)]
+        return [make_injury_case(ctx, n) for n in exp.nodes]
 
 
 def _shared_identifiers(ctx: Context, ref: NodeRef) -> list[tuple[str, Node, int]]:
@@ -293,7 +283,7 @@ class Institution(Entity):
         ctx = ctx_of(info)
         exp = await ctx.run(ctx.store.neighbours, [self._node.ref], rel_types=["WORKS_AT"], direction="in",
                             cap=check_first(first, ctx.api.max_page, 100))
-        return [make_doctor(ctx, n) for n in exp.nodes if not ctx.is_police or ctx.allows(n.ref)]
+        return [make_doctor(ctx, n) for n in exp.nodes]
 
 
 @strawberry.type
@@ -374,7 +364,7 @@ def make_injury_case(ctx: Context, node: Node) -> InjuryCase:
 def subgraph_of(ctx: Context, assembled: sg.Assembled) -> Subgraph:
     """Present an assembled subgraph: one batched ring lookup for all its nodes."""
     refs = list(assembled.nodes)
-    rings = ctx.ring_index().rings_of(refs)
+    rings = ctx.store.rings_of(refs)
     nodes = [present(ctx, assembled.nodes[r], rings=rings.get(r), cut=assembled.cut.get(r, 0)) for r in refs]
     edges: list[GraphEdge] = [present_edge(ctx, e) for e in assembled.edges.values()]
     return Subgraph(nodes=nodes, edges=edges, truncated=assembled.truncated)
@@ -386,8 +376,8 @@ def build_subgraph(ctx: Context, seeds: list[NodeRef], *, hops: int, max_nodes: 
                    first_hop_rel_types: list[str] | None = None, known: list[Node] | None = None) -> Subgraph:
     assembled = sg.expand(
         ctx.store, seeds, hops=hops, max_nodes=max_nodes, cap=ctx.api.hub_cap, rel_types=rel_types,
-        since=since, until=until, allow=ctx.allows if ctx.is_police else None,
-        skip_hub_seeds=skip_hub_seeds, first_hop_rel_types=first_hop_rel_types, known=known,
+        since=since, until=until, skip_hub_seeds=skip_hub_seeds, first_hop_rel_types=first_hop_rel_types,
+        known=known,
     )
     return subgraph_of(ctx, assembled)
 
@@ -414,13 +404,33 @@ class Ring:
     score: float
     status: str | None
     member_count: int
-    evidence: list[str]
     score_history: list[ScorePoint]
-    review: RingReview | None
     first_run_id: str | None
     last_run_id: str | None
     _node: strawberry.Private[Node]
+    _evidence: strawberry.Private[list[str]]
+    _review: strawberry.Private[RingReview | None]
     _members: strawberry.Private[asyncio.Future[list[tuple[Node, str | None]]] | None] = None
+
+    async def _scrubbed(self, ctx: Context, texts: list[str | None]) -> list[str | None]:
+        """Free text as the caller may read it: masked roles get it scrubbed of the members' PII."""
+        if not ctx.masked or not any(texts):
+            return texts
+        names = [str(n.props.get("name") or "") for n, _ in await self._load_members(ctx)]
+        return [scrub(t, names) if t else t for t in texts]
+
+    @strawberry.field
+    async def evidence(self, info: Info) -> list[str]:
+        return [t or "" for t in await self._scrubbed(ctx_of(info), list(self._evidence))]
+
+    @strawberry.field
+    async def review(self, info: Info) -> RingReview | None:
+        r = self._review
+        if r is None:
+            return None
+        (reason,) = await self._scrubbed(ctx_of(info), [r.reason])
+        return RingReview(verdict=r.verdict, reason=reason, reviewed_by=r.reviewed_by,
+                          reviewed_at=r.reviewed_at)
 
     async def _load_members(self, ctx: Context) -> list[tuple[Node, str | None]]:
         # members and subgraph resolve concurrently: both wait on one load
@@ -454,7 +464,7 @@ class Ring:
 
 def ring_members(ctx: Context, ring_id: str) -> list[tuple[Node, str | None]]:
     """A ring's members with their role: institutions and doctors first, then patients, then the rest."""
-    listed = ctx.ring_index().members.get(ring_id, [])
+    listed = ctx.store.ring_members(ring_id)
     roles = dict(listed)
     nodes = sg.fetch_nodes(ctx.store, [ref for ref, _ in listed])
     order = {"patient": 1, "doctor": 0, "institution": 0}
@@ -462,7 +472,7 @@ def ring_members(ctx: Context, ring_id: str) -> list[tuple[Node, str | None]]:
     return [(n, roles.get(n.ref)) for n in ranked]
 
 
-def make_ring(node: Node) -> Ring:
+def make_ring(ctx: Context, node: Node) -> Ring:
     p = node.props
     history = []
     for point in as_json_list(p.get("score_history")):
@@ -477,7 +487,7 @@ def make_ring(node: Node) -> Ring:
     return Ring(
         _node=node, ring_id=node.key, kind=str(p.get("kind") or ""), score=as_float(p.get("score")) or 0.0,
         status=as_str(p.get("status")), member_count=as_int(p.get("member_count")) or 0,
-        evidence=[str(e) for e in as_json_list(p.get("evidence"))], score_history=history, review=review,
+        _evidence=[str(e) for e in as_json_list(p.get("evidence"))], score_history=history, _review=review,
         first_run_id=as_str(p.get("first_run_id")), last_run_id=as_str(p.get("last_run_id")),
     )
 
@@ -504,18 +514,26 @@ class Finding:
     person_id: str | None
     excess_amount: float | None
     score: float | None
-    evidence: list[str]
     run_id: str | None
     claim_keys: list[str]
     _node: strawberry.Private[Node]
+    _evidence: strawberry.Private[list[str]]
+
+    @strawberry.field
+    async def evidence(self, info: Info) -> list[str]:
+        ctx = ctx_of(info)
+        if not ctx.masked:
+            return self._evidence
+        who = await _load_entity(ctx, "Patient", self._node.props.get("person_id"))
+        names = [str(who.props.get("name") or "")] if who else []
+        return [scrub(t, names) for t in self._evidence]
 
     @strawberry.field
     async def claims(self, info: Info) -> list[Claim]:
         ctx = ctx_of(info)
         raw = [str(k) for k in as_json_list(self._node.props.get("claim_keys"))]
         nodes = await ctx.node_loader.load_many([NodeRef("Claim", k) for k in raw])
-        return [make_claim(ctx, n) for n in nodes
-                if n is not None and (not ctx.is_police or ctx.allows(n.ref))]
+        return [make_claim(ctx, n) for n in nodes if n is not None]
 
     @strawberry.field
     async def patient(self, info: Info) -> Patient | None:
@@ -529,7 +547,7 @@ def make_finding(ctx: Context, node: Node) -> Finding:
     return Finding(
         _node=node, finding_id=node.key, category=str(p.get("category") or ""), kind=str(p.get("kind") or ""),
         person_id=as_str(p.get("person_id")), excess_amount=as_float(p.get("excess_amount")),
-        score=as_float(p.get("score")), evidence=[str(e) for e in as_json_list(p.get("evidence"))],
+        score=as_float(p.get("score")), _evidence=[str(e) for e in as_json_list(p.get("evidence"))],
         run_id=as_str(p.get("run_id")),
         claim_keys=[str(k) for k in as_json_list(node.props.get("claim_keys"))],
     )
@@ -584,7 +602,8 @@ class Case:
 
     @strawberry.field
     async def rings(self, info: Info) -> list[Ring]:
-        return [make_ring(n) for n in (await self._load(ctx_of(info)))["rings"]]
+        ctx = ctx_of(info)
+        return [make_ring(ctx, n) for n in (await self._load(ctx))["rings"]]
 
     @strawberry.field
     async def entities(self, info: Info) -> list[GraphNode]:

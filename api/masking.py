@@ -14,9 +14,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
-import re
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -75,8 +74,10 @@ PROP_MASKS: dict[str, dict[str, _Masker]] = {
 }
 # Labels whose key is personal: a masked role sees an opaque token instead.
 MASKED_KEY_LABELS = frozenset({"Patient", "Phone", "BankAccount", "Address"})
-# Unknown input columns may hold anything; a masked role does not get them.
-DROPPED_WHEN_MASKED = frozenset({"extra"})
+# Unknown input columns may hold anything, and free text may quote anyone: a masked role gets
+# neither as raw props (rings' and findings' evidence and review reason come scrubbed through
+# their own fields, see api.scrub).
+DROPPED_WHEN_MASKED = frozenset({"extra", "evidence", "review_reason", "title", "text"})
 
 
 class KeyCipher:
@@ -173,52 +174,18 @@ def unmask_params(cipher: KeyCipher, params: Mapping[str, Any]) -> dict[str, Any
     return out
 
 
-# -- free-form query rows (readQuery / named queries) ------------------------------------------
-_ID_RE = re.compile(r"\b\d{6}(?:18|19|20)\d{2}[01]\d[0-3]\d\d{3}[\dXx]\b")
-_PHONE_RE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
-_NAME_COLUMNS = re.compile(r"(^|_)(name|patient|person_name|doctor_name)$", re.IGNORECASE)
-_ACCOUNT_COLUMNS = re.compile(r"(account)$", re.IGNORECASE)
-_ADDRESS_COLUMNS = re.compile(r"(address)$", re.IGNORECASE)
-_INSTITUTION_COLUMNS = re.compile(r"(institution|pharmacy|clinic|hospital)", re.IGNORECASE)
-
-
-def _mask_text(value: str) -> str:
-    value = _ID_RE.sub(lambda m: mask_id(m.group(0)), value)
-    return _PHONE_RE.sub(lambda m: mask_phone(m.group(0)), value)
-
-
-def _mask_cell(column: str, value: Any) -> Any:
-    if isinstance(value, str):
-        if _ACCOUNT_COLUMNS.search(column):
-            return mask_account(value)
-        if _ADDRESS_COLUMNS.search(column):
-            return mask_address(value)
-        if _NAME_COLUMNS.search(column) and not _INSTITUTION_COLUMNS.search(column):
-            return mask_name(value)
-        return _mask_text(value)
-    if isinstance(value, list):
-        return [_mask_cell(column, v) for v in value]
-    if isinstance(value, dict):
-        return {k: _mask_cell(str(k), v) for k, v in value.items()}
-    return value
-
-
-def mask_rows(columns: list[str], rows: list[list[Any]]) -> list[list[Any]]:
-    """Mask free-form rows: ID numbers and phones wherever they appear, names/accounts/addresses by column.
-
-    Columns are matched by name because a query can alias anything; an analyst who renames a
-    name column to something innocuous still gets ID numbers and phones masked by pattern.
-    """
-    return [[_mask_cell(col, cell) for col, cell in zip(columns, row, strict=False)] for row in rows]
-
-
 def json_safe(value: Any) -> Any:
     """Store values as JSON values: dates as ISO text, numpy scalars and arrays as Python, NaN as null.
 
     Walked by hand rather than through ``json.dumps``/``loads``: every drawn node goes through it.
+    Whatever a query can return becomes encodable: integers past 2^53, decimals, blobs (hex) and
+    intervals (ISO 8601) as text.
     """
-    if value is None or isinstance(value, str | bool | int):
+    if value is None or isinstance(value, str | bool):
         return value
+    if isinstance(value, int):
+        # HUGEINT and UBIGINT overflow a JSON encoder; past 2^53 JavaScript loses digits anyway
+        return value if -_SAFE_INT <= value <= _SAFE_INT else str(value)
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, dict):
@@ -231,5 +198,22 @@ def json_safe(value: Any) -> Any:
     if hasattr(value, "tolist"):  # numpy scalars and arrays
         return json_safe(value.tolist())
     if isinstance(value, Decimal):
-        return float(value)
+        return str(value)  # exact: a float would round a DECIMAL(38, x)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, timedelta):
+        return _iso_duration(value)
     return str(value)
+
+
+_SAFE_INT = 2**53 - 1
+
+
+def _iso_duration(value: timedelta) -> str:
+    """An interval as ISO 8601 (``P1DT2H3M4.5S``), sign first when negative."""
+    sign = "-" if value < timedelta(0) else ""
+    value = abs(value)
+    seconds = value.seconds + value.microseconds / 1_000_000
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{sign}P{value.days}DT{int(hours)}H{int(minutes)}M{secs:g}S"

@@ -95,13 +95,13 @@ class ResponseCacheExtension(SchemaExtension):
         ctx = ec.context
         services: Services | None = getattr(ctx, "services", None)
         cache = services.responses if services is not None else None
-        version = getattr(getattr(ctx, "store", None), "data_version", None)
+        version = getattr(services.store, "data_version", None) if services is not None else None
         key: tuple[Any, ...] | None = None
         if (services is not None and cache is not None and cache.capacity > 0 and isinstance(version, int)
                 and not ctx.is_police and _cacheable_operation(ec.graphql_document, ec.operation_name)):
             principal = ctx.principal
             key = (ec.query, ec.operation_name, json.dumps(ec.variables or {}, sort_keys=True, default=str),
-                   principal.sub, principal.role.value, principal.agency, version,
+                   principal.sub, principal.role.value, principal.agency_ref, version,
                    services.rings.generation)
         hit = cache.get(key) if cache is not None and key is not None else None
         if hit is not None:

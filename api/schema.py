@@ -30,10 +30,12 @@ from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext, Info
 
 from api import cases as case_ops
+from api import freeform, permissions
 from api import subgraph as sg
-from api.access import Action
+from api.access import Action, require_owner
 from api.audit_extension import AuditExtension
 from api.context import Context
+from api.cost import CostLimit
 from api.entities import (
     Case,
     CaseNote,
@@ -62,7 +64,8 @@ from api.entities import (
     subgraph_of,
 )
 from api.errors import ErrorCodes, MaskUnexpected, is_unexpected
-from api.masking import json_safe, mask_rows, unmask_params
+from api.hygiene import NoSuggestions
+from api.masking import MASKED_KEY_LABELS, TOKEN_PREFIX
 from api.response_cache import ResponseCacheExtension
 from api.settings import ApiSettings
 from api.types import (
@@ -83,19 +86,14 @@ from api.types import (
     search_hit,
 )
 from graph.errors import InvalidRequest, NotFound
-from graph.model import NODE_TYPES, Node, NodeRef, claim_key
-from graph.port import QueryResult
+from graph.model import NODE_TYPES, Node, claim_key
 from queries import library
 
 SEARCHABLE = (*tuple(n.label for n in NODE_TYPES if not n.derived), "Ring")
 
 
 def _lookup(ctx: Context, label: str, key: str) -> Node | None:
-    ref = ctx.real_ref(label, key)
-    if not ctx.allows(ref):
-        return None
-    found = ctx.store.get_nodes(label, [ref.key])
-    return found[0] if found else None
+    return ctx.store.get_node(label, ctx.real_key(label, key))
 
 
 def _page(items: list[Any], first: int, after: str | None) -> tuple[list[tuple[str, Any]], PageInfo]:
@@ -120,9 +118,6 @@ def _rings(ctx: Context, kind: str | None, min_score: float | None, status: str 
         frame = frame[pd.to_numeric(frame["score"], errors="coerce") >= min_score]
     if status is not None:
         frame = frame[frame["status"] == status]
-    scope = ctx.scope()
-    if scope is not None:
-        frame = frame[frame["ring_id"].astype(str).isin(scope.rings)]
     frame = frame.assign(_score=pd.to_numeric(frame["score"], errors="coerce").fillna(0.0))
     frame = frame.sort_values(["_score", "ring_id"], ascending=[False, True]).drop(columns="_score")
     return _frame_nodes(frame, "Ring", "ring_id")
@@ -135,9 +130,6 @@ def _findings(ctx: Context, category: str, kind: str | None, person_id: str | No
         frame = frame[frame["kind"] == kind]
     if person_id is not None:
         frame = frame[frame["person_id"] == ctx.real_key("Patient", person_id)]
-    scope = ctx.scope()
-    if scope is not None:
-        frame = frame[frame["person_id"].astype(str).isin(scope.patients)]
     frame = frame.assign(_x=pd.to_numeric(frame["excess_amount"], errors="coerce").fillna(0.0))
     frame = frame.sort_values(["_x", "finding_id"], ascending=[False, True]).drop(columns="_x")
     return _frame_nodes(frame, "Finding", "finding_id")
@@ -147,80 +139,80 @@ def _search(ctx: Context, text: str, first: int) -> list[Node]:
     text = text.strip()
     if not text:
         raise InvalidRequest("search needs some text")
-    labels = [label for label in SEARCHABLE if not (ctx.is_police and label == "Ring")]
-    if ctx.is_police:
-        found = ctx.store.search(text, labels=labels, limit=10_000)
-        return [n for n in found if ctx.allows(n.ref)][:first]
-    hits: list[Node] = ctx.store.search(text, labels=labels, limit=first)
-    return hits
-
-
-def _read_query(ctx: Context, text: str, params: dict[str, Any] | None) -> QueryRows:
-    s = ctx.services.settings
-    opened = unmask_params(ctx.services.cipher, params or {})
-    result = ctx.store.read_query(text, opened, limit=s.read_query_row_limit,
-                                  timeout_s=s.query_timeout_s)
-    return _rows(ctx, result)
-
-
-def _rows(ctx: Context, result: QueryResult) -> QueryRows:
-    rows = json_safe(result.rows)
     if ctx.masked:
-        rows = mask_rows(list(result.columns), rows)
-    return QueryRows(columns=list(result.columns), rows=rows, truncated=result.truncated)
+        return _exact_search(ctx, text, first)
+    return ctx.store.search(text, labels=SEARCHABLE, limit=first)
+
+
+def _exact_search(ctx: Context, text: str, first: int) -> list[Node]:
+    """Search for masked roles: no prefix or name matching on anything personal (an oracle that
+    gives back ID numbers a digit at a time, or confirms a guessed name). A masked key (``~...``)
+    finds its node; a plain text matches non-personal keys exactly and institution names."""
+    if text.startswith(TOKEN_PREFIX):
+        for label in sorted(MASKED_KEY_LABELS):
+            try:
+                key = ctx.real_key(label, text)
+            except InvalidRequest:
+                continue
+            return ctx.store.get_nodes(label, [key])
+        raise InvalidRequest(f"{text!r} is not a key this server issued")
+    found: list[Node] = []
+    for label in SEARCHABLE:
+        if label not in MASKED_KEY_LABELS:
+            found += ctx.store.get_nodes(label, [text])
+    named = ctx.store.search(text, labels=["Institution", "Pharmacy"], limit=first)
+    return list({n.ref: n for n in [*found, *named]}.values())[:first]
 
 
 async def _entity(info: Info, label: str, key: str) -> Node | None:
     ctx = ctx_of(info)
-    ctx.require(Action.read_graph)
     return await ctx.run(_lookup, ctx, label, key)
 
 
 @strawberry.type
 class Query:
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def patient(self, info: Info, id: str) -> Patient | None:
 
         """An insured person by ID number (or the masked key an analyst was given)."""
         node = await _entity(info, "Patient", id)
         return make_patient(ctx_of(info), node) if node else None
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def doctor(self, info: Info, id: str) -> Doctor | None:
         node = await _entity(info, "Doctor", id)
         return make_doctor(ctx_of(info), node) if node else None
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def institution(self, info: Info, id: str) -> Institution | None:
         node = await _entity(info, "Institution", id)
         return make_institution(ctx_of(info), node) if node else None
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def pharmacy(self, info: Info, id: str) -> Institution | None:
         node = await _entity(info, "Pharmacy", id)
         return make_institution(ctx_of(info), node) if node else None
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def claim(self, info: Info, scheme: str, id: str) -> Claim | None:
         node = await _entity(info, "Claim", claim_key(scheme, id))
         return make_claim(ctx_of(info), node) if node else None
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def injury_case(self, info: Info, id: str) -> InjuryCase | None:
         node = await _entity(info, "InjuryCase", id)
         return make_injury_case(ctx_of(info), node) if node else None
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def search(self, info: Info, text: str, first: int | None = 20) -> list[SearchHit]:
 
         """Entities whose key starts with the text or whose name contains it."""
         ctx = ctx_of(info)
-        ctx.require(Action.read_graph)
         first = check_first(first, ctx.api.max_page)
         nodes = await ctx.run(_search, ctx, text, first)
         return [search_hit(ctx, n) for n in nodes]
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def subgraph(
         self, info: Info, seeds: list[NodeRefInput], hops: int | None = 2, rel_types: list[str] | None = None,
         since: date | None = None, until: date | None = None, max_nodes: int | None = 300,
@@ -228,7 +220,6 @@ class Query:
 
         """Nodes and relationships around the seeds, capped per hub and in total."""
         ctx = ctx_of(info)
-        ctx.require(Action.read_graph)
         hops, max_nodes = check_subgraph_args(ctx, hops, max_nodes, default_hops=2)
         if not seeds:
             raise InvalidRequest("subgraph needs at least one seed")
@@ -236,7 +227,7 @@ class Query:
         return await ctx.run(build_subgraph, ctx, refs, hops=hops, max_nodes=max_nodes,
                              rel_types=rel_types, since=since, until=until)
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def paths(
         self, info: Info, from_: Annotated[NodeRefInput, strawberry.argument(name="from")],
         to: NodeRefInput, max_hops: int | None = 4,
@@ -244,7 +235,6 @@ class Query:
 
         """Shortest connections between two entities (within the hub caps)."""
         ctx = ctx_of(info)
-        ctx.require(Action.read_graph)
         max_hops = 4 if max_hops is None else max_hops
         if not 1 <= max_hops <= ctx.api.max_hops:
             raise InvalidRequest(f"maxHops must be between 1 and {ctx.api.max_hops}")
@@ -254,7 +244,6 @@ class Query:
             found, assembled = sg.paths(
                 ctx.store, source, target, max_hops=max_hops, max_nodes=ctx.api.max_nodes,
                 cap=ctx.api.hub_cap, max_paths=ctx.api.max_paths,
-                allow=ctx.allows if ctx.is_police else None,
             )
             drawn = subgraph_of(ctx, sg.Assembled(
                 nodes={r: assembled.nodes[r] for p in found for r in p}, cut=assembled.cut))
@@ -268,7 +257,7 @@ class Query:
 
         return await ctx.run(work)
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def rings(
         self, info: Info, kind: str | None = None, min_score: float | None = None, status: str | None = None,
         first: int | None = 20, after: str | None = None,
@@ -276,19 +265,18 @@ class Query:
 
         """Rings found by detection, highest score first."""
         ctx = ctx_of(info)
-        ctx.require(Action.read_graph)
         first = check_first(first, ctx.api.max_page)
         nodes = await ctx.run(_rings, ctx, kind, min_score, status)
         page, info_ = _page(nodes, first, after)
-        return RingConnection(edges=[RingEdge(cursor=c, node=make_ring(n)) for c, n in page],
+        return RingConnection(edges=[RingEdge(cursor=c, node=make_ring(ctx, n)) for c, n in page],
                               page_info=info_, total_count=len(nodes))
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def ring(self, info: Info, id: strawberry.ID) -> Ring | None:
         node = await _entity(info, "Ring", str(id))
-        return make_ring(node) if node else None
+        return make_ring(ctx_of(info), node) if node else None
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def double_claims(
         self, info: Info, kind: str | None = None, person_id: str | None = None, first: int | None = 20,
         after: str | None = None,
@@ -297,7 +285,7 @@ class Query:
         """Double claims across cover found by the latest detection run."""
         return await _finding_page(info, "double_claim", kind, person_id, first, after)
 
-    @strawberry.field
+    @permissions.field(Action.read_graph)
     async def anomalies(
         self, info: Info, kind: str | None = None, person_id: str | None = None, first: int | None = 20,
         after: str | None = None,
@@ -306,69 +294,55 @@ class Query:
         """Impossible-care anomalies found by the latest detection run."""
         return await _finding_page(info, "anomaly", kind, person_id, first, after)
 
-    @strawberry.field
+    @permissions.field(Action.read_cases)
     async def cases(self, info: Info, status: str | None = None, first: int | None = 20,
                     after: str | None = None) -> CaseConnection:
         ctx = ctx_of(info)
-        ctx.require(Action.read_cases)
         first = check_first(first, ctx.api.max_page)
-        scope = await ctx.run(ctx.scope)
-        nodes = await ctx.run(case_ops.list_cases, ctx.store, status=status,
-                              visible=scope.cases if scope is not None else None)
+        nodes = await ctx.run(lambda: case_ops.list_cases(ctx.store.nodes_frame("Case"), status=status))
         page, info_ = _page(nodes, first, after)
         return CaseConnection(edges=[CaseEdge(cursor=c, node=make_case(ctx, n)) for c, n in page],
                               page_info=info_, total_count=len(nodes))
 
-    @strawberry.field
+    @permissions.field(Action.read_cases)
     async def case(self, info: Info, id: strawberry.ID) -> Case | None:
         ctx = ctx_of(info)
-        ctx.require(Action.read_cases)
         node = await _entity(info, "Case", str(id))
         return make_case(ctx, node) if node else None
 
-    @strawberry.field
+    @permissions.field(Action.named_query)
     async def named_queries(self, info: Info) -> list[NamedQuery]:
 
         """The analysts' library of vetted queries (queries/*.cypher)."""
-        ctx = ctx_of(info)
-        ctx.require(Action.named_query)
         return [
             NamedQuery(name=q.name, description=q.description,
                        parameters=[NamedQueryParam(name=p.name, type=str(p.type)) for p in q.parameters])
             for q in library.list_named_queries()
         ]
 
-    @strawberry.field
+    @permissions.field(Action.named_query)
     async def run_named_query(self, info: Info, name: str, params: JSON | None = None) -> QueryRows:
 
         """Run a named query with typed parameters, row-capped."""
         ctx = ctx_of(info)
-        ctx.require(Action.named_query)
         if params is not None and not isinstance(params, dict):
             raise InvalidRequest("params must be a JSON object")
-        ctx.force_audit(named_query=name, params=json_safe(params or {}))
-        s = ctx.services.settings
-        opened = unmask_params(ctx.services.cipher, params or {})
-        result = await ctx.run(library.run_named_query, ctx.store, name, opened,
-                               limit=s.read_query_row_limit, timeout_s=s.query_timeout_s)
-        return _rows(ctx, result)
+        ctx.force_audit(named_query=name)
+        return await ctx.run(freeform.run_named, ctx, name, params)
 
-    @strawberry.field
+    @permissions.field(Action.read_query)
     async def read_query(self, info: Info, text: str, params: JSON | None = None) -> QueryRows:
 
         """Run the store's own query language read-only (SQL on DuckDB, Cypher on Neo4j)."""
         ctx = ctx_of(info)
-        ctx.require(Action.read_query)
         if params is not None and not isinstance(params, dict):
             raise InvalidRequest("params must be a JSON object")
-        ctx.force_audit(query=text[:2_000])
-        return await ctx.run(_read_query, ctx, text, params)
+        return await ctx.run(freeform.run_text, ctx, text, params)
 
 
 async def _finding_page(info: Info, category: str, kind: str | None, person_id: str | None, first: int | None,
                         after: str | None) -> FindingConnection:
     ctx = ctx_of(info)
-    ctx.require(Action.read_graph)
     first = check_first(first, ctx.api.max_page)
     nodes = await ctx.run(_findings, ctx, category, kind, person_id)
     page, info_ = _page(nodes, first, after)
@@ -390,77 +364,85 @@ class CaseConnection:
 
 
 def _visible_case(ctx: Context, case_id: str) -> Node:
-    if not ctx.allows(NodeRef("Case", case_id)):
+    """The case as the caller may see it; one outside the caller's scope reads as absent."""
+    node = ctx.store.get_node("Case", case_id)
+    if node is None:
         raise NotFound(f"case {case_id} not found")
-    return case_ops.get_case(ctx.store, case_id)
+    return node
+
+
+def _owned_case(ctx: Context, case_id: str) -> Node:
+    node = _visible_case(ctx, case_id)
+    require_owner(ctx.principal, node)
+    return node
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation
+    @permissions.mutation(Action.write_cases)
     async def open_case(self, info: Info, title: str, ring_ids: list[str] | None = None,
                         entities: list[NodeRefInput] | None = None) -> Case:
         ctx = ctx_of(info)
-        ctx.require(Action.write_cases)
         refs = [ctx.real_ref(e.label, e.key) for e in entities or []]
-        node = await ctx.run(case_ops.open_case, ctx.store, ctx.principal, title, ring_ids or [], refs)
+        node = await ctx.run(case_ops.open_case, ctx.writer, ctx.principal, title, ring_ids or [], refs)
         ctx.services.scopes.invalidate()
         ctx.force_audit(mutation="openCase", rings=list(ring_ids or []), entities=[str(r) for r in refs])
         return make_case(ctx, node)
 
-    @strawberry.mutation
+    @permissions.mutation(Action.add_note)
     async def add_case_note(self, info: Info, case_id: str, text: str) -> CaseNote:
         ctx = ctx_of(info)
-        ctx.require(Action.add_note)
         await ctx.run(_visible_case, ctx, case_id)
-        node = await ctx.run(case_ops.add_note, ctx.store, ctx.principal, case_id, text)
+        node = await ctx.run(case_ops.add_note, ctx.writer, ctx.principal, case_id, text)
         ctx.note_case(case_id)
         ctx.force_audit(mutation="addCaseNote")
         return make_note(node)
 
-    @strawberry.mutation
+    @permissions.mutation(Action.write_cases)
     async def set_case_status(self, info: Info, case_id: str, status: str) -> Case:
         ctx = ctx_of(info)
-        ctx.require(Action.write_cases)
-        node = await ctx.run(case_ops.set_status, ctx.store, case_id, status)
+        await ctx.run(_owned_case, ctx, case_id)
+        node = await ctx.run(case_ops.set_status, ctx.writer, case_id, status)
         ctx.force_audit(mutation="setCaseStatus", status=status)
         return make_case(ctx, node)
 
-    @strawberry.mutation
-    async def share_case(self, info: Info, case_id: str, agency: str) -> Case:
+    @permissions.mutation(Action.write_cases)
+    async def share_case(self, info: Info, case_id: str, agency: str,
+                         agency_kind: str | None = "police") -> Case:
+
+        """Share a case with a police or discipline-inspection agency (``agencyKind``, default police)."""
         ctx = ctx_of(info)
-        ctx.require(Action.write_cases)
-        node = await ctx.run(case_ops.share, ctx.store, case_id, agency)
+        await ctx.run(_owned_case, ctx, case_id)
+        target = case_ops.share_target(agency_kind or "police", agency)
+        node = await ctx.run(case_ops.share, ctx.writer, case_id, target)
         ctx.services.scopes.invalidate()
-        ctx.force_audit(mutation="shareCase", shared_with=agency)
+        ctx.force_audit(mutation="shareCase", shared_with=target)
         return make_case(ctx, node)
 
-    @strawberry.mutation
+    @permissions.mutation(Action.review_ring)
     async def review_ring(self, info: Info, ring_id: str, verdict: RingVerdict, reason: str) -> Ring:
         ctx = ctx_of(info)
-        ctx.require(Action.review_ring)
         if not reason.strip():
             raise InvalidRequest("a ring review needs a reason")
 
         def work() -> Node:
-            if not ctx.store.get_nodes("Ring", [ring_id]):
+            if ctx.store.get_node("Ring", ring_id) is None:
                 raise NotFound(f"ring {ring_id} not found")
-            ctx.store.upsert_nodes("Ring", pd.DataFrame([{
+            ctx.writer.upsert_nodes("Ring", pd.DataFrame([{
                 "ring_id": ring_id, "review_verdict": verdict.value, "review_reason": reason.strip(),
                 "reviewed_by": ctx.principal.sub, "reviewed_at": case_ops.now_utc(),
             }]))
-            return ctx.store.get_nodes("Ring", [ring_id])[0]
+            return ctx.writer.get_nodes("Ring", [ring_id])[0]
 
         node = await ctx.run(work)
         ctx.force_audit(mutation="reviewRing", ring=ring_id, verdict=verdict.value)
-        return make_ring(node)
+        return make_ring(ctx, node)
 
-    @strawberry.mutation
+    @permissions.mutation(Action.run_detection)
     async def run_detection(self, info: Info) -> DetectionRunInfo:
 
         """Start a detection run in the background (admin); refused while one runs."""
         ctx = ctx_of(info)
-        ctx.require(Action.run_detection)
         runner = ctx.services.detection
         if runner is None:
             raise InvalidRequest("detection cannot be started from this server")
@@ -510,10 +492,11 @@ def schema_extensions(api: ApiSettings, *, dev: bool) -> list[ExtensionFactory]:
         # that an AUDIT_FAILED replacement gets its code too
         ErrorCodes,
         AuditExtension,
+        functools.partial(CostLimit, max_cost=api.max_cost, max_nodes=api.max_nodes),
         ResponseCacheExtension,
     ]
     if not dev:
-        exts.append(MaskUnexpected)
+        exts += [MaskUnexpected, NoSuggestions]
     return exts
 
 

@@ -7,9 +7,12 @@ section only holds what the HTTP/GraphQL layer itself decides.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_AUDIT_KEY = "dev-only-insecure-audit-key-change-me"
 
 
 class ApiSettings(BaseSettings):
@@ -32,6 +35,21 @@ class ApiSettings(BaseSettings):
     audit_log: Path = Path("./data/audit.log")
     audit_fsync: bool = Field(default=True, description="fsync each audit record before answering")
     token_ttl_s: int = Field(default=8 * 3600, ge=60, le=30 * 24 * 3600)
+    token_max_ttl_s: int = Field(
+        default=24 * 3600, ge=60, le=30 * 24 * 3600,
+        description="longest lifetime (exp - iat) of a token the server accepts")
+    metrics_access: Literal["token", "loopback"] = Field(
+        default="token", description="/metrics needs an admin token, or is answered to loopback clients only")
+    max_cost: int = Field(
+        default=20_000, ge=100,
+        description="nodes one request may ask for, summed over the document before it runs")
+    request_store_s: float = Field(
+        default=30.0, gt=0, description="store time one request may use across all its store calls")
+    read_query_max_bytes: int = Field(
+        default=4 * 1024 * 1024, ge=1_024, description="largest readQuery/runNamedQuery answer (encoded)")
+    audit_text_cap: int = Field(
+        default=64 * 1024, ge=1_024,
+        description="characters of query text and variables kept in an audit record (its SHA-256 always)")
     scope_cache_s: float = Field(default=5.0, ge=0, description="how long a police scope is reused")
     response_cache: int = Field(
         default=1_000, ge=0,
@@ -40,3 +58,13 @@ class ApiSettings(BaseSettings):
     warm_rings: int = Field(
         default=200, ge=0, description="ring pictures read in the background at start and after detection")
 
+
+
+class AuditSettings(BaseSettings):
+    """``MEDFRAUD_AUDIT_KEY``: the HMAC key of the audit chain (required in prod, not the token secret)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MEDFRAUD_AUDIT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    key: str = DEV_AUDIT_KEY

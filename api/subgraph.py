@@ -21,9 +21,10 @@ from datetime import date, datetime
 
 import networkx as nx
 
+from api.scope import GraphReader
 from graph.errors import InvalidRequest, NotFound
 from graph.model import REL_TYPES, Edge, Node, NodeRef, rel_type
-from graph.port import Expansion, GraphStore
+from graph.port import Expansion
 
 # What a picture may traverse: the data itself. Derived links (ring membership, findings, cases)
 # are shown through node annotations and their own fields, and case links must never be walked.
@@ -61,7 +62,7 @@ def check_rel_types(rel_types: Sequence[str] | None) -> list[str]:
     return out
 
 
-def fetch_nodes(store: GraphStore, refs: Sequence[NodeRef]) -> dict[NodeRef, Node]:
+def fetch_nodes(store: GraphReader, refs: Sequence[NodeRef]) -> dict[NodeRef, Node]:
     """Nodes by ref, one store call per label; absent ones are left out."""
     by_label: dict[str, list[str]] = {}
     for r in refs:
@@ -141,7 +142,7 @@ def _day(value: object) -> date | None:
         return None
 
 
-def claim_neighbours(store: GraphStore, claims: Sequence[Node], types: Sequence[str],
+def claim_neighbours(store: GraphReader, claims: Sequence[Node], types: Sequence[str],
                      known: dict[NodeRef, Node], since: date | None, until: date | None) -> list[Node]:
     """The patients, institutions, doctors and injury cases of claims, read by key from their columns.
 
@@ -186,7 +187,7 @@ def claim_neighbours(store: GraphStore, claims: Sequence[Node], types: Sequence[
 
 
 def expand(
-    store: GraphStore,
+    store: GraphReader,
     seeds: Sequence[NodeRef],
     *,
     hops: int,
@@ -280,7 +281,7 @@ def expand(
 
 
 def paths(
-    store: GraphStore,
+    store: GraphReader,
     source: NodeRef,
     target: NodeRef,
     *,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.scalars import JSON
 
+from api.auth import Role
 from api.masking import display_title, json_safe, mask_props, masked_title
 from graph.errors import InvalidRequest
 from graph.model import Edge, Node, NodeRef
@@ -241,8 +242,15 @@ def check_first(first: int | None, ceiling: int, default: int = 20) -> int:
 
 
 # -- presenting nodes ------------------------------------------------------------------------
+# Server-side facts no investigator needs: where the input file lay on the server's disk.
+ADMIN_ONLY_PROPS = frozenset({"source_file"})
+
+
 def shown_props(ctx: Context, node: Node) -> dict[str, Any]:
     props = mask_props(node.label, node.props) if ctx.masked else dict(node.props)
+    if ctx.principal.role is not Role.admin:
+        for name in ADMIN_ONLY_PROPS:
+            props.pop(name, None)
     return json_safe(props)  # type: ignore[no-any-return]
 
 
@@ -257,8 +265,7 @@ def node_id(ctx: Context, ref: NodeRef) -> str:
 def present(ctx: Context, node: Node, *, rings: list[tuple[str, float]] | None = None,
             cut: int = 0) -> GraphNode:
     ctx.note(node)
-    scope = ctx.scope()
-    memberships = [r for r in (rings or []) if scope is None or r[0] in scope.rings]
+    memberships = rings or []  # already what the caller may see (api.scope.ScopedStore.rings_of)
     return GraphNode(
         id=strawberry.ID(node_id(ctx, node.ref)),
         label=node.label,

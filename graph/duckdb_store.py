@@ -30,7 +30,7 @@ import pyarrow as pa
 from graph import duckdb_reads as reads
 from graph import duckdb_writes as writes
 from graph.duckdb_adjacency import AdjacencyIndex, IndexUnusable, indexable
-from graph.duckdb_readquery import run_read_query
+from graph.duckdb_readquery import ANALYST_CATALOG, AnalystView, run_read_query
 from graph.duckdb_schema import (
     REL_ENDPOINT_COLUMNS,
     all_indexes,
@@ -115,6 +115,8 @@ class DuckDBStore(GraphStore):
         self._node_cache = NodeCache(node_cache)
         self._data_version = 0
         self._tx_labels: set[str] = set()
+        self._analyst_view = AnalystView(None if self.path == ":memory:" else self.path,
+                                         memory_limit=memory_limit)
 
     @classmethod
     def from_settings(cls, settings: Settings, read_only: bool = False) -> DuckDBStore:
@@ -573,6 +575,15 @@ class DuckDBStore(GraphStore):
             self.read_query_row_limit if limit is None else limit,
             self.query_timeout_s if timeout_s is None else timeout_s)
 
+    def analyst_query(self, text: str, params: dict[str, Any] | None = None, *, key: str,
+                      limit: int | None = None, timeout_s: float | None = None) -> QueryResult:
+        if self._closed:
+            raise StoreUnavailable("the store is closed")
+        wait = self.query_timeout_s if timeout_s is None else timeout_s
+        view = self._analyst_view.connection(self._con, self._data_version, key, wait)
+        return run_read_query(view, text, params, self.read_query_row_limit if limit is None else limit,
+                              wait, catalog=ANALYST_CATALOG)
+
     def ping(self) -> None:
         try:
             self._cursor().execute("SELECT 1").fetchall()
@@ -592,6 +603,7 @@ class DuckDBStore(GraphStore):
         thread = self._index_thread
         if thread is not None:
             thread.join(timeout=30)
+        self._analyst_view.close()
         with self._write_lock:
             try:
                 if not self.read_only:

@@ -15,6 +15,7 @@ Row formats
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from typing import Any, Literal, TypeAlias
 import pandas as pd
 import pyarrow as pa
 
+from graph.errors import AccessDenied
 from graph.model import Edge, Node, NodeRef
 
 Rows: TypeAlias = "pd.DataFrame | pa.Table"
@@ -42,6 +44,18 @@ class Expansion:
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     cut: dict[NodeRef, int] = field(default_factory=dict)
+
+
+# The analyst view's pseudonyms, the same in every adapter: the API turns a masked key an analyst
+# was shown into the pseudonym a query on the view will find. The same person is the same
+# pseudonym in every table (Patient.person_id, Claim.person_id, HAS_CLAIM.src ...), so joins work.
+PSEUDONYM_PREFIX = "psn_"
+KEY_NAMESPACE = {"Patient": "person", "Phone": "phone", "BankAccount": "account", "Address": "address"}
+
+
+def pseudonym(key: str, namespace: str, value: str) -> str:
+    """``psn_`` + the first 20 hex digits of SHA-256(``key:namespace:value``)."""
+    return PSEUDONYM_PREFIX + hashlib.sha256(f"{key}:{namespace}:{value}".encode()).hexdigest()[:20]
 
 
 @dataclass
@@ -188,6 +202,26 @@ class GraphStore(ABC):
         At most ``limit`` rows come back (``truncated`` says whether more were there); a query
         running past ``timeout_s`` raises ``QueryTimeout``.
         """
+
+    def analyst_query(
+        self,
+        text: str,
+        params: dict[str, Any] | None = None,
+        *,
+        key: str,
+        limit: int | None = None,
+        timeout_s: float | None = None,
+    ) -> QueryResult:
+        """Like :meth:`read_query`, but against the pseudonymised analyst view of the graph.
+
+        The view holds no raw personal value: personal keys are replaced by :func:`pseudonym`
+        under ``key`` (the same value gives the same pseudonym in every table and every query),
+        names and free text are absent, birth dates are reduced to the year, and cases and notes
+        are not there at all (docs/api.md, "Threat model"). A store without such a view refuses,
+        so analysts never fall back to the raw data.
+        """
+        raise AccessDenied(f"the {self.kind} store has no pseudonymised analyst view: analysts cannot run "
+                           "free-form queries on it")
 
     @abstractmethod
     def ping(self) -> None:

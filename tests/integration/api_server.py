@@ -16,11 +16,12 @@ import uvicorn
 
 from api.app import create_app
 from api.auth import issue_token
-from api.settings import ApiSettings
+from api.settings import ApiSettings, AuditSettings
 from graph.port import GraphStore
 from graph.settings import Settings
 
 SECRET = "integration-test-secret-0123456789abcdef"
+AUDIT_KEY = "integration-audit-key-fedcba9876543210"
 
 
 def free_port() -> int:
@@ -36,8 +37,10 @@ class ApiClient:
     audit_log: Path
     http: httpx.Client
 
-    def token(self, role: str, agency: str = "BUREAU-1", sub: str | None = None, ttl_s: int = 600) -> str:
-        return issue_token(self.secret, sub=sub or f"{role}-user", role=role, agency=agency, ttl_s=ttl_s)
+    def token(self, role: str, agency: str = "BUREAU-1", sub: str | None = None, ttl_s: int = 600,
+              kind: str | None = None) -> str:
+        return issue_token(self.secret, sub=sub or f"{role}-user", role=role, agency=agency, ttl_s=ttl_s,
+                           agency_kind=kind)
 
     def post(
         self,
@@ -71,6 +74,13 @@ class ApiClient:
         data: dict[str, Any] = body["data"]
         return data
 
+    def metrics(self) -> str:
+        """/metrics as an admin reads it (it needs an admin token by default)."""
+        response = self.http.get(f"{self.base}/metrics",
+                                 headers={"Authorization": f"Bearer {self.token('admin')}"})
+        assert response.status_code == 200, response.text
+        return response.text
+
     def error_codes(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> list[str]:
         body = self.gql(query, variables, **kw)
         return [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
@@ -80,7 +90,7 @@ class ApiClient:
 def serve(store: GraphStore, tmp: Path, *, env: str = "prod", **api_overrides: Any) -> Iterator[ApiClient]:
     settings = Settings(env=env, secret=SECRET)  # type: ignore[arg-type]
     api = ApiSettings(audit_log=tmp / "audit.log", audit_fsync=False, **api_overrides)
-    app = create_app(settings, store, api_settings=api)
+    app = create_app(settings, store, api_settings=api, audit_settings=AuditSettings(key=AUDIT_KEY))
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from api.audit import verify
+from api.masking import KeyCipher
 from graph.port import GraphStore
 from tests.integration import api_graph as g
-from tests.integration.api_server import ApiClient, serve
+from tests.integration.api_server import AUDIT_KEY, SECRET, ApiClient, serve
 
 MEDFRAUD = [sys.executable, "-c", "from api.cli import main; main()"]
+AUDIT_ENV = {**os.environ, "MEDFRAUD_AUDIT_KEY": AUDIT_KEY}
 
 
 @pytest.fixture(scope="module")
@@ -39,23 +42,25 @@ def test_person_level_reads_and_changes_are_recorded(api: ApiClient, store: Grap
              "cypher": "MATCH (c:Claim) RETURN count(*)"}[store.query_language]
     api.data(
         "query Lookup($id: String!) { patient(id: $id) { name } }",
-        {"id": g.P1},
+        {"id": KeyCipher(SECRET).seal("Patient", g.P1)},
         role="analyst",
         agency="ANALYSIS-1",
     )
-    api.data("{ rings { totalCount } }")  # no person-level data: not audited
-    api.data("query($t: String!) { readQuery(text: $t) { rows } }", {"t": count})
+    api.data("{ rings { totalCount } }")  # no person-level data: recorded all the same
+    api.data("query($t: String!) { readQuery(text: $t) { rows } }", {"t": count}, role="investigator")
     opened = api.data('mutation { openCase(title: "audit me", ringIds: ["R-phone-1"]) { caseId } }')
     recs = records(api.audit_log)
-    assert [r["operation"] for r in recs] == ["Lookup", "readQuery", "openCase"]
+    assert [r["operation"] for r in recs] == ["Lookup", "rings", "readQuery", "openCase"]
     first = recs[0]
-    assert first["sub"] == "analyst-user" and first["role"] == "analyst" and first["agency"] == "ANALYSIS-1"
+    assert first["sub"] == "analyst-user" and first["role"] == "analyst"
+    assert first["agency"] == "bureau:ANALYSIS-1"
     assert first["entity_keys"] == [f"Patient:{g.P1}"]  # the real key, even though the analyst saw it masked
-    assert recs[1]["details"] == {"query": count}
-    assert recs[2]["case_ids"] == [opened["openCase"]["caseId"]]
-    assert recs[2]["operation_type"] == "mutation"
-    assert [r["seq"] for r in recs] == [1, 2, 3]
-    assert verify(api.audit_log).ok
+    assert all(r["outcome"] == "ok" for r in recs)
+    assert count in str(recs[2]["query"]) or count in str(recs[2].get("variables"))
+    assert recs[3]["case_ids"] == [opened["openCase"]["caseId"]]
+    assert recs[3]["operation_type"] == "mutation"
+    assert [r["seq"] for r in recs] == [1, 2, 3, 4]
+    assert verify(api.audit_log, AUDIT_KEY).ok
 
 
 def test_subgraph_records_every_person_returned(api: ApiClient) -> None:
@@ -83,7 +88,7 @@ def _tamper_and_verify(log: Path, edit: str) -> tuple[int, str]:
         lines = lines[:-1]
     log.write_text("".join(lines), encoding="utf-8")
     proc = subprocess.run(
-        [*MEDFRAUD, "audit", "verify", str(log)], capture_output=True, text=True, check=False
+        [*MEDFRAUD, "audit", "verify", str(log)], capture_output=True, text=True, check=False, env=AUDIT_ENV
     )
     return proc.returncode, proc.stderr
 
@@ -101,7 +106,8 @@ def test_verify_names_the_first_tampered_line(api: ApiClient, edit: str, line: i
     for person in (g.P1, g.P2, g.P3, g.P4):
         api.data("query($id: String!) { patient(id: $id) { name } }", {"id": person})
     ok = subprocess.run(
-        [*MEDFRAUD, "audit", "verify", str(api.audit_log)], capture_output=True, text=True, check=False
+        [*MEDFRAUD, "audit", "verify", str(api.audit_log)], capture_output=True, text=True, check=False,
+        env=AUDIT_ENV,
     )
     assert ok.returncode == 0 and "4 records, chain intact" in ok.stdout
     code, err = _tamper_and_verify(api.audit_log, edit)
@@ -123,8 +129,9 @@ def test_a_failed_audit_write_fails_the_request(store: GraphStore, tmp_path: Pat
         assert body["data"] is None
         assert [e["extensions"]["code"] for e in body["errors"]] == ["AUDIT_FAILED"]
         assert "李四" not in json.dumps(body, ensure_ascii=False)
-        # requests without person-level data still work
-        assert api.data("{ rings { totalCount } }")["rings"]["totalCount"] == 2
+        # every request is recorded, so none is answered while records cannot be written
+        rings = api.gql("{ rings { totalCount } }")
+        assert rings["data"] is None and rings["errors"][0]["extensions"]["code"] == "AUDIT_FAILED"
 
 
 def test_the_chain_continues_intact_after_a_failed_write(store: GraphStore, tmp_path: Path) -> None:
@@ -137,4 +144,14 @@ def test_the_chain_continues_intact_after_a_failed_write(store: GraphStore, tmp_
         head.rmdir()
         api.data("query($id: String!) { patient(id: $id) { name } }", {"id": g.P3})
         assert [r["seq"] for r in records(api.audit_log)] == [1, 2, 3]
-        assert verify(api.audit_log).ok
+        assert verify(api.audit_log, AUDIT_KEY).ok
+
+
+def test_a_repeated_document_is_recorded_once_in_full_then_by_hash(api: ApiClient) -> None:
+    q = "query Lookup($id: String!) { patient(id: $id) { name } }"
+    api.data(q, {"id": g.P1})
+    api.data(q, {"id": g.P2})
+    first, second = records(api.audit_log)[-2:]
+    assert first["query"] == q and second["query"] is None
+    assert second["query_first_seq"] == first["seq"] and second["query_sha256"] == first["query_sha256"]
+    assert g.P2 in str(second["variables"])  # variables are always there

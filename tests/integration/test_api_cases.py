@@ -34,7 +34,7 @@ def test_open_case_with_rings_and_entities_then_read_it(api: ApiClient) -> None:
     )
     opened = case["openCase"]
     assert opened["status"] == "open" and opened["createdBy"] == "investigator-user"
-    assert opened["agency"] == "BUREAU-1" and opened["sharedWith"] == []
+    assert opened["agency"] == "bureau:BUREAU-1" and opened["sharedWith"] == []
     cid = opened["caseId"]
     api.data(
         'mutation($c: String!) { addCaseNote(caseId: $c, text: "first visit planned") { noteId } }',
@@ -80,7 +80,8 @@ def test_share_case_is_idempotent(api: ApiClient) -> None:
     q = "mutation($c: String!, $a: String!) { shareCase(caseId: $c, agency: $a) { sharedWith } }"
     api.data(q, {"c": cid, "a": "PSB-1"})
     api.data(q, {"c": cid, "a": "PSB-2"})
-    assert api.data(q, {"c": cid, "a": "PSB-1"})["shareCase"]["sharedWith"] == ["PSB-1", "PSB-2"]
+    shared = api.data(q, {"c": cid, "a": "PSB-1"})["shareCase"]["sharedWith"]
+    assert shared == ["police:PSB-1", "police:PSB-2"]
 
 
 def test_review_ring_records_verdict_reason_and_reviewer(api: ApiClient) -> None:

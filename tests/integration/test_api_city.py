@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from algorithms.job import run_detection
+from api.masking import KeyCipher
 from graph.duckdb_store import DuckDBStore
-from tests.integration.api_server import ApiClient, serve
+from tests.integration.api_server import SECRET, ApiClient, serve
 
 NODE = "id label key title props ringIds riskScore cutCount"
 
@@ -101,13 +102,16 @@ def test_police_on_a_shared_ring_sees_its_members_and_no_one_else(api: ApiClient
 def test_analyst_search_and_subgraph_on_real_data_are_masked(api: ApiClient) -> None:
     row = api.data('{ readQuery(text: "SELECT person_id, name FROM n_Patient LIMIT 1") { rows } }')
     person_id, name = row["readQuery"]["rows"][0]
-    hits = api.data(
-        "query($t: String!) { search(text: $t) { label key title } }", {"t": name}, role="analyst"
-    )
-    assert hits["search"] and all(h["title"].endswith("*") for h in hits["search"] if h["label"] == "Patient")
+    search = "query($t: String!) { search(text: $t) { label key title } }"
+    # a guessed name or an ID prefix confirms nothing to an analyst
+    for guess in (name, person_id[:10], person_id):
+        assert api.data(search, {"t": guess}, role="analyst")["search"] == []
+    token = KeyCipher(SECRET).seal("Patient", person_id)
+    hits = api.data(search, {"t": token}, role="analyst")["search"]
+    assert [(h["label"], h["key"]) for h in hits] == [("Patient", token)] and hits[0]["title"].endswith("*")
     sub = api.data(
         "query($s: [NodeRef!]!) { subgraph(seeds: $s, hops: 2) { nodes { key title props } } }",
-        {"s": [{"label": "Patient", "key": person_id}]},
+        {"s": [{"label": "Patient", "key": token}]},
         role="analyst",
     )["subgraph"]
     assert person_id not in str(sub) and name not in str(sub)

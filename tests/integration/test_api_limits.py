@@ -141,7 +141,7 @@ def test_health_and_metrics(api: ApiClient) -> None:
     assert health.json()["read_index"] in ("building", "ready")  # the server asks for it at start
     api.gql('{ ring(id: "x") { ringId } }')
     api.gql('{ readQuery(text: "DELETE FROM n_Patient") { rows } }')
-    text = api.http.get(f"{api.base}/metrics").text
+    text = api.metrics()
     assert 'medfraud_http_requests_total{path="/graphql",method="POST",status="200"}' in text
     assert 'medfraud_http_request_duration_seconds_bucket{path="/graphql",le="+Inf"}' in text
     assert 'medfraud_graphql_errors_total{code="WRITE_REFUSED"}' in text

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from api.masking import KeyCipher
 from graph.duckdb_store import DuckDBStore
 from tests.integration import api_graph as g
-from tests.integration.api_server import ApiClient, serve
+from tests.integration.api_server import SECRET, ApiClient, serve
 
 PATIENT = "query($p: String!) { patient(id: $p) { personId name phone } }"
 
@@ -29,7 +30,7 @@ def api(tmp_path: Path) -> Iterator[ApiClient]:
 
 
 def hits(api: ApiClient) -> int:
-    text = api.http.get(f"{api.base}/metrics").text
+    text = api.metrics()
     found = re.search(r"^medfraud_response_cache_hits_total (\d+)$", text, re.M)
     assert found, text
     return int(found.group(1))
@@ -59,10 +60,11 @@ def test_a_write_is_seen_by_the_next_read(api: ApiClient) -> None:
 
 def test_callers_with_other_rights_never_share_an_answer(api: ApiClient) -> None:
     shown = api.data(PATIENT, {"p": g.P1}, role="investigator")["patient"]
-    masked = api.data(PATIENT, {"p": g.P1}, role="analyst")["patient"]
+    token = KeyCipher(SECRET).seal("Patient", g.P1)
+    masked = api.data(PATIENT, {"p": token}, role="analyst")["patient"]
     assert shown["name"] == "张三" and masked["name"] != shown["name"]
     assert api.data(PATIENT, {"p": g.P1}, role="investigator")["patient"] == shown
-    assert api.data(PATIENT, {"p": g.P1}, role="analyst")["patient"] == masked
+    assert api.data(PATIENT, {"p": token}, role="analyst")["patient"] == masked
 
 
 def test_police_answers_are_always_recomputed(api: ApiClient) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from api.access import Action, require
-from api.auth import Principal, Role, decode_token, issue_token, principal_from_header
+from api.auth import AgencyKind, Principal, Role, decode_token, issue_token, principal_from_header
 from graph.errors import AccessDenied, AuthenticationError, InvalidRequest
 
 SECRET = "unit-test-secret-0123456789abcdef0123"
@@ -14,7 +16,8 @@ SECRET = "unit-test-secret-0123456789abcdef0123"
 def test_token_round_trip() -> None:
     token = issue_token(SECRET, sub="li.wei", role="police", agency="PSB-1", ttl_s=60)
     p = principal_from_header(SECRET, f"Bearer {token}")
-    assert p == Principal(sub="li.wei", role=Role.police, agency="PSB-1")
+    assert p == Principal(sub="li.wei", role=Role.police, agency="PSB-1", agency_kind=AgencyKind.police)
+    assert p.agency_ref == "police:PSB-1"
     assert not p.masked and Principal(sub="a", role=Role.analyst, agency="x").masked
 
 
@@ -31,11 +34,42 @@ def test_expired_forged_and_unknown_role_tokens_are_refused() -> None:
         decode_token(SECRET, issue_token("x" * 40, sub="a", role="admin", agency="x", ttl_s=60))
     import jwt
 
-    odd = jwt.encode({"sub": "a", "role": "superuser", "agency": "x", "exp": 4_000_000_000}, SECRET, "HS256")
+    odd = jwt.encode({"sub": "a", "role": "superuser", "agency": "x", "agency_kind": "bureau", "iat": 1,
+                      "exp": 4_000_000_000}, SECRET, "HS256")
     with pytest.raises(AuthenticationError, match="unknown role"):
         decode_token(SECRET, odd)
     with pytest.raises(InvalidRequest):
         issue_token(SECRET, sub="a", role="superuser", agency="x", ttl_s=60)
+
+
+NOW = int(time.time())
+
+
+def _raw(**claims: object) -> str:
+    import jwt
+
+    base: dict[str, object] = {"sub": "a", "role": "police", "agency": "PSB-1", "agency_kind": "police",
+                               "iat": NOW, "exp": NOW + 3_600}
+    base.update(claims)
+    return jwt.encode({k: v for k, v in base.items() if v is not None}, SECRET, "HS256")
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"exp": NOW + 100 * 365 * 86_400}, "longer than"),
+        ({"sub": " "}, "subject"),
+        ({"agency": ""}, "agency"),
+        ({"agency_kind": "bureau"}, "police belongs to an agency of kind"),
+        ({"agency_kind": "ministry"}, "unknown agency kind"),
+        ({"agency_kind": None}, "agency_kind"),
+        ({"iat": None}, "iat"),
+        ({"iat": NOW + 3_000}, "not yet valid|future"),
+    ],
+)
+def test_tokens_the_cli_would_not_issue_are_refused(claims: dict[str, object], reason: str) -> None:
+    with pytest.raises(AuthenticationError, match=reason):
+        decode_token(SECRET, _raw(**claims), max_ttl_s=24 * 3600)
 
 
 @pytest.mark.parametrize(

@@ -33,9 +33,10 @@ def test_export_schema_writes_the_live_sdl(tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8") == schema_sdl()
 
 
-def test_audit_verify_exit_codes(tmp_path: Path) -> None:
+def test_audit_verify_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log_path = tmp_path / "audit.log"
-    log = AuditLog(log_path, fsync=False)
+    monkeypatch.setenv("MEDFRAUD_AUDIT_KEY", "commands-audit-key-0123456789abcdefg")
+    log = AuditLog(log_path, key="commands-audit-key-0123456789abcdefg", fsync=False)
     for i in range(3):
         log.append(sub="u", role="investigator", agency="A", operation=f"op{i}", entity_keys=[])
     ok = CliRunner().invoke(app, ["audit", "verify", str(log_path)])

@@ -11,7 +11,6 @@ from api.masking import (
     mask_name,
     mask_phone,
     mask_props,
-    mask_rows,
     masked_title,
     unmask_key,
     unmask_params,
@@ -74,21 +73,3 @@ def test_masked_keys_are_opaque_deterministic_and_bound_to_their_label() -> None
     with pytest.raises(InvalidRequest):
         KeyCipher("secret-two").open("Patient", token)
     assert unmask_params(cipher, {"person_id": token, "n": 3}) == {"person_id": "110101195001011234", "n": 3}
-
-
-def test_free_form_rows_mask_ids_and_phones_anywhere_and_names_by_column() -> None:
-    rows = mask_rows(
-        ["who", "patient_name", "institution_name", "note", "account"],
-        [
-            [
-                "110101195001011234",
-                "张三",
-                "康乐诊所",
-                "call 13800138000 re 320102198006064567",
-                "6222000011112222",
-            ]
-        ],
-    )
-    assert rows == [
-        ["110101********1234", "张*", "康乐诊所", "call 138****8000 re 320102********4567", "****2222"]
-    ]

@@ -19,7 +19,13 @@ def compose() -> dict[str, Any]:
 
 def test_neo4j_service_runs_community_with_gds_and_auth_from_the_environment() -> None:
     neo4j = compose()["services"]["neo4j"]
-    assert neo4j["image"] == "neo4j:5"
+    pom = (ROOT / "deploy" / "neo4j-local" / "pom.xml").read_text(encoding="utf-8")
+    neo4j_version = re.search(r"<neo4j.version>([^<]+)</neo4j.version>", pom)
+    gds_version = re.search(r"<gds.version>(\d+\.\d+)\.\d+</gds.version>", pom)
+    assert neo4j_version and gds_version
+    # the image runs the Neo4j the local server and CI run, and refuses another GDS line
+    assert neo4j["image"] == f"neo4j:{neo4j_version.group(1)}-community"
+    assert f"STARTS WITH '{gds_version.group(1)}.'" in " ".join(neo4j["healthcheck"]["test"])
     env = neo4j["environment"]
     assert re.fullmatch(r"neo4j/\$\{NEO4J_PASSWORD:\?[^}]*\}", env["NEO4J_AUTH"])  # required, never defaulted
     assert json.loads(env["NEO4J_PLUGINS"]) == ["graph-data-science"]

@@ -60,6 +60,7 @@ from graph.model import NODE_TYPES, REL_TYPES, Edge, Node, NodeRef, node_type, r
 from graph.neo4j_guard import check_analyst_plan
 from graph.neo4j_values import (
     arrow_batch,
+    arrow_column,
     arrow_type,
     from_neo4j,
     props_from_neo4j,
@@ -75,6 +76,11 @@ _WRITE_REFUSED_CODES = frozenset({
 })
 # Keyed paging on the key index: pages small enough to stay well inside the transaction timeout.
 _STREAM_PAGE = 50_000
+
+
+def _values(result: neo4j.Result) -> list[list[Any]]:
+    """Rows as plain lists: the cheapest way to take a large answer off the driver."""
+    return result.values()
 
 
 class Neo4jStore(GraphStore):
@@ -415,20 +421,27 @@ class Neo4jStore(GraphStore):
         wanted = tuple(columns) if columns is not None else nt.prop_names
         for c in wanted:
             nt.prop(c)
-        layout = [(c, arrow_type(nt.prop(c)), nt.prop(c)) for c in wanted]
-        statement = cy.stream_nodes_page(label)
+        statement = cy.stream_nodes_page(label, wanted)
         page = max(1, min(batch_size, _STREAM_PAGE))
         last = ""  # before every key (see cy.stream_nodes_page)
         while True:
-            params = {"last": last, "limit": page, "columns": list(wanted)}
-            records = self._read(statement, params, f"stream {label} nodes")
-            if not records:
+            params = {"last": last, "limit": page}
+            with self._errors(f"stream {label} nodes"):
+                rows: list[list[Any]] = self._driver.execute_query(
+                    Query(statement, timeout=self._timeout_s), parameters_=params,
+                    routing_=RoutingControl.READ, database_=self._database,
+                    result_transformer_=_values,
+                )
+            if not rows:
                 return
-            rows = [list(r["vals"]) for r in records]
-            yield arrow_batch(layout, {c: [row[i] for row in rows] for i, c in enumerate(wanted)})
-            if len(records) < page:
+            columns_ = list(zip(*rows, strict=True))
+            yield pa.RecordBatch.from_arrays(
+                [arrow_column(nt.prop(c), columns_[i + 1]) for i, c in enumerate(wanted)],
+                names=list(wanted),
+            )
+            if len(rows) < page:
                 return
-            last = str(records[-1]["key"])
+            last = str(rows[-1][0])
 
     def stream_relationships(
         self, rel_type: str, columns: Sequence[str] | None = None, *, batch_size: int = 1_000_000

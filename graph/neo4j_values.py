@@ -186,6 +186,18 @@ def _arrow_value(prop: Prop, value: Any) -> Any:
     return value
 
 
+def arrow_column(prop: Prop, values: Sequence[Any]) -> pa.Array:
+    """One streamed column as Arrow; dates arrive as ISO text (see ``stream_nodes_page``)."""
+    if prop.type == "date":
+        return pa.array(values, type=pa.string()).cast(pa.date32())
+    if prop.type in ("str", "int", "float", "bool", "json"):
+        try:
+            return pa.array(values, type=_ARROW_TYPES[prop.type])
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            pass  # a value of another type written by hand: convert one by one below
+    return pa.array([_arrow_value(prop, v) for v in values], type=arrow_type(prop))
+
+
 def arrow_batch(columns: Sequence[tuple[str, pa.DataType, Prop | None]],
                 values: dict[str, Iterable[Any]]) -> pa.RecordBatch:
     """A record batch with the model's types (a column without a model prop is text)."""

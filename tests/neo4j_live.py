@@ -111,7 +111,7 @@ def wipe(server: Neo4jServer) -> None:
             database_=server.database)
         # CALL {...} IN TRANSACTIONS needs an auto-commit transaction: session.run, not execute_query.
         with driver.session(database=server.database) as session:
-            session.run("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+            session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
         for kind, drop in (("CONSTRAINTS", "CONSTRAINT"), ("INDEXES", "INDEX")):
             records, _, _ = driver.execute_query(
                 f"SHOW {kind} YIELD name, type WHERE type <> 'LOOKUP' RETURN name", database_=server.database)

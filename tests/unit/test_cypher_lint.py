@@ -30,7 +30,7 @@ from graphdatascience import GraphDataScience
 
 from algorithms.gds_engine import GdsEngine
 from graph import neo4j_statements as cy
-from graph.model import NODE_TYPES, REL_TYPES, NodeRef, NodeType, PropType, neo4j_schema_statements
+from graph.model import NODE_TYPES, REL_TYPES, NodeRef, NodeType, PropType, neo4j_schema_statements, node_type
 from graph.neo4j_store import Neo4jStore
 from graph.port import DerivedData
 from tests.unit.algorithms.gds_recording import RecordingQueryRunner
@@ -113,8 +113,8 @@ def store_statements(collected: Collected) -> set[str]:
         record(f"degrees({nt.label})")
         store.search("k", labels=[nt.label])
         record(f"search({nt.label})")
-        list(store.stream_nodes(nt.label, batch_size=1))
-        list(store.stream_nodes(nt.label, [nt.key], batch_size=1))
+        for columns in stream_column_sets(nt.label):
+            list(store.stream_nodes(nt.label, columns, batch_size=1))
         record(f"stream_nodes({nt.label})")
         store.delete_nodes(nt.label, ["k"])
         record(f"delete_nodes({nt.label})")
@@ -178,14 +178,28 @@ def named_query_files(collected: Collected) -> int:
     return len(files)
 
 
+def stream_column_sets(label: str) -> list[tuple[str, ...]]:
+    """The column choices streamed for a label: all, the key alone, and what detection reads."""
+    from algorithms import projections as pj
+
+    nt = node_type(label)
+    detection = {"Patient": pj.PERSON_COLUMNS, "Institution": pj.INSTITUTION_COLUMNS,
+                 "Pharmacy": pj.INSTITUTION_COLUMNS, "Doctor": pj.DOCTOR_COLUMNS,
+                 "Claim": pj.CLAIM_COLUMNS, "InjuryCase": pj.INJURY_COLUMNS}
+    sets = [tuple(nt.prop_names), (nt.key,)]
+    if label in detection:
+        sets.append(tuple(detection[label]))
+    return sets
+
+
 def every_builder_statement() -> set[str]:
     """What graph.neo4j_statements can produce for this model: the drive above must reach all."""
     out = {cy.delete_some_nodes(), cy.clear_ring_members(), cy.delete_all_findings(), cy.ping(),
            cy.count_nodes(), cy.count_relationships()}
     for nt in NODE_TYPES:
         lb = nt.label
-        out |= {cy.upsert_nodes(lb), cy.delete_nodes(lb), cy.get_nodes(lb), cy.degrees(lb), cy.search(lb),
-                cy.stream_nodes_page(lb)}
+        out |= {cy.upsert_nodes(lb), cy.delete_nodes(lb), cy.get_nodes(lb), cy.degrees(lb), cy.search(lb)}
+        out |= {cy.stream_nodes_page(lb, columns) for columns in stream_column_sets(lb)}
         if not cy.can_connect(lb, "both"):
             out -= {cy.degrees(lb)}
         else:

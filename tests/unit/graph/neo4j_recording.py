@@ -74,6 +74,10 @@ class FakeResult:
     def data(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self._records]
 
+    def values(self) -> list[list[Any]]:
+        self.consumed_rows += len(self._records)
+        return [list(r.values()) for r in self._records]
+
     def consume(self) -> SimpleNamespace:
         return SimpleNamespace(query_type=self._query_type)
 

@@ -35,7 +35,7 @@ from graphql import get_named_type
 
 from api.masking import KeyCipher
 from api.schema import build_schema
-from graph.duckdb_store import DuckDBStore
+from graph.port import GraphStore
 from tests.integration import api_graph as g
 from tests.integration.api_server import SECRET, ApiClient, serve
 
@@ -377,9 +377,9 @@ PROBES: dict[str, Probe] = {
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiClient, dict[str, str]]]:
-    store = DuckDBStore(":memory:")
-    store.apply_schema()
+def world(api_store: GraphStore, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[tuple[ApiClient, dict[str, str]]]:
+    store = api_store
     g.build(store)
     with serve(store, tmp_path_factory.mktemp("scope"), scope_cache_s=0, max_cost=100_000) as api:
         opened = (
@@ -424,7 +424,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiClient,
                 {"r": ring, "w": reason},
             )
         yield api, cases
-    store.close()
 
 
 def sensitive_fields() -> set[str]:

@@ -11,10 +11,11 @@ not merge small dense groups. Each community is then checked as a group: its *me
 institution-days a sizable share of its members attended together; members that attended fewer
 than ``member_min_meetings`` meetings are dropped (background patients who happened to be there).
 
-Why legitimate cohorts are not reported: the scoring (:mod:`algorithms.scoring`) reads features
-of each group that explain co-visiting — a shared address (households, care homes), an
-elderly-care institution, a fixed weekly shift over months with chronic diagnoses (dialysis,
-rehabilitation), routine check-up diagnoses on a single day (health-check days).
+Why legitimate cohorts are not reported: their *members* are explained (:mod:`algorithms.member_ties`)
+— residents registered at one collective address, chronic patients on a fixed weekday shift, one
+household, one employer's staff on its check-up day. The kind of institution explains nothing: a
+ring of outsiders meeting at a care home or a dialysis centre on irregular days is reported, and
+genuine residents recruited as cover are named apart in its evidence.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from algorithms.engine import CommunityEngine
+from algorithms.member_ties import GroupTies, group_ties
 from algorithms.projections import (
     CoVisit,
     DetectionInputs,
@@ -82,7 +85,9 @@ def _detect(
         return []
     con = cv.con
     con.register("m_raw", m)
-    con.register("persons_raw", with_optional(inputs.persons, ("address", "phone", "birth_date")))
+    con.register(
+        "persons_raw", with_optional(inputs.persons, ("address", "phone", "birth_date", "employer_id"))
+    )
     con.register("inst_raw", with_optional(inputs.institutions, ("kind", "name", "label")))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE m AS SELECT CAST(person_id AS VARCHAR) person_id, "
@@ -167,20 +172,26 @@ def _detect(
     """,
         {"f": s.costly_visit_factor, "long": s.shift_min_days},
     )
-    con.execute("""
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE members AS
         WITH extra AS (
             SELECT community, person_id, count(DISTINCT (institution_id, gdoc, day)) AS attended
             FROM unit_visits WHERE costly GROUP BY ALL
         ), joined AS (
-            SELECT * FROM members
+            SELECT *, false AS costly_member FROM members
             UNION ALL
-            SELECT e.* FROM extra e ANTI JOIN members USING (community, person_id)
+            SELECT e.*, true FROM extra e ANTI JOIN members USING (community, person_id)
         )
-        -- a person belongs to one ring: the community whose meetings they attended most
-        SELECT * FROM joined
+        -- A person belongs to one ring, the community whose meetings they attended most; except
+        -- that billed far above the usual visit at several of a short group's meetings, they are
+        -- also its member (genuine residents recruited as cover keep their home's cohort too).
+        SELECT * EXCLUDE (costly_member) FROM joined
         QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY attended DESC, community) = 1
-    """)
+             OR (costly_member AND attended >= $mm)
+    """,
+        {"mm": s.member_min_meetings},
+    )
     con.execute("""
         CREATE OR REPLACE TEMP TABLE ring_att AS
         SELECT DISTINCT a.* EXCLUDE (community_) FROM (
@@ -247,7 +258,63 @@ def _detect(
         FROM ring_att WHERE doctor_id <> '' GROUP BY ALL ORDER BY community, visits DESC, doctor_id
     """).df()
     patients = con.execute("SELECT community, person_id FROM members ORDER BY community, person_id").df()
-    return _build_rings(groups, insts, doctors, patients, s)
+    ties = _member_ties(con, s)
+    return _build_rings(groups, insts, doctors, patients, ties, s)
+
+
+def _member_ties(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> pd.DataFrame:
+    """Per member: registered address, employer, and the place of a chronic weekday shift (if any).
+
+    A shift is read from the member's own visits to a place where the group met: at least
+    ``shift_min_days`` days, mostly chronic-care diagnoses, on a fixed few weekdays.
+    """
+    return con.execute(
+        f"""
+        WITH places AS (SELECT DISTINCT community, institution_id FROM meetings),
+             pv AS (
+                SELECT mb.community, v.person_id, v.institution_id, v.day,
+                       {_prefix_sql("v.diagnosis_code", s.chronic_prefixes)} AS chronic
+                FROM visits v JOIN members mb USING (person_id)
+                     JOIN places pl ON pl.community = mb.community AND pl.institution_id = v.institution_id
+             ),
+             per_dow AS (
+                SELECT community, person_id, institution_id, dayofweek(day) AS d, count(DISTINCT day) AS c
+                FROM pv GROUP BY ALL
+             ),
+             dow AS (
+                SELECT community, person_id, institution_id, sum(c) AS days,
+                       list_sum(list(c ORDER BY c DESC)[1:3]) AS top3,
+                       list_sum(list(c ORDER BY c DESC)[1:5]) AS top5
+                FROM per_dow GROUP BY ALL
+             ),
+             chronic AS (
+                SELECT community, person_id, institution_id,
+                       avg(CASE WHEN chronic THEN 1.0 ELSE 0.0 END) AS share
+                FROM pv GROUP BY ALL
+             ),
+             shift AS (
+                SELECT d.community, d.person_id, min(d.institution_id) AS shift_inst
+                FROM dow d JOIN chronic c USING (community, person_id, institution_id)
+                WHERE d.days >= $days AND c.share >= 0.5
+                      AND (d.top3 >= $wk * d.days OR d.top5 >= 0.95 * d.days)
+                GROUP BY ALL
+             )
+        , mp AS (
+            SELECT mb.community, mb.person_id, NULLIF(CAST(p.address AS VARCHAR), '') AS address,
+                   NULLIF(CAST(p.employer_id AS VARCHAR), '') AS employer
+            FROM members mb LEFT JOIN persons_raw p ON CAST(p.person_id AS VARCHAR) = mb.person_id
+        ), registered AS (  -- persons registered at each member's address, in the whole city
+            SELECT CAST(address AS VARCHAR) AS address, count(*) AS address_persons FROM persons_raw
+            WHERE CAST(address AS VARCHAR) IN (SELECT address FROM mp) GROUP BY ALL
+        )
+        SELECT mp.community, mp.person_id, mp.address, mp.employer, shift.shift_inst,
+               coalesce(registered.address_persons, 0) AS address_persons
+        FROM mp LEFT JOIN registered USING (address)
+             LEFT JOIN shift ON shift.community = mp.community AND shift.person_id = mp.person_id
+        ORDER BY mp.community, mp.person_id
+    """,
+        {"days": s.shift_min_days, "wk": s.shift_weekday_share},
+    ).df()
 
 
 def _build_rings(
@@ -255,11 +322,13 @@ def _build_rings(
     insts: pd.DataFrame,
     doctors: pd.DataFrame,
     patients: pd.DataFrame,
+    ties: pd.DataFrame,
     s: DetectionSettings,
 ) -> list[Ring]:
     insts_by: dict[Any, pd.DataFrame] = {k: v for k, v in insts.groupby("community")}
     docs_by: dict[Any, pd.DataFrame] = {k: v for k, v in doctors.groupby("community")}
     pats_by: dict[Any, pd.DataFrame] = {k: v for k, v in patients.groupby("community")}
+    ties_by: dict[Any, pd.DataFrame] = {k: v for k, v in ties.groupby("community")}
     rings: list[Ring] = []
     records: list[dict[str, Any]] = groups.to_dict("records")  # type: ignore[assignment]
     for row in records:
@@ -301,7 +370,13 @@ def _build_rings(
             "first_day": str(pd.Timestamp(g.first_day).date()),
             "last_day": str(pd.Timestamp(g.last_day).date()),
         }
-        score, evidence = collusion_score(features, s)
+        gt: GroupTies = group_ties(ties_by[c], int(features["meeting_days"]), s)
+        features.update(
+            units=gt.n_units,
+            unexplained=gt.unexplained,
+            **{f"{t}_members": gt.count(t) for t in ("resident", "shift", "household", "colleague")},
+        )
+        score, evidence = collusion_score(features, gt, s)
         members = [Member(type="Patient", id=str(p)) for p in pats_by[c]["person_id"]]
         members += [
             Member(type=str(label), id=str(iid))

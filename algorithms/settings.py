@@ -51,6 +51,9 @@ class DetectionSettings(BaseSettings):
     shift_min_days: int = Field(default=60, ge=1)
     shift_weekday_share: float = Field(default=0.85, gt=0.0, le=1.0)
     household_max: int = Field(default=6, ge=1, description="largest family sharing address/phone")
+    checkup_max_days: int = Field(
+        default=2, ge=1, description="an employer's staff meeting on at most this many days: a check-up"
+    )
     chronic_prefixes: tuple[str, ...] = ("N18", "Z49", "Z50", "Z99.2", "I69", "G81", "Z00", "Z01")
 
     # -- shared identifiers --------------------------------------------------------------------

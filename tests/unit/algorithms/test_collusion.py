@@ -41,7 +41,7 @@ def test_dialysis_shift_is_found_but_scored_below_threshold_with_the_reason() ->
     dialysis = _find(rings, "dial")
     assert dialysis.score < SETTINGS.report_threshold
     assert sorted(dialysis.patient_ids) == [f"dial{i}" for i in range(10)]
-    assert any("fixed treatment shift" in e for e in dialysis.evidence)
+    assert any("固定治疗班次" in e for e in dialysis.evidence)
 
 
 def test_household_and_care_home_are_not_reported() -> None:
@@ -49,9 +49,9 @@ def test_household_and_care_home_are_not_reported() -> None:
     family = _find(rings, "fam")
     home = _find(rings, "home")
     assert family.score < SETTINGS.report_threshold
-    assert any("household" in e for e in family.evidence)
+    assert any("同住家庭" in e for e in family.evidence)
     assert home.score < SETTINGS.report_threshold
-    assert any("care-home" in e for e in home.evidence)
+    assert any("集中居住" in e for e in home.evidence)
 
 
 def test_ring_meeting_in_changing_subgroups_at_two_clinics_is_found() -> None:

@@ -158,17 +158,26 @@ def _detect(
         SELECT institution_id, median(reimbursed_amount) AS usual FROM visits
         WHERE institution_id IN (SELECT institution_id FROM meetings) GROUP BY ALL
     """)
+    # "Far above the usual visit" is also read against the group's own bills: at a big hospital
+    # many bystanders cost five times its median visit, but not what the ring bills; and an
+    # admission is billed for a stay, not a visit, so it never makes a bystander a recruit.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE unit_visits AS
         WITH short AS (SELECT community FROM meetings GROUP BY ALL HAVING count(DISTINCT day) < $long),
              units AS (SELECT DISTINCT community, institution_id, gdoc, day FROM meetings
                        WHERE community IN (SELECT community FROM short)),
+             core AS (SELECT a.community, median(a.reimbursed_amount) AS core
+                      FROM att a JOIN members USING (community, person_id)
+                           JOIN meetings USING (community, institution_id, gdoc, day) GROUP BY ALL)
         SELECT u.community, v.institution_id, u.gdoc, v.day, v.person_id, v.doctor_id, v.diagnosis_code,
-               v.reimbursed_amount, v.reimbursed_amount >= $f * usual.usual AS costly
+               v.reimbursed_amount,
+               NOT v.inpatient AND v.reimbursed_amount >= $f * usual.usual
+               AND v.reimbursed_amount >= 0.5 * core.core AS costly
         FROM units u JOIN visits v ON v.institution_id = u.institution_id AND v.day = u.day
                                    AND (u.gdoc = '' OR v.doctor_id = u.gdoc)
              JOIN usual ON usual.institution_id = u.institution_id
+             JOIN core ON core.community = u.community
     """,
         {"f": s.costly_visit_factor, "long": s.shift_min_days},
     )
@@ -192,6 +201,7 @@ def _detect(
     """,
         {"mm": s.member_min_meetings},
     )
+    _keep_cover_only(con, s)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE ring_att AS
         SELECT DISTINCT a.* EXCLUDE (community_) FROM (
@@ -260,6 +270,91 @@ def _detect(
     patients = con.execute("SELECT community, person_id FROM members ORDER BY community, person_id").df()
     ties = _member_ties(con, s)
     return _build_rings(groups, insts, doctors, patients, ties, s)
+
+
+def _keep_cover_only(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> None:
+    """Split a ring of outsiders from the cohort it met among (a care home, a dialysis shift).
+
+    Where a community holds at least ``min_ring_patients`` unexplained members (no member tie,
+    :mod:`algorithms.member_ties`) besides explained ones, the explained members stay only if they
+    were billed far above the usual visit at ``member_min_meetings`` of the outsiders' own meetings
+    — residents recruited as cover, not residents at their routine check-up that day;
+    the rest of the cohort is not part of the ring. The community's meetings are then re-counted
+    over the members that remain, so the ring's evidence describes the ring, not the home.
+    """
+    ties = _member_ties(con, s)
+    if ties.empty:
+        return
+    days = dict(con.execute("SELECT community, count(DISTINCT day) FROM meetings GROUP BY ALL").fetchall())
+    rows: list[tuple[Any, str]] = []
+    for c, frame in ties.groupby("community"):
+        gt = group_ties(frame, int(days.get(c, 0)), s)
+        if gt.ties and gt.unexplained >= s.min_ring_patients:
+            rows.extend((c, p) for p in gt.ties)
+    if not rows:
+        return
+    con.register("explained_raw", pd.DataFrame(rows, columns=["community", "person_id"]))
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE explained AS
+        SELECT community::BIGINT AS community, CAST(person_id AS VARCHAR) AS person_id FROM explained_raw
+    """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE split_pres AS
+        SELECT x.community, x.institution_id, x.gdoc, x.day, x.person_id,
+               bool_or(x.reimbursed_amount >= $f * usual.usual) AS costly
+        FROM (
+            SELECT community, institution_id, gdoc, day, person_id, reimbursed_amount FROM att
+            UNION ALL SELECT community, institution_id, gdoc, day, person_id, reimbursed_amount
+            FROM unit_visits WHERE costly
+        ) x JOIN members USING (community, person_id) JOIN usual USING (institution_id)
+        WHERE x.community IN (SELECT community FROM explained)
+        GROUP BY ALL
+    """,
+        {"f": s.costly_visit_factor},
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE members AS
+        WITH unexp AS (SELECT m.community, m.person_id FROM members m
+                       ANTI JOIN explained e USING (community, person_id)
+                       WHERE m.community IN (SELECT community FROM explained)),
+             nun AS (SELECT community, count(*) AS n FROM unexp GROUP BY ALL),
+             om AS (SELECT p.community, p.institution_id, p.gdoc, p.day
+                    FROM split_pres p JOIN unexp USING (community, person_id) JOIN nun USING (community)
+                    GROUP BY ALL
+                    HAVING count(DISTINCT p.person_id) >= greatest(3, ceil($share * any_value(nun.n)))),
+             cover AS (SELECT p.community, p.person_id
+                       FROM split_pres p JOIN explained USING (community, person_id)
+                            JOIN om USING (community, institution_id, gdoc, day)
+                       WHERE p.costly
+                       GROUP BY ALL HAVING count(DISTINCT (p.institution_id, p.gdoc, p.day)) >= $mm)
+        SELECT m.* FROM members m ANTI JOIN explained USING (community, person_id)
+        UNION ALL
+        SELECT m.* FROM members m SEMI JOIN cover USING (community, person_id)
+    """,
+        {"share": s.meeting_min_share, "mm": s.member_min_meetings},
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE meetings AS
+        WITH split AS (SELECT DISTINCT community FROM explained),
+             csize AS (SELECT community, count(*) AS n FROM members
+                       WHERE community IN (SELECT community FROM split) GROUP BY ALL),
+             pres AS (SELECT p.community, p.institution_id, p.gdoc, p.day,
+                             count(DISTINCT p.person_id) AS present
+                      FROM split_pres p JOIN members USING (community, person_id) GROUP BY ALL),
+             redone AS (SELECT p.community, p.institution_id, p.gdoc, p.day, p.present, i.burst, i.base,
+                               i.n AS traffic
+                        FROM pres p JOIN csize c USING (community) JOIN idays i USING (institution_id, day)
+                        WHERE p.present >= greatest(3, ceil($share * c.n)))
+        SELECT * FROM meetings WHERE community NOT IN (SELECT community FROM split)
+        UNION ALL SELECT * FROM redone
+    """,
+        {"share": s.meeting_min_share},
+    )
 
 
 def _member_ties(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> pd.DataFrame:

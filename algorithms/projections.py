@@ -170,7 +170,7 @@ class CoVisit:
 
     ``edges``: src, dst (person ids), weight, days, burst_days.
     The connection keeps temp tables ``visits`` (person_id, institution_id, doctor_id, day,
-    diagnosis_code, reimbursed_amount) and ``idays`` (institution_id, day, n, base, burst).
+    diagnosis_code, reimbursed_amount, inpatient) and ``idays`` (institution_id, day, n, base, burst).
     """
 
     con: duckdb.DuckDBPyConnection
@@ -187,7 +187,8 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
     con.execute("""
         CREATE TEMP TABLE visits AS
         SELECT person_id, institution_id, coalesce(doctor_id, '') AS doctor_id, start_date AS day,
-               min(diagnosis_code) AS diagnosis_code, sum(reimbursed_amount) AS reimbursed_amount
+               min(diagnosis_code) AS diagnosis_code, sum(reimbursed_amount) AS reimbursed_amount,
+               bool_or(visit_type = 'inpatient') AS inpatient
         FROM claims WHERE visit_type <> 'pharmacy' AND start_date IS NOT NULL
         GROUP BY ALL
     """)

@@ -10,8 +10,8 @@ glue brokers together:
 
 - *family*: shared by fewer than ``identifier_min_persons`` persons or at fewer than
   ``identifier_min_addresses`` addresses (households share phone, account and address);
-- *institutional*: more than ``household_max`` persons, most of them at one address — a care
-  home's front-desk phone; lawful for the residents at that address. When at least
+- *institutional*: more than ``household_max`` persons, most of them (or more than a household)
+  at one address — a care home's front-desk phone; lawful for the residents at that address. When at least
   ``identifier_min_persons`` persons at ``identifier_min_addresses`` other addresses are also
   registered with it, a broker is using the institution's landline: those outsiders (not the
   residents) are linked through it like through any broker identifier;
@@ -63,6 +63,7 @@ def classify_identifiers(persons: Frame, settings: DetectionSettings) -> pd.Data
              per_addr AS (SELECT type, value, address, count(*) AS c FROM links GROUP BY ALL)
         SELECT type, value, sum(c)::INTEGER AS n_persons, count(*)::INTEGER AS n_addresses,
                max(c) / sum(c) AS top_address_share, arg_max(address, c) AS top_address,
+               max(c)::INTEGER AS top_address_persons,
                (sum(c) - max(c))::INTEGER AS outsiders
         FROM per_addr GROUP BY ALL HAVING sum(c) >= 2
     """).df()
@@ -71,7 +72,11 @@ def classify_identifiers(persons: Frame, settings: DetectionSettings) -> pd.Data
     klass[(df["n_persons"] < s.identifier_min_persons) | (df["n_addresses"] < s.identifier_min_addresses)] = (
         "family"
     )
-    institutional = (df["n_persons"] > s.household_max) & (df["top_address_share"] >= 0.6)
+    # A collective address (more persons than a household) holding the identifier: its residents
+    # are lawful sharers whatever their share, as are a majority at one address.
+    institutional = (df["n_persons"] > s.household_max) & (
+        (df["top_address_share"] >= 0.6) | (df["top_address_persons"] > s.household_max)
+    )
     klass[institutional] = "institutional"
     borrowed = (
         institutional
@@ -163,8 +168,8 @@ def detect_shared_identifiers(
             if (t, v) in residents:
                 n_res, home = residents[(t, v)]
                 lines.append(
-                    f"{mask_identifier(t, v)} 同时是 {n_res} 名登记在同一地址（{home[:6]}…）的住户的机构电话；"
-                    "上述人员不住在该地址，疑为中介借用机构座机"
+                    f"{mask_identifier(t, v)} 同时是 {n_res} 名登记在同一地址（{home[:6]}…）的住户的"
+                    "机构电话；上述人员不住在该地址，疑为中介借用机构座机"
                 )
         addresses = grp.drop_duplicates("person_id")["address"]
         n_addresses = int(addresses.dropna().nunique() + addresses.isna().sum())

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from graph.errors import InvalidRequest
-from ingest.generator import badrows, fraud, lookalikes, tables
+from ingest.generator import badrows, fraud, hidden_rings, lookalikes, tables
 from ingest.generator.background import everyday_claims
 from ingest.generator.institutions import build_doctors, build_institutions
 from ingest.generator.population import build_population
@@ -54,7 +54,9 @@ def generate_city(
     lookalikes.legitimate_injuries(city)
     lookalikes.topups_and_transfers(city)
     fraud.collusion_rings(city)
+    hidden_rings.hidden_collusion_rings(city)
     fraud.shared_identifier_rings(city)
+    hidden_rings.landline_broker_rings(city)
     fraud.double_claims(city)
     fraud.impossible_care(city)
     city.claims.finish()

@@ -159,6 +159,7 @@ def _cohort(
         kind,
         [*patients(city, members), institution_member(city, hospital), *doctor_members(city, doctors)],
     )
+    city.places["chronic_cohort"].append({"inst": hospital, "doctors": doctors, "dx": dx, "kind": kind})
 
 
 def chronic_cohorts(city: City) -> None:
@@ -248,6 +249,9 @@ def care_homes(city: City) -> dict[int, str]:
             scheme=MEDICAL,
             payer=medical_payer(pop, person),
         )
+        city.places["care_home"].append(
+            {"inst": home, "residents": residents, "phone": desk, "doctors": doctors, "address": home_addr}
+        )
         lookalike(
             city,
             "care_home",
@@ -272,6 +276,7 @@ def health_check_days(city: City) -> None:
             continue
         day = EPOCH_2024 + int(rng.integers(60, 300))
         group_visit(city, members, centre, day, vocab.DX_CHECKUP, (5.0, 0.2, 0.5, 0.8))
+        city.places["health_check_day"].append({"inst": centre, "day": day})
         lookalike(city, "health_check_day", [*patients(city, members), institution_member(city, centre)])
 
 

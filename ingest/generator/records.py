@@ -296,6 +296,12 @@ class City:
     )
     # planted claim rows waiting for final ids: (section, entry index, rows)
     pending_refs: list[tuple[str, int, IntArray]] = field(default_factory=list)
+    # legitimate cohorts by kind (care_home, chronic_cohort, health_check_day), so that fraud can
+    # hide among them: each entry names its institution and what a planter needs (residents, desk
+    # phone, doctors, diagnosis, day)
+    places: dict[str, list[dict[str, object]]] = field(
+        default_factory=lambda: {"care_home": [], "chronic_cohort": [], "health_check_day": []}
+    )
 
     def __post_init__(self) -> None:
         self.stays = StayBook(np.zeros(self.pop.n, dtype=bool))

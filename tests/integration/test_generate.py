@@ -91,7 +91,15 @@ def test_every_fraud_shape_is_planted(city_truth: dict[str, Any]) -> None:
         patients = [m for m in r["members"] if m["type"] == "Patient"]
         doctors = [m for m in r["members"] if m["type"] == "Doctor"]
         assert 5 <= len(patients) <= 40 and 1 <= len(doctors) <= 3
-    assert {s["shape"].split(":")[0] for s in shared} == {"chained_phone_account", "phone", "account"}
+    assert {s["shape"].split(":")[0] for s in shared} == {
+        "chained_phone_account",
+        "phone",
+        "account",
+        "institution_landline",
+    }
+    # rings hiding among legitimate cohorts (DOMAIN.md 6)
+    hidden = {r["shape"].split(":")[0] for r in collusion if r["ring_id"].startswith("R-H")}
+    assert hidden == {"care_home", "care_home_cover", "chronic_centre", "health_check_day"}
     medical_work = [d for d in city_truth["double_claims"] if d["kind"] == "medical_and_work_injury"]
     assert len(medical_work) >= 2  # with and without the shared injury case id
 

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from graph.errors import InvalidRequest
-from ingest.generator import badrows, fraud, hidden_rings, lookalikes, tables
+from ingest.generator import badrows, fraud, hidden_rings, lookalikes, rule_patterns, tables
 from ingest.generator.background import everyday_claims
 from ingest.generator.institutions import build_doctors, build_institutions
 from ingest.generator.population import build_population
@@ -59,7 +59,11 @@ def generate_city(
     hidden_rings.landline_broker_rings(city)
     fraud.double_claims(city)
     fraud.impossible_care(city)
-    city.claims.finish()
+    rule_patterns.present_elsewhere(city)
+    rule_patterns.split_admissions(city)
+    rule_patterns.pharmacy_cash_out(city)
+    planted = [rows for _, _, rows in city.pending_refs]
+    city.claims.finish(protect=np.concatenate(planted) if planted else None)
     for section, index, rows in city.pending_refs:
         city.truth[section][index]["claims"] = city.claims.refs(rows)
 

@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 from algorithms.collusion import detect_collusion
 from algorithms.double_claims import detect_double_claims
 from algorithms.engine import CommunityEngine
+from algorithms.far_apart import detect_far_apart
 from algorithms.identity import Changes, PreviousRing, assign_ids
 from algorithms.igraph_engine import IgraphEngine
 from algorithms.impossible_care import detect_impossible_care
@@ -191,7 +192,8 @@ def detect_all(
     seconds["double_claims_and_anomalies"] = time.perf_counter() - t
     t = time.perf_counter()
     findings += detect_stay_patterns(inputs.claims, settings)
-    seconds["stay_patterns"] = time.perf_counter() - t
+    findings += detect_far_apart(inputs.claims, inputs.institutions, settings)
+    seconds["stay_patterns_and_far_apart"] = time.perf_counter() - t
     t = time.perf_counter()
     cash_out = detect_pharmacy_cash_out(inputs.claims, inputs.persons, inputs.institutions, settings)
     seconds["pharmacy_cash_out"] = time.perf_counter() - t

@@ -10,7 +10,9 @@ projection (:func:`covisit_projection`) is the heart of collusion detection:
   doctor-days, and doctor-days still that large are dropped — the hub control that keeps large
   hospitals from gluing the city together;
 - a day is a *burst* when its attendance is far above the institution's normal (median) day: a
-  recruited group visiting together shows up there even when it meets on only a few days;
+  recruited group visiting together shows up there even when it meets on only a few days; at a
+  quiet clinic (two visitors a day) a group of four is one when three of them were billed far
+  above the clinic's usual visit;
 - the weight of a patient pair is the number of distinct days they shared a group plus a bonus
   per shared burst day; pairs need ``min_pair_days`` shared days or one burst to count.
 """
@@ -39,7 +41,7 @@ PERSON_COLUMNS = (
     "employer_id",
     "death_date",
 )
-INSTITUTION_COLUMNS = ("institution_id", "name", "kind", "ownership", "level")
+INSTITUTION_COLUMNS = ("institution_id", "name", "kind", "ownership", "level", "latitude", "longitude")
 DOCTOR_COLUMNS = ("doctor_id", "name", "institution_id")
 CLAIM_COLUMNS = (
     "claim_key",
@@ -92,11 +94,13 @@ def load_inputs(store: GraphStore) -> DetectionInputs:
     con = connect()
     con.register("i1", institutions)
     con.register("i2", pharmacies)
+    cols = (
+        "CAST(institution_id AS VARCHAR) institution_id, CAST(name AS VARCHAR) name, "
+        "CAST(kind AS VARCHAR) kind, CAST(ownership AS VARCHAR) ownership, "
+        "TRY_CAST(latitude AS DOUBLE) latitude, TRY_CAST(longitude AS DOUBLE) longitude"
+    )
     both = con.sql(
-        "SELECT CAST(institution_id AS VARCHAR) institution_id, CAST(name AS VARCHAR) name, "
-        "CAST(kind AS VARCHAR) kind, CAST(ownership AS VARCHAR) ownership, 'Institution' AS label FROM i1 "
-        "UNION ALL SELECT CAST(institution_id AS VARCHAR), CAST(name AS VARCHAR), CAST(kind AS VARCHAR), "
-        "CAST(ownership AS VARCHAR), 'Pharmacy' FROM i2"
+        f"SELECT {cols}, 'Institution' AS label FROM i1 UNION ALL SELECT {cols}, 'Pharmacy' FROM i2"
     ).to_arrow_table()
     con.close()
     return DetectionInputs(
@@ -195,14 +199,18 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
     con.execute(
         """
         CREATE TEMP TABLE idays AS
-        WITH d AS (SELECT institution_id, day, count(DISTINCT person_id) AS n FROM visits GROUP BY ALL),
+        WITH u AS (SELECT institution_id, median(reimbursed_amount) AS usual FROM visits GROUP BY ALL),
+             d AS (SELECT v.institution_id, v.day, count(DISTINCT v.person_id) AS n,
+                          count(DISTINCT v.person_id) FILTER (
+                              WHERE NOT v.inpatient AND v.reimbursed_amount >= $cf * u.usual) AS costly
+                   FROM visits v JOIN u USING (institution_id) GROUP BY ALL),
              b AS (SELECT institution_id, median(n) AS base FROM d GROUP BY ALL)
         SELECT d.institution_id, d.day, d.n, b.base,
-               (d.n >= $f * b.base AND d.n - b.base >= $e) AS burst,
+               (d.n >= $f * b.base AND (d.n - b.base >= $e OR d.costly >= 3)) AS burst,
                row_number() OVER () AS iday
         FROM d JOIN b USING (institution_id)
     """,
-        {"f": s.burst_factor, "e": s.burst_min_excess},
+        {"f": s.burst_factor, "e": s.burst_min_excess, "cf": s.costly_visit_factor},
     )
     con.execute("""
         CREATE TEMP TABLE pidx AS

@@ -34,14 +34,15 @@ def collusion_legitimacy(f: dict[str, Any], ties: GroupTies, s: DetectionSetting
     """How well the members' own ties explain a co-visiting group (0 none, 0.95 fully), with reasons.
 
     Only member ties count (:mod:`algorithms.member_ties`); where the group met does not. A group
-    of one unit (one household, one home's residents, one shift, one employer's staff) is
-    explained; each further independent unit weakens the explanation, and from
-    ``min_ring_patients`` units on the group is a ring whatever ties some of its members have.
+    whose members are explained (one household, one home's residents, one shift, one employer's
+    staff) is legitimate in proportion to the explained share; with ``min_ring_patients`` or more
+    unexplained members it is a ring whatever ties the others have (outsiders with residents as
+    cover). A few unexplained members among a cohort (a visitor, a bystander) do not make it one.
     """
     n = int(f["n_patients"])
     units = ties.n_units
-    span = max(s.min_ring_patients - 1, 1)
-    legit = 0.95 * max(0.0, 1.0 - (units - 1) / span)
+    unexplained = ties.unexplained
+    legit = 0.0 if unexplained >= s.min_ring_patients else 0.95 * (n - unexplained) / max(n, 1)
     reasons: list[str] = []
     resident_keys = {k for p, k in ties.units.items() if ties.ties[p] == "resident"}
     for key in sorted(resident_keys, key=lambda k: -ties.unit_sizes[k]):

@@ -77,6 +77,11 @@ class DetectionSettings(BaseSettings):
     split_min_readmissions: int = Field(default=2, ge=1, description="readmissions in a chain to report")
     cycle_prefixes: tuple[str, ...] = ("Z51", "Z49")  # chemotherapy/radiotherapy and dialysis cycles
 
+    # -- same day, far apart (冒名就医) ---------------------------------------------------------
+    far_apart_km: float = Field(
+        default=300.0, gt=0.0, description="same-day claims farther apart than this cannot be one person's"
+    )
+
     # -- pharmacy cash-out (刷卡套现) -------------------------------------------------------------
     cash_out_factor: float = Field(default=5.0, gt=1.0, description="purchase this x the usual basket")
     cash_out_min_buyers: int = Field(default=5, ge=2, description="unrelated buyers making a cash-out day")

@@ -62,6 +62,7 @@ def generate_city(
     rule_patterns.present_elsewhere(city)
     rule_patterns.split_admissions(city)
     rule_patterns.pharmacy_cash_out(city)
+    rule_patterns.same_day_far_apart(city)
     planted = [rows for _, _, rows in city.pending_refs]
     city.claims.finish(protect=np.concatenate(planted) if planted else None)
     for section, index, rows in city.pending_refs:

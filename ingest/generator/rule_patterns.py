@@ -7,6 +7,9 @@
 - 分解住院 ``split_admission``: 3-4 stays at one hospital with one principal diagnosis, each
   readmission 0-10 days after the discharge. Look-alike ``chemotherapy_cycles``: 4-6 planned
   cycles (Z51.1) 7-14 days apart at one hospital.
+- 冒名就医 ``same_day_far_apart``: a local visit and one at a clinic or pharmacy in another
+  province (the city's 异地定点 institutions) on 1-3 days. Look-alike ``far_transfer``: discharged
+  from a local hospital and admitted to the hospital in the other province the same day.
 - 刷卡套现 ``pharmacy_cash_out``: 8-30 recruits at one pharmacy on 3-8 days, each "buying" a round
   amount far above the usual basket. Look-alike ``chronic_refill_pharmacy``: 20-40 patients
   refilling the same chronic drug at one pharmacy every month, each on their own day.
@@ -201,4 +204,40 @@ def pharmacy_cash_out(city: City) -> None:
         )
         lookalike(
             city, "chronic_refill_pharmacy", [institution_member(city, pharmacy), *patients(city, members)]
+        )
+
+
+def same_day_far_apart(city: City) -> None:
+    """冒名就医: a local visit and a visit in another province on one day (1-3 days); a far transfer."""
+    rng, pop, inst = city.rng, city.pop, city.inst
+    remote = inst.of_group("remote_clinic", "remote_pharmacy")
+    local = inst.of_group("clinic", "community", "pharmacy")
+    for person in take_free(city, scale(pop.n, 20_000, 2), min_age=18).tolist():
+        days = EPOCH_2024 + np.sort(rng.choice(YEAR_DAYS - 1, int(rng.integers(1, 4)), replace=False))
+        k = len(days)
+        here = _visits(city, person, rng.choice(local, k).astype(np.int64), days)
+        there = _visits(city, person, rng.choice(remote, k).astype(np.int64), days)
+        _pending(
+            city,
+            "anomalies",
+            {"kind": "same_day_far_apart", "person_id": str(pop.person_id[person])},
+            np.r_[here, there],
+        )
+    far_hospital = int(inst.of_group("remote_hospital2")[0])
+    no_stay = np.flatnonzero(~city.stays.booked)
+    for person in take_free(city, scale(pop.n, 20_000, 2), min_age=30, pool=no_stay).tolist():
+        hospital = int(rng.choice(_hospitals(city)))
+        start = EPOCH_2024 + int(rng.integers(10, 300))
+        moved = start + int(rng.integers(3, 15))
+        first = _stay(city, person, hospital, start, moved, "I63.9")
+        second = _stay(city, person, far_hospital, moved, moved + int(rng.integers(5, 20)), "I63.9")
+        lookalike(
+            city,
+            "far_transfer",
+            [
+                *patients(city, np.array([person])),
+                institution_member(city, hospital),
+                institution_member(city, far_hospital),
+            ],
+            np.r_[first, second],
         )

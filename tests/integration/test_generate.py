@@ -28,6 +28,7 @@ LOOKALIKES = {
     "elsewhere_on_stay_edges",
     "chemotherapy_cycles",
     "chronic_refill_pharmacy",
+    "far_transfer",
 }
 DOUBLE_CLAIMS = {
     "medical_and_work_injury",
@@ -84,6 +85,7 @@ def test_truth_file_has_the_agreed_shape(city_truth: dict[str, Any]) -> None:
         "claim_after_death",
         "present_elsewhere_while_admitted",
         "split_admission",
+        "same_day_far_apart",
     }
     assert {d["kind"] for d in city_truth["double_claims"]} == DOUBLE_CLAIMS
     assert {lk["kind"] for lk in city_truth["lookalikes"]} == LOOKALIKES
@@ -162,6 +164,11 @@ def test_planted_patterns_hold_in_the_data(
             away = rows[rows["visit_type"] != "inpatient"]
             assert len(away) >= 2 and (away["institution_id"] != stay["institution_id"]).all()
             assert ((away["start_date"] > stay["start_date"]) & (away["start_date"] < stay["end_date"])).all()
+        elif anomaly["kind"] == "same_day_far_apart":
+            located = tables["institutions"].set_index("institution_id")
+            for _, same_day in rows.groupby("start_date"):
+                lat = same_day["institution_id"].map(located["latitude"]).astype(float)
+                assert len(same_day) == 2 and lat.max() - lat.min() > 5  # several hundred km apart
         else:  # split_admission: one hospital, one diagnosis, each readmission within 15 days
             stays = rows.sort_values("start_date")
             assert len(stays) >= 3 and stays["institution_id"].nunique() == 1

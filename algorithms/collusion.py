@@ -76,6 +76,7 @@ def _detect(
         return []
     membership = engine.communities(cv.edges, resolution=s.resolution, seed=s.seed)
     m = membership.rename("community").rename_axis("person_id").reset_index()
+    m = pd.concat([m, _costly_groups(cv.edges, engine, int(membership.max()) + 1)], ignore_index=True)
     sizes = m.groupby("community")["person_id"].transform("size")
     m = m[sizes >= s.min_ring_patients]
     if stats is not None:
@@ -270,6 +271,23 @@ def _detect(
     patients = con.execute("SELECT community, person_id FROM members ORDER BY community, person_id").df()
     ties = _member_ties(con, s)
     return _build_rings(groups, insts, doctors, patients, ties, s)
+
+
+def _costly_groups(edges: pd.DataFrame, engine: CommunityEngine, first: int) -> pd.DataFrame:
+    """Second candidates: persons billed far above the usual visit together on two days or more.
+
+    A small ring at a quiet clinic can be split by the communities when one of its meetings fell
+    on a busy day (its members then sit with that day's strangers). Pairs that shared two costly
+    days are rare among bystanders; their connected components are checked as groups too (a
+    person may be in both; the group check keeps each in the ring whose meetings they attended
+    most).
+    """
+    costly = edges[edges["costly_days"] >= 2]
+    if costly.empty:
+        return pd.DataFrame({"person_id": pd.Series(dtype="object"), "community": pd.Series(dtype="int64")})
+    comp = engine.components(costly[["src", "dst", "weight"]])
+    codes = pd.factorize(comp)[0] + first
+    return pd.DataFrame({"person_id": comp.index.astype(str), "community": codes})
 
 
 def _keep_cover_only(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> None:
@@ -483,8 +501,30 @@ def _build_rings(
                 kind="collusion", score=round(score, 4), members=members, evidence=evidence, features=features
             )
         )
-    rings.sort(key=lambda r: (-r.score, -len(r.members)))
-    return rings
+    return _distinct(rings)
+
+
+def _distinct(rings: list[Ring]) -> list[Ring]:
+    """One ring per organisation: a candidate whose patients are mostly in a larger one is dropped.
+
+    The same ring can surface twice (as a community and as a costly-visit group, with the residents
+    it recruited as cover in one of them); the larger candidate carries it.
+    """
+    kept: list[Ring] = []
+    seen: dict[str, int] = {}
+    for ring in sorted(rings, key=lambda r: (-len(r.patient_ids), -r.score)):
+        patients = ring.patient_ids
+        overlap: dict[int, int] = {}
+        for p in patients:
+            if p in seen:
+                overlap[seen[p]] = overlap.get(seen[p], 0) + 1
+        if overlap and max(overlap.values()) >= 0.5 * len(patients):
+            continue
+        for p in patients:
+            seen.setdefault(p, len(kept))
+        kept.append(ring)
+    kept.sort(key=lambda r: (-r.score, -len(r.members)))
+    return kept
 
 
 class _Row:

@@ -14,7 +14,9 @@ projection (:func:`covisit_projection`) is the heart of collusion detection:
   quiet clinic (two visitors a day) a group of four is one when three of them were billed far
   above the clinic's usual visit;
 - the weight of a patient pair is the number of distinct days they shared a group plus a bonus
-  per shared burst day; pairs need ``min_pair_days`` shared days or one burst to count.
+  per shared burst day and per shared day on which both were billed far above the institution's
+  usual visit (fictitious services bind a ring's members, not them to bystanders); pairs need
+  ``min_pair_days`` shared days or one burst to count.
 """
 
 from __future__ import annotations
@@ -172,7 +174,7 @@ def with_optional(frame: Frame, columns: tuple[str, ...]) -> Frame:
 class CoVisit:
     """The co-visit projection and the tables collusion scoring reuses.
 
-    ``edges``: src, dst (person ids), weight, days, burst_days.
+    ``edges``: src, dst (person ids), weight, days, burst_days, costly_days.
     The connection keeps temp tables ``visits`` (person_id, institution_id, doctor_id, day,
     diagnosis_code, reimbursed_amount, inpatient) and ``idays`` (institution_id, day, n, base, burst).
     """
@@ -197,9 +199,13 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
         GROUP BY ALL
     """)
     con.execute(
+        "CREATE TEMP TABLE usual_visit AS "
+        "SELECT institution_id, median(reimbursed_amount) AS usual FROM visits GROUP BY ALL"
+    )
+    con.execute(
         """
         CREATE TEMP TABLE idays AS
-        WITH u AS (SELECT institution_id, median(reimbursed_amount) AS usual FROM visits GROUP BY ALL),
+        WITH u AS (SELECT * FROM usual_visit),
              d AS (SELECT v.institution_id, v.day, count(DISTINCT v.person_id) AS n,
                           count(DISTINCT v.person_id) FILTER (
                               WHERE NOT v.inpatient AND v.reimbursed_amount >= $cf * u.usual) AS costly
@@ -224,32 +230,42 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
         WITH pd AS (
             SELECT person_id, institution_id, count(DISTINCT day) AS pdays FROM visits GROUP BY ALL
         ), g AS (
-            SELECT DISTINCT p.pid, i.iday, i.burst,
+            SELECT p.pid, i.iday, i.burst,
                    CASE WHEN i.n <= $max THEN '' ELSE v.doctor_id END AS gdoc, pd.pdays,
-                   pd.pdays >= $reg AS regular
+                   pd.pdays >= $reg AS regular,
+                   bool_or(NOT v.inpatient AND v.reimbursed_amount >= $cf * u.usual) AS costly
             FROM visits v JOIN idays i USING (institution_id, day) JOIN pidx p USING (person_id)
-                 JOIN pd USING (person_id, institution_id)
+                 JOIN pd USING (person_id, institution_id) JOIN usual_visit u USING (institution_id)
             WHERE i.n >= 2 AND (i.n <= $max OR v.doctor_id <> '')
+            GROUP BY ALL
         ), sized AS (
-            SELECT pid, iday, burst, gdoc, pdays, regular,
+            SELECT pid, iday, burst, gdoc, pdays, regular, costly,
                    count(*) OVER (PARTITION BY iday, gdoc, regular) AS gsize FROM g
         )
-        SELECT pid, iday, burst, dense_rank() OVER (ORDER BY iday, gdoc, regular) AS gid
+        SELECT pid, iday, burst, costly, dense_rank() OVER (ORDER BY iday, gdoc, regular) AS gid
         FROM sized WHERE gsize BETWEEN 2 AND $max AND (burst OR pdays >= $mind)
     """,
-        {"max": s.max_group_size, "mind": s.min_pair_days, "reg": s.regular_min_days},
+        {
+            "max": s.max_group_size,
+            "mind": s.min_pair_days,
+            "reg": s.regular_min_days,
+            "cf": s.costly_visit_factor,
+        },
     )
     edges = con.execute(
         """
         WITH pairs AS (
-            SELECT a.pid AS a, b.pid AS b, a.iday, a.burst
+            SELECT a.pid AS a, b.pid AS b, a.iday, a.burst, a.costly AND b.costly AS costly
             FROM groups a JOIN groups b ON a.gid = b.gid AND a.pid < b.pid
         ), agg AS (
-            SELECT a, b, count(DISTINCT iday) AS days, count(DISTINCT iday) FILTER (WHERE burst) AS burst_days
+            SELECT a, b, count(DISTINCT iday) AS days,
+                   count(DISTINCT iday) FILTER (WHERE burst) AS burst_days,
+                   count(DISTINCT iday) FILTER (WHERE costly) AS costly_days
             FROM pairs GROUP BY a, b
         )
-        SELECT pa.person_id AS src, pb.person_id AS dst, (days + $bw * burst_days)::DOUBLE AS weight,
-               days::INTEGER AS days, burst_days::INTEGER AS burst_days
+        SELECT pa.person_id AS src, pb.person_id AS dst,
+               (days + $bw * burst_days + $bw * costly_days)::DOUBLE AS weight,
+               days::INTEGER AS days, burst_days::INTEGER AS burst_days, costly_days::INTEGER AS costly_days
         FROM agg JOIN pidx pa ON pa.pid = agg.a JOIN pidx pb ON pb.pid = agg.b
         WHERE days >= $mind OR burst_days >= 1
         ORDER BY src, dst  -- the engine's result depends on edge order: keep runs repeatable

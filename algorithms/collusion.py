@@ -101,6 +101,11 @@ def _detect(
         SELECT m.community, v.institution_id, v.day, v.person_id, v.doctor_id, v.diagnosis_code,
                v.reimbursed_amount, CASE WHEN i.n <= $max THEN '' ELSE v.doctor_id END AS gdoc
         FROM visits v JOIN m USING (person_id) JOIN idays i USING (institution_id, day)
+        UNION ALL  -- a hub's costly visitors of the day, whatever their doctor (see projections)
+        SELECT m.community, v.institution_id, v.day, v.person_id, v.doctor_id, v.diagnosis_code,
+               v.reimbursed_amount, '*'
+        FROM visits v JOIN m USING (person_id) JOIN idays i USING (institution_id, day)
+        WHERE i.n > $max AND v.costly
     """,
         {"max": s.max_group_size},
     )
@@ -176,7 +181,7 @@ def _detect(
                NOT v.inpatient AND v.reimbursed_amount >= $f * usual.usual
                AND v.reimbursed_amount >= 0.5 * core.core AS costly
         FROM units u JOIN visits v ON v.institution_id = u.institution_id AND v.day = u.day
-                                   AND (u.gdoc = '' OR v.doctor_id = u.gdoc)
+                                   AND (u.gdoc = '' OR v.doctor_id = u.gdoc OR (u.gdoc = '*' AND v.costly))
              JOIN usual ON usual.institution_id = u.institution_id
              JOIN core ON core.community = u.community
     """,

@@ -8,7 +8,8 @@ projection (:func:`covisit_projection`) is the heart of collusion detection:
 - persons who visit the same institution on the same day form a *group*; an institution-day
   with more than ``max_group_size`` visitors (a big hospital's outpatient hall) is split into
   doctor-days, and doctor-days still that large are dropped — the hub control that keeps large
-  hospitals from gluing the city together;
+  hospitals from gluing the city together; the hub's visitors billed far above its usual visit
+  that day form one more group (a ring spreads its visits over its doctors);
 - a day is a *burst* when its attendance is far above the institution's normal (median) day: a
   recruited group visiting together shows up there even when it meets on only a few days; at a
   quiet clinic (two visitors a day) a group of four is one when three of them were billed far
@@ -176,7 +177,7 @@ class CoVisit:
 
     ``edges``: src, dst (person ids), weight, days, burst_days, costly_days.
     The connection keeps temp tables ``visits`` (person_id, institution_id, doctor_id, day,
-    diagnosis_code, reimbursed_amount, inpatient) and ``idays`` (institution_id, day, n, base, burst).
+    diagnosis_code, reimbursed_amount, inpatient, costly) and ``idays`` (institution_id, day, n, base, burst).
     """
 
     con: duckdb.DuckDBPyConnection
@@ -202,13 +203,22 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
         "CREATE TEMP TABLE usual_visit AS "
         "SELECT institution_id, median(reimbursed_amount) AS usual FROM visits GROUP BY ALL"
     )
+    # A costly visit is billed far above the institution's usual (median) visit; a stay is not a visit.
+    con.execute(
+        """
+        CREATE TEMP TABLE visits_c AS
+        SELECT v.*, NOT v.inpatient AND v.reimbursed_amount >= $cf * u.usual AS costly
+        FROM visits v JOIN usual_visit u USING (institution_id);
+        DROP TABLE visits;
+        ALTER TABLE visits_c RENAME TO visits
+    """.replace("$cf", str(float(s.costly_visit_factor)))
+    )
     con.execute(
         """
         CREATE TEMP TABLE idays AS
         WITH u AS (SELECT * FROM usual_visit),
              d AS (SELECT v.institution_id, v.day, count(DISTINCT v.person_id) AS n,
-                          count(DISTINCT v.person_id) FILTER (
-                              WHERE NOT v.inpatient AND v.reimbursed_amount >= $cf * u.usual) AS costly
+                          count(DISTINCT v.person_id) FILTER (WHERE v.costly) AS costly
                    FROM visits v JOIN u USING (institution_id) GROUP BY ALL),
              b AS (SELECT institution_id, median(n) AS base FROM d GROUP BY ALL)
         SELECT d.institution_id, d.day, d.n, b.base,
@@ -216,7 +226,7 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
                row_number() OVER () AS iday
         FROM d JOIN b USING (institution_id)
     """,
-        {"f": s.burst_factor, "e": s.burst_min_excess, "cf": s.costly_visit_factor},
+        {"f": s.burst_factor, "e": s.burst_min_excess},
     )
     con.execute("""
         CREATE TEMP TABLE pidx AS
@@ -232,25 +242,26 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
         ), g AS (
             SELECT p.pid, i.iday, i.burst,
                    CASE WHEN i.n <= $max THEN '' ELSE v.doctor_id END AS gdoc, pd.pdays,
-                   pd.pdays >= $reg AS regular,
-                   bool_or(NOT v.inpatient AND v.reimbursed_amount >= $cf * u.usual) AS costly
+                   pd.pdays >= $reg AS regular, bool_or(v.costly) AS costly
             FROM visits v JOIN idays i USING (institution_id, day) JOIN pidx p USING (person_id)
-                 JOIN pd USING (person_id, institution_id) JOIN usual_visit u USING (institution_id)
+                 JOIN pd USING (person_id, institution_id)
             WHERE i.n >= 2 AND (i.n <= $max OR v.doctor_id <> '')
             GROUP BY ALL
+            UNION ALL
+            -- at a hub, the visitors billed far above its usual visit that day are one group
+            -- whatever doctor they saw (a ring shares its visits among its doctors)
+            SELECT DISTINCT p.pid, i.iday, i.burst, '*', pd.pdays, pd.pdays >= $reg, true
+            FROM visits v JOIN idays i USING (institution_id, day) JOIN pidx p USING (person_id)
+                 JOIN pd USING (person_id, institution_id)
+            WHERE i.n > $max AND v.costly
         ), sized AS (
             SELECT pid, iday, burst, gdoc, pdays, regular, costly,
                    count(*) OVER (PARTITION BY iday, gdoc, regular) AS gsize FROM g
         )
         SELECT pid, iday, burst, costly, dense_rank() OVER (ORDER BY iday, gdoc, regular) AS gid
-        FROM sized WHERE gsize BETWEEN 2 AND $max AND (burst OR pdays >= $mind)
+        FROM sized WHERE gsize BETWEEN 2 AND $max AND (burst OR pdays >= $mind OR gdoc = '*')
     """,
-        {
-            "max": s.max_group_size,
-            "mind": s.min_pair_days,
-            "reg": s.regular_min_days,
-            "cf": s.costly_visit_factor,
-        },
+        {"max": s.max_group_size, "mind": s.min_pair_days, "reg": s.regular_min_days},
     )
     edges = con.execute(
         """

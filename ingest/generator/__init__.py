@@ -63,8 +63,11 @@ def generate_city(
     rule_patterns.split_admissions(city)
     rule_patterns.pharmacy_cash_out(city)
     rule_patterns.same_day_far_apart(city)
-    planted = [rows for _, _, rows in city.pending_refs]
-    city.claims.finish(protect=np.concatenate(planted) if planted else None)
+    # Fraud and findings keep their claims; a look-alike's everyday visit made while its person was
+    # admitted elsewhere is dropped like anyone's.
+    planted = [rows for section, _, rows in city.pending_refs if section != "lookalikes"]
+    far = city.inst.of_group(*(g for g in set(city.inst.group.tolist()) if g.startswith("remote_")))
+    city.claims.finish(protect=np.concatenate(planted) if planted else None, far=far)
     for section, index, rows in city.pending_refs:
         city.truth[section][index]["claims"] = city.claims.refs(rows)
 

@@ -118,7 +118,9 @@ class StayBook:
         return int(rng.choice(days[ok]))
 
 
-def _not_inside_stays(cols: dict[str, np.ndarray], protect: IntArray | None) -> npt.NDArray[np.bool_]:
+def _not_inside_stays(
+    cols: dict[str, np.ndarray], protect: IntArray | None, far: IntArray | None
+) -> npt.NDArray[np.bool_]:
     """Rows to keep: all but outpatient/pharmacy visits strictly inside a stay at another institution."""
     n = len(cols["person"])
     keep = np.ones(n, dtype=bool)
@@ -141,7 +143,9 @@ def _not_inside_stays(cols: dict[str, np.ndarray], protect: IntArray | None) -> 
         }
     )
     both = visits.merge(stays, on="person")
-    inside = both[(both["day"] > both["s"]) & (both["day"] < both["e"]) & (both["inst"] != both["si"])]
+    far_stay = np.isin(both["si"].to_numpy(), far if far is not None else np.zeros(0, dtype=np.int64))
+    last = np.where(far_stay, both["e"] + 1, both["e"])
+    inside = both[(both["day"] > both["s"]) & (both["day"] < last) & (both["inst"] != both["si"])]
     drop = np.unique(inside["row"].to_numpy())
     if protect is not None and len(protect):
         drop = np.setdiff1d(drop, protect)
@@ -231,16 +235,17 @@ class ClaimSet:
             payer=payer,
         )
 
-    def finish(self, protect: IntArray | None = None) -> None:
+    def finish(self, protect: IntArray | None = None, far: IntArray | None = None) -> None:
         """Concatenate, drop visits made while admitted elsewhere, order by date then person, number.
 
         A person in a ward does not visit a clinic or a pharmacy elsewhere: everyday visits drawn at
         random would otherwise fall inside stays and read as 挂床住院. Such rows are dropped unless
-        ``protect`` names them (the planted ones, referenced by the truth).
+        ``protect`` names them (the planted ones, referenced by the truth). A stay at a ``far``
+        institution (another province) also holds its discharge day: the patient is not home yet.
         """
         cols = {c: np.concatenate([b[c] for b in self.blocks]) for c in _CLAIM_COLS}
         self.blocks = []
-        keep = _not_inside_stays(cols, protect)
+        keep = _not_inside_stays(cols, protect, far)
         kept = np.flatnonzero(keep)
         order = kept[np.lexsort((cols["person"][kept], cols["start"][kept]))]
         self.final = {c: v[order] for c, v in cols.items()}
@@ -261,6 +266,7 @@ class ClaimSet:
     def refs(self, rows: IntArray) -> list[dict[str, str]]:
         """Truth references (scheme, claim_id) of rows returned by ``add``."""
         pos = self.position[np.asarray(rows, dtype=np.int64)]
+        pos = pos[pos >= 0]  # a look-alike's visit dropped in ``finish`` (made while admitted)
         return [
             {"scheme": str(SCHEMES[s]), "claim_id": f"{SCHEME_PREFIX[s]}2024{q:09d}"}
             for s, q in zip(self.final["scheme"][pos].tolist(), self.final["seq"][pos].tolist(), strict=True)

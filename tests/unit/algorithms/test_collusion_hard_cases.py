@@ -99,3 +99,40 @@ def test_an_elderly_care_institution_alone_explains_nothing() -> None:
             b.claim(p, "EC2", day(30 * month + 11), doctor="EC2-d0", dx="I10", total=900.0, paid=800.0)
     reported = _reported(b)
     assert any(set(group) <= set(r.patient_ids) for r in reported)
+
+
+def test_ring_sharing_its_visits_between_two_doctors_of_a_busy_hospital_is_one_ring() -> None:
+    """BIG sees 120 patients a day over 40 doctors; 8 recruits meet there on 5 days, half with
+    each of two doctors, billed ¥2,000 against a usual ¥140: the doctor-days alone split them."""
+    b = collusion_city()
+    b.institution("BIG", "hospital", name="市第一医院")
+    crowd = [b.person(f"bg-big{i:03d}") for i in range(600)]
+    for d in range(0, 300, 3):
+        for p in b.rng.choice(crowd, 120, replace=False):
+            b.claim(str(p), "BIG", day(d), doctor=f"BIG-d{int(b.rng.integers(40))}")
+    recruits = _recruits(b, "out", 8)
+    for d in (30, 90, 150, 210, 270):
+        for i, p in enumerate(recruits):
+            b.claim(p, "BIG", day(d), doctor="BIG-d0" if i % 2 else "BIG-d1", total=2500.0, paid=2000.0)
+    reported = _reported(b)
+    ring = next(r for r in reported if "out0" in r.patient_ids)
+    assert sorted(ring.patient_ids) == recruits
+    assert {"Doctor:BIG-d0", "Doctor:BIG-d1", "Institution:BIG"} <= ring.member_refs
+
+
+def test_small_ring_at_a_quiet_clinic_with_one_meeting_on_a_busy_day_is_found() -> None:
+    """CL4 sees two patients a day. 5 recruits meet on days 50, 120, 200 (4-5 at a time, ¥1,200
+    each); on day 50, 12 strangers also came (a vaccination day), which glues the recruits to them
+    in the communities; the costly visits shared on two days still make them one group."""
+    b = collusion_city()
+    strangers = [b.person(f"vac{i:02d}") for i in range(12)]
+    for p in strangers:
+        b.claim(p, "CL4", day(50), doctor="CL4-d0")
+    recruits = _recruits(b, "out", 5)
+    for d, present in ((50, recruits), (120, recruits[:4]), (200, recruits[1:])):
+        for p in present:
+            b.claim(p, "CL4", day(d), doctor="CL4-d0", total=1500.0, paid=1200.0)
+    reported = _reported(b)
+    ring = next(r for r in reported if "out1" in r.patient_ids)
+    assert set(ring.patient_ids) >= set(recruits[1:4])
+    assert not any(p.startswith("vac") for p in ring.patient_ids)

@@ -27,7 +27,7 @@ import duckdb
 import pandas as pd
 
 from algorithms.engine import CommunityEngine
-from algorithms.member_ties import GroupTies, group_ties
+from algorithms.member_ties import GroupTies, all_group_ties
 from algorithms.projections import (
     CoVisit,
     DetectionInputs,
@@ -310,8 +310,7 @@ def _keep_cover_only(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> No
         return
     days = dict(con.execute("SELECT community, count(DISTINCT day) FROM meetings GROUP BY ALL").fetchall())
     rows: list[tuple[Any, str]] = []
-    for c, frame in ties.groupby("community"):
-        gt = group_ties(frame, int(days.get(c, 0)), s)
+    for c, gt in all_group_ties(ties, days, s).items():
         if gt.ties and gt.unexplained >= s.min_ring_patients:
             rows.extend((c, p) for p in gt.ties)
     if not rows:
@@ -446,7 +445,11 @@ def _build_rings(
     insts_by: dict[Any, pd.DataFrame] = {k: v for k, v in insts.groupby("community")}
     docs_by: dict[Any, pd.DataFrame] = {k: v for k, v in doctors.groupby("community")}
     pats_by: dict[Any, pd.DataFrame] = {k: v for k, v in patients.groupby("community")}
-    ties_by: dict[Any, pd.DataFrame] = {k: v for k, v in ties.groupby("community")}
+    meeting_days = {
+        c: (int(d) if bool((insts_by.get(c, insts.iloc[0:0])["meetings"] >= 2).any()) else 1)
+        for c, d in zip(groups["community"], groups["meeting_days"], strict=True)
+    }
+    ties_by = all_group_ties(ties, meeting_days, s)
     rings: list[Ring] = []
     records: list[dict[str, Any]] = groups.to_dict("records")  # type: ignore[assignment]
     for row in records:
@@ -488,7 +491,7 @@ def _build_rings(
             "first_day": str(pd.Timestamp(g.first_day).date()),
             "last_day": str(pd.Timestamp(g.last_day).date()),
         }
-        gt: GroupTies = group_ties(ties_by[c], int(features["meeting_days"]), s)
+        gt: GroupTies = ties_by[c]
         features.update(
             units=gt.n_units,
             unexplained=gt.unexplained,

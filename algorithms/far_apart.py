@@ -15,15 +15,12 @@ person with every claim of every such day; score 0.8 for one day, 1.0 for two or
 
 from __future__ import annotations
 
+import igraph as ig
+import numpy as np
+import pandas as pd
+
 from algorithms.claim_findings import claim_finding
-from algorithms.projections import (
-    CLAIM_COLUMNS,
-    Frame,
-    claims_view_sql,
-    connect,
-    ensure_claim_key,
-    with_optional,
-)
+from algorithms.projections import CLAIM_COLUMNS, Frame, connect, ensure_claim_key, with_optional
 from algorithms.results import Finding
 from algorithms.settings import DetectionSettings
 
@@ -41,23 +38,40 @@ def detect_far_apart(claims: Frame, institutions: Frame, settings: DetectionSett
         WHERE TRY_CAST(latitude AS DOUBLE) IS NOT NULL AND TRY_CAST(longitude AS DOUBLE) IS NOT NULL
         GROUP BY ALL
     """)
-    # Only persons at two located institutions on one day can have a finding: narrow to them first.
-    con.execute(f"""
-        CREATE TEMP TABLE located AS
-        {claims_view_sql(where="CAST(institution_id AS VARCHAR) IN (SELECT institution_id FROM places)")}
-    """)
-    con.execute("""
+    places = con.execute("SELECT institution_id, lat, lon FROM places ORDER BY institution_id").df()
+    minor = _minor_places(places, s.far_apart_km)
+    # Narrow first to the persons who could have a far pair: with compact zones (below), those with
+    # a claim outside the main zone; otherwise every person. Cheap over millions of claims.
+    narrow = "TRUE"
+    if minor is not None:
+        con.register("minor_raw", pd.DataFrame({"institution_id": minor}))
+        narrow = """CAST(person_id AS VARCHAR) IN (
+            SELECT DISTINCT CAST(person_id AS VARCHAR) FROM claims_raw
+            WHERE CAST(institution_id AS VARCHAR) IN (SELECT institution_id FROM minor_raw))"""
+    con.execute(
+        f"""
         CREATE TEMP TABLE presence AS
-        WITH p AS (
-            SELECT person_id, institution_id, start_date AS d, scheme, claim_id,
+        WITH c AS (
+            SELECT CAST(person_id AS VARCHAR) AS person_id, CAST(institution_id AS VARCHAR) AS institution_id,
+                   CAST(start_date AS DATE) AS s, CAST(end_date AS DATE) AS e,
+                   CAST(visit_type AS VARCHAR) AS visit_type, CAST(scheme AS VARCHAR) AS scheme,
+                   CAST(claim_id AS VARCHAR) AS claim_id
+            FROM claims_raw WHERE {narrow}
+        ), p AS (
+            SELECT person_id, institution_id, s AS d, scheme, claim_id,
                    visit_type = 'inpatient' AS admission, false AS discharge
-            FROM located WHERE start_date IS NOT NULL
+            FROM c WHERE s IS NOT NULL
             UNION ALL
-            SELECT person_id, institution_id, end_date, scheme, claim_id, false, true
-            FROM located WHERE visit_type = 'inpatient' AND end_date > start_date
-        ), busy AS (SELECT person_id, d FROM p GROUP BY ALL HAVING count(DISTINCT institution_id) >= 2)
-        SELECT p.* FROM p SEMI JOIN busy USING (person_id, d)
-    """)
+            SELECT person_id, institution_id, e, scheme, claim_id, false, true
+            FROM c WHERE visit_type = 'inpatient' AND e > s
+        ), wide AS (  -- two places are at most R x (|dlat| + |dlon|) apart: narrow boxes hold no far pair
+            SELECT p.person_id, p.d FROM p JOIN places USING (institution_id) GROUP BY ALL
+            HAVING 6371 * radians(max(lat) - min(lat) + max(lon) - min(lon)) > $km
+        )
+        SELECT p.* FROM p SEMI JOIN wide USING (person_id, d)
+    """,
+        {"km": s.far_apart_km},
+    )
     rows = con.execute(
         """
         WITH pairs AS (
@@ -106,3 +120,34 @@ def detect_far_apart(claims: Frame, institutions: Frame, settings: DetectionSett
             )
         )
     return findings
+
+
+MAX_ZONED_PLACES = 5_000  # the zone check compares every pair of institutions
+
+
+def _minor_places(places: pd.DataFrame, km: float) -> list[str] | None:
+    """Institutions outside the main zone, or None when zones do not settle it.
+
+    Zones: institutions linked when within ``km`` of each other (connected components). When no
+    zone is wider than ``km``, a far pair always spans two zones, so one of its claims lies
+    outside the zone with the most institutions — a city's own institutions are one zone, its
+    异地 ones others. A zone wider than ``km`` (a sprawling region) leaves every person in play.
+    """
+    n = len(places)
+    if n < 2 or n > MAX_ZONED_PLACES:
+        return None
+    lat = np.radians(places["lat"].to_numpy(dtype=float))
+    lon = np.radians(places["lon"].to_numpy(dtype=float))
+    h = (
+        np.sin((lat[:, None] - lat[None, :]) / 2) ** 2
+        + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin((lon[:, None] - lon[None, :]) / 2) ** 2
+    )
+    dist = 2 * 6371 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    i, j = np.nonzero(np.triu(dist <= km, 1))
+    zone = np.asarray(
+        ig.Graph(n=n, edges=list(zip(i.tolist(), j.tolist(), strict=True))).connected_components().membership
+    )
+    if (dist[zone[:, None] == zone[None, :]] > km).any():
+        return None
+    main = np.bincount(zone).argmax()
+    return [str(x) for x in places["institution_id"].to_numpy()[zone != main]]

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from algorithms.settings import DetectionSettings
@@ -62,41 +64,47 @@ class GroupTies:
 
 def group_ties(members: pd.DataFrame, meeting_days: int, s: DetectionSettings) -> GroupTies:
     """Ties of one group from its member rows (person_id, address, address_persons, employer, shift_inst)."""
-    n = len(members)
-    g = GroupTies(n=n)
-    addr = members["address"].where(members["address"].notna() & (members["address"] != ""))
-    emp = members["employer"].where(members["employer"].notna() & (members["employer"] != ""))
-    addr_n = addr.map(addr.value_counts())
-    emp_n = emp.map(emp.value_counts())
-    for pid, a, an, city_n, shift, e, en in zip(
-        members["person_id"],
-        addr,
-        addr_n,
-        members["address_persons"],
-        members["shift_inst"],
-        emp,
-        emp_n,
-        strict=True,
-    ):
-        person = str(pid)
-        tie: str | None = None
-        key = ""
-        if isinstance(a, str) and city_n > s.household_max and an >= 2:
-            tie, key = "resident", f"address:{a}"
-        elif isinstance(shift, str) and shift:
-            tie, key = "shift", f"shift:{shift}"
-        elif isinstance(a, str) and an >= 2:
-            tie, key = "household", f"address:{a}"
-        elif isinstance(e, str) and en >= 3 and meeting_days <= s.checkup_max_days:
-            tie, key = "colleague", f"employer:{e}"
-        if tie is None:
+    frame = members.assign(community=0)
+    return all_group_ties(frame, {0: meeting_days}, s).get(0, GroupTies(n=0))
+
+
+def all_group_ties(
+    members: pd.DataFrame, meeting_days: dict[Any, int], s: DetectionSettings
+) -> dict[Any, GroupTies]:
+    """Ties of every group at once (rows: community, person_id, address, address_persons, employer,
+    shift_inst), vectorised: a city has thousands of candidate groups."""
+    df = members.reset_index(drop=True)
+    addr = df["address"].where(df["address"].notna() & (df["address"] != ""))
+    emp = df["employer"].where(df["employer"].notna() & (df["employer"] != ""))
+    addr_n = df.assign(a=addr).groupby(["community", "a"])["person_id"].transform("size").fillna(0)
+    emp_n = df.assign(e=emp).groupby(["community", "e"])["person_id"].transform("size").fillna(0)
+    days = df["community"].map(meeting_days).fillna(0)
+    has_addr, has_emp = addr.notna(), emp.notna()
+    shift = df["shift_inst"].where(df["shift_inst"].notna() & (df["shift_inst"] != ""))
+    resident = has_addr & (df["address_persons"].fillna(0) > s.household_max) & (addr_n >= 2)
+    on_shift = ~resident & shift.notna()
+    household = ~resident & ~on_shift & has_addr & (addr_n >= 2)
+    colleague = ~resident & ~on_shift & ~household & has_emp & (emp_n >= 3) & (days <= s.checkup_max_days)
+    tie = np.select([resident, on_shift, household, colleague], list(TIE_ORDER), default="")
+    key = np.select(
+        [resident | household, on_shift, colleague],
+        ["address:" + addr.fillna(""), "shift:" + shift.fillna(""), "employer:" + emp.fillna("")],
+        default="",
+    )
+    out: dict[Any, GroupTies] = {}
+    sizes = df.groupby("community")["person_id"].size()
+    for c, n in sizes.items():
+        out[c] = GroupTies(n=int(n))
+    for c, person, t, k, a in zip(df["community"], df["person_id"], tie, key, addr, strict=True):
+        if not t:
             continue
-        g.ties[person] = tie
-        g.units[person] = key
-        g.unit_sizes[key] += 1
-        if key.startswith("address:"):
-            g.addresses[key] = str(a)
-    return g
+        g = out[c]
+        g.ties[str(person)] = str(t)
+        g.units[str(person)] = str(k)
+        g.unit_sizes[str(k)] += 1
+        if t in ("resident", "household"):
+            g.addresses[str(k)] = str(a)
+    return out
 
 
 def mask_person(person_id: str) -> str:

@@ -54,17 +54,20 @@ def detect_pharmacy_cash_out(
         """
         CREATE TEMP TABLE buys AS
         WITH usual AS (SELECT institution_id, median(total_amount) AS usual FROM ph GROUP BY ALL),
+             -- purchases far above the basket; others billed the same amount that day are too
+             big AS (SELECT p.*, u.usual FROM ph p JOIN usual u USING (institution_id)
+                     WHERE p.total_amount >= $f * u.usual),
              same AS (SELECT institution_id, start_date, round(total_amount, 2) AS amount,
                              count(DISTINCT person_id) AS buyers
-                      FROM ph GROUP BY ALL)
+                      FROM big GROUP BY ALL)
         SELECT p.institution_id, p.start_date AS day, p.person_id, p.scheme, p.claim_id, p.total_amount,
-               p.reimbursed_amount, u.usual, round(p.total_amount, 2) % 100 = 0 AS round_amount,
+               p.reimbursed_amount, p.usual, round(p.total_amount, 2) % 100 = 0 AS round_amount,
                coalesce(NULLIF(CAST(pr.address AS VARCHAR), ''), 'person:' || p.person_id) AS household
-        FROM ph p JOIN usual u USING (institution_id)
+        FROM big p
              JOIN same s ON s.institution_id = p.institution_id AND s.start_date = p.start_date
                         AND s.amount = round(p.total_amount, 2)
              LEFT JOIN persons_raw pr ON CAST(pr.person_id AS VARCHAR) = p.person_id
-        WHERE p.total_amount >= $f * u.usual AND (round(p.total_amount, 2) % 100 = 0 OR s.buyers >= 3)
+        WHERE round(p.total_amount, 2) % 100 = 0 OR s.buyers >= 3
     """,
         {"f": s.cash_out_factor},
     )

@@ -176,7 +176,7 @@ class CoVisit:
     """The co-visit projection and the tables collusion scoring reuses.
 
     ``edges``: src, dst (person ids), weight, days, burst_days, costly_days.
-    The connection keeps temp tables ``visits`` (person_id, institution_id, doctor_id, day,
+    The connection keeps the temp view ``visits`` (person_id, institution_id, doctor_id, day,
     diagnosis_code, reimbursed_amount, inpatient, costly) and ``idays`` (institution_id, day, n, base, burst).
     """
 
@@ -192,7 +192,7 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
     con.register("claims_raw", with_optional(ensure_claim_key(claims), CLAIM_COLUMNS))
     con.execute(f"CREATE TEMP VIEW claims AS {claims_view_sql()}")
     con.execute("""
-        CREATE TEMP TABLE visits AS
+        CREATE TEMP TABLE visits_base AS
         SELECT person_id, institution_id, coalesce(doctor_id, '') AS doctor_id, start_date AS day,
                min(diagnosis_code) AS diagnosis_code, sum(reimbursed_amount) AS reimbursed_amount,
                bool_or(visit_type = 'inpatient') AS inpatient
@@ -201,17 +201,17 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
     """)
     con.execute(
         "CREATE TEMP TABLE usual_visit AS "
-        "SELECT institution_id, median(reimbursed_amount) AS usual FROM visits GROUP BY ALL"
+        "SELECT institution_id, median(reimbursed_amount) AS usual FROM visits_base GROUP BY ALL"
     )
-    # A costly visit is billed far above the institution's usual (median) visit; a stay is not a visit.
+    # A costly visit is billed far above the institution's usual (median) visit; a stay is not a
+    # visit. A view, not a copy: the join with a few hundred institutions is cheap where it is read.
     con.execute(
-        """
-        CREATE TEMP TABLE visits_c AS
-        SELECT v.*, NOT v.inpatient AND v.reimbursed_amount >= $cf * u.usual AS costly
-        FROM visits v JOIN usual_visit u USING (institution_id);
-        DROP TABLE visits;
-        ALTER TABLE visits_c RENAME TO visits
-    """.replace("$cf", str(float(s.costly_visit_factor)))
+        f"""
+        CREATE TEMP VIEW visits AS
+        SELECT v.*,
+               NOT v.inpatient AND v.reimbursed_amount >= {float(s.costly_visit_factor)} * u.usual AS costly
+        FROM visits_base v JOIN usual_visit u USING (institution_id)
+    """
     )
     con.execute(
         """

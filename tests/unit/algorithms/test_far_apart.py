@@ -66,3 +66,20 @@ def test_the_distance_is_a_setting() -> None:
 def test_without_coordinates_nothing_is_compared() -> None:
     b, _ = _city()
     assert detect_far_apart(b.inputs().claims, b.inputs().institutions, S) == []
+
+
+def test_a_chain_of_towns_wider_than_the_distance_is_still_measured_pair_by_pair() -> None:
+    """Towns A, B, C on one meridian 200 km apart: no zone split settles it (A-C is 400 km)."""
+    b = CityBuilder()
+    for iid in ("A", "B", "C"):
+        b.institution(iid, "clinic")
+    b.person("ac")
+    b.person("ab")
+    b.claim("ac", "A", day(5))
+    b.claim("ac", "C", day(5))
+    b.claim("ab", "A", day(6))
+    b.claim("ab", "B", day(6))
+    inst = pd.DataFrame(b.institutions)
+    inst["latitude"] = inst["institution_id"].map({"A": 30.0, "B": 31.8, "C": 33.6})
+    inst["longitude"] = 114.0
+    assert [f.person_id for f in detect_far_apart(b.inputs().claims, inst, S)] == ["ac"]

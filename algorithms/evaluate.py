@@ -272,7 +272,7 @@ def format_report(ev: Evaluation) -> str:
     for kind, f in ev.anomalies.items():
         lines.append(row(f"anomaly:{kind}", f))
     if ev.lookalikes_flagged:
-        lines.append("look-alikes reported as rings (false alarms):")
+        lines.append("look-alikes reported as rings or findings (false alarms):")
         for kind, c in sorted(ev.lookalikes_flagged.items()):
             lines.append(f"{'':4}{kind}: {c['flagged']} of {c['total']}")
     lines.append(f"mean absolute error of excess amounts: {ev.excess_abs_error:.2f}")

@@ -168,7 +168,7 @@ def attach_brokers(collusion: list[Ring], shared: list[Ring]) -> list[Ring]:
         target = collusion[best[0]]
         have = target.member_refs
         target.members.extend(m for m in ring.members if m.type != "Patient" and m.ref not in have)
-        target.evidence.extend(e for e in ring.evidence if " share " in e)
+        target.evidence.extend(str(e) for e in ring.features.get("identifier_lines", []))
     return kept
 
 

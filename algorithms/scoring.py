@@ -94,21 +94,21 @@ def collusion_score(f: dict[str, Any], ties: GroupTies, s: DetectionSettings) ->
     score = max(0.0, min(1.0, suspicion * (1.0 - legit)))
     name = f["main_institution_name"] or f["main_institution"]
     evidence = [
-        f"{f['mean_present']:.0f} of {n} members on average visited {name} together on "
-        f"{f['meeting_days']} distinct days ({f['first_day']} to {f['last_day']})",
+        f"{n} 名成员中平均 {f['mean_present']:.0f} 人在 {f['meeting_days']} 个不同日期同日到 {name} 就诊"
+        f"（{f['first_day']} 至 {f['last_day']}）",
     ]
     if f["institutions"] > 1:
-        evidence.append(f"the group also met at {f['institutions'] - 1} other institution(s)")
+        evidence.append(f"该团伙还在另外 {f['institutions'] - 1} 家机构集中就诊")
     if f["burst_meetings"]:
         evidence.append(
-            f"{f['burst_meetings']} of {meetings} group visits were far above the institution's normal "
-            f"daily traffic (usually {f['mean_base']:.0f} visitors a day)"
+            f"{meetings} 次集中就诊中有 {f['burst_meetings']} 次远超该机构平常的日就诊量"
+            f"（平常每天约 {f['mean_base']:.0f} 人）"
         )
-    evidence.append(f"{fmt_yuan(f['reimbursed'])} reimbursed to members on the group's visit days")
+    evidence.append(f"成员在集中就诊日共获医保报销 {fmt_yuan(f['reimbursed'])}")
     if costly >= 0.5:
         evidence.append(
-            f"{costly:.0%} of the group's visits were billed far above the institution's usual visit "
-            f"({fmt_yuan(f['per_visit'])} on average against {fmt_yuan(f['usual_visit'])})"
+            f"{costly:.0%} 的集中就诊费用远高于该机构的通常水平"
+            f"（平均每次 {fmt_yuan(f['per_visit'])}，通常 {fmt_yuan(f['usual_visit'])}）"
         )
     evidence.extend(reasons)
     return score, evidence
@@ -124,12 +124,9 @@ def shared_identifier_score(f: dict[str, Any], s: DetectionSettings) -> tuple[fl
     if f["n_identifiers"] > 1:
         suspicion = min(1.0, suspicion + 0.1)
     evidence = [f"{line}" for line in f["identifier_lines"]]
-    evidence.append(
-        f"{n} persons at {addresses} different addresses are linked through "
-        f"{f['n_identifiers']} shared identifier(s)"
-    )
+    evidence.append(f"住在 {addresses} 个不同地址的 {n} 人通过 {f['n_identifiers']} 个共用标识关联")
     if f["n_identifiers"] > 1:
-        evidence.append("identifiers are chained: persons sharing one also share another (broker network)")
+        evidence.append("标识相互串联：共用一个标识的人又共用另一个标识（中介网络）")
     if f.get("reimbursed"):
-        evidence.append(f"{fmt_yuan(f['reimbursed'])} reimbursed to these persons")
+        evidence.append(f"上述人员共获医保报销 {fmt_yuan(f['reimbursed'])}")
     return max(0.0, min(1.0, suspicion)), evidence

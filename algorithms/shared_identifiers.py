@@ -36,7 +36,7 @@ from algorithms.results import Member, Ring
 from algorithms.scoring import shared_identifier_score
 from algorithms.settings import DetectionSettings
 
-_TYPES = (("Phone", "phone", "phone"), ("BankAccount", "bank_account", "bank account"))
+_TYPES = (("Phone", "phone", "电话"), ("BankAccount", "bank_account", "银行账户"))
 
 
 def mask_identifier(kind: str, value: str) -> str:
@@ -161,7 +161,7 @@ def detect_shared_identifiers(
         labels = {label: word for label, _, word in _TYPES}
         pairs: list[tuple[str, str]] = [(str(k[0]), str(k[1])) for k in idents.index]
         lines = [
-            f"{count} persons share {labels[t]} {mask_identifier(t, v)}"
+            f"{count} 人共用{labels[t]} {mask_identifier(t, v)}"
             for (t, v), count in zip(pairs, idents.to_list(), strict=True)
         ]
         for t, v in pairs:
@@ -189,7 +189,7 @@ def detect_shared_identifiers(
                 score=round(score, 4),
                 members=members,
                 evidence=evidence,
-                features={k: v for k, v in features.items() if k != "identifier_lines"},
+                features=features,
             )
         )
     rings.sort(key=lambda r: (-r.score, -len(r.members)))

@@ -32,8 +32,8 @@ def test_ring_of_six_on_four_days_is_reported_with_its_clinic_and_doctor() -> No
     ring = reported[0]
     assert sorted(ring.patient_ids) == [f"ring{i}" for i in range(6)]
     assert {m.ref for m in ring.members if m.type != "Patient"} == {"Institution:CL1", "Doctor:DR1"}
-    assert any("诊所1 together on 4 distinct days" in e for e in ring.evidence)
-    assert any("reimbursed" in e for e in ring.evidence)
+    assert any("在 4 个不同日期同日到 诊所1 就诊" in e for e in ring.evidence)
+    assert any("医保报销" in e for e in ring.evidence)
 
 
 def test_dialysis_shift_is_found_but_scored_below_threshold_with_the_reason() -> None:

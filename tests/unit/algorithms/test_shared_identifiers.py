@@ -74,11 +74,11 @@ def test_broker_phone_is_a_ring_and_chained_brokers_form_one_ring() -> None:
     assert broker.patient_ids == [f"b{i:02d}" for i in range(12)]
     assert {m.ref for m in broker.members if m.type != "Patient"} == {"Phone:13812345678"}
     assert broker.score >= S.report_threshold
-    assert any("12 persons share phone 138****5678" in e for e in broker.evidence)
+    assert any("12 人共用电话 138****5678" in e for e in broker.evidence)
     chain = by_first["c0"]
     assert chain.patient_ids == [f"c{i}" for i in range(9)]
     assert {"Phone:13700000000", "BankAccount:6228480000004821"} <= chain.member_refs
-    assert any("chained" in e for e in chain.evidence)
+    assert any("串联" in e for e in chain.evidence)
     assert any("****4821" in e for e in chain.evidence)
     assert stats["identifiers_institutional"] == 1
 

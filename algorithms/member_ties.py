@@ -112,3 +112,10 @@ def mask_person(person_id: str) -> str:
     if len(person_id) <= 10:
         return person_id[:2] + "*" * max(len(person_id) - 2, 0)
     return f"{person_id[:6]}********{person_id[-4:]}"
+
+
+def prefix_sql(column: str, prefixes: tuple[str, ...]) -> str:
+    """SQL: the column starts with one of the (trusted, settings-given) code prefixes."""
+    if not prefixes:
+        return "FALSE"
+    return "(" + " OR ".join(f"starts_with({column}, '{p}')" for p in prefixes) + ")"

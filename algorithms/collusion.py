@@ -11,10 +11,11 @@ not merge small dense groups. Each community is then checked as a group: its *me
 institution-days a sizable share of its members attended together; members that attended fewer
 than ``member_min_meetings`` meetings are dropped (background patients who happened to be there).
 
-Why legitimate cohorts are not reported: the scoring (:mod:`algorithms.scoring`) reads features
-of each group that explain co-visiting — a shared address (households, care homes), an
-elderly-care institution, a fixed weekly shift over months with chronic diagnoses (dialysis,
-rehabilitation), routine check-up diagnoses on a single day (health-check days).
+Why legitimate cohorts are not reported: their *members* are explained (:mod:`algorithms.member_ties`)
+— residents registered at one collective address, chronic patients on a fixed weekday shift, one
+household, one employer's staff on its check-up day. The kind of institution explains nothing: a
+ring of outsiders meeting at a care home or a dialysis centre on irregular days is reported, and
+genuine residents recruited as cover are named apart in its evidence.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from typing import Any
 
 import pandas as pd
 
+from algorithms.cohort_split import keep_cover_only, member_ties
 from algorithms.engine import CommunityEngine
+from algorithms.member_ties import GroupTies, all_group_ties, prefix_sql
 from algorithms.projections import (
     CoVisit,
     DetectionInputs,
@@ -34,12 +37,6 @@ from algorithms.projections import (
 from algorithms.results import Member, Ring
 from algorithms.scoring import collusion_score
 from algorithms.settings import DetectionSettings
-
-
-def _prefix_sql(column: str, prefixes: tuple[str, ...]) -> str:
-    if not prefixes:
-        return "FALSE"
-    return "(" + " OR ".join(f"starts_with({column}, '{p}')" for p in prefixes) + ")"
 
 
 def detect_collusion(
@@ -73,6 +70,7 @@ def _detect(
         return []
     membership = engine.communities(cv.edges, resolution=s.resolution, seed=s.seed)
     m = membership.rename("community").rename_axis("person_id").reset_index()
+    m = pd.concat([m, _costly_groups(cv.edges, engine, int(membership.max()) + 1)], ignore_index=True)
     sizes = m.groupby("community")["person_id"].transform("size")
     m = m[sizes >= s.min_ring_patients]
     if stats is not None:
@@ -82,7 +80,9 @@ def _detect(
         return []
     con = cv.con
     con.register("m_raw", m)
-    con.register("persons_raw", with_optional(inputs.persons, ("address", "phone", "birth_date")))
+    con.register(
+        "persons_raw", with_optional(inputs.persons, ("address", "phone", "birth_date", "employer_id"))
+    )
     con.register("inst_raw", with_optional(inputs.institutions, ("kind", "name", "label")))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE m AS SELECT CAST(person_id AS VARCHAR) person_id, "
@@ -95,6 +95,11 @@ def _detect(
         SELECT m.community, v.institution_id, v.day, v.person_id, v.doctor_id, v.diagnosis_code,
                v.reimbursed_amount, CASE WHEN i.n <= $max THEN '' ELSE v.doctor_id END AS gdoc
         FROM visits v JOIN m USING (person_id) JOIN idays i USING (institution_id, day)
+        UNION ALL  -- a hub's costly visitors of the day, whatever their doctor (see projections)
+        SELECT m.community, v.institution_id, v.day, v.person_id, v.doctor_id, v.diagnosis_code,
+               v.reimbursed_amount, '*'
+        FROM visits v JOIN m USING (person_id) JOIN idays i USING (institution_id, day)
+        WHERE i.n > $max AND v.costly
     """,
         {"max": s.max_group_size},
     )
@@ -153,34 +158,50 @@ def _detect(
         SELECT institution_id, median(reimbursed_amount) AS usual FROM visits
         WHERE institution_id IN (SELECT institution_id FROM meetings) GROUP BY ALL
     """)
+    # "Far above the usual visit" is also read against the group's own bills: at a big hospital
+    # many bystanders cost five times its median visit, but not what the ring bills; and an
+    # admission is billed for a stay, not a visit, so it never makes a bystander a recruit.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE unit_visits AS
         WITH short AS (SELECT community FROM meetings GROUP BY ALL HAVING count(DISTINCT day) < $long),
              units AS (SELECT DISTINCT community, institution_id, gdoc, day FROM meetings
                        WHERE community IN (SELECT community FROM short)),
+             core AS (SELECT a.community, median(a.reimbursed_amount) AS core
+                      FROM att a JOIN members USING (community, person_id)
+                           JOIN meetings USING (community, institution_id, gdoc, day) GROUP BY ALL)
         SELECT u.community, v.institution_id, u.gdoc, v.day, v.person_id, v.doctor_id, v.diagnosis_code,
-               v.reimbursed_amount, v.reimbursed_amount >= $f * usual.usual AS costly
+               v.reimbursed_amount,
+               NOT v.inpatient AND v.reimbursed_amount >= $f * usual.usual
+               AND v.reimbursed_amount >= 0.5 * core.core AS costly
         FROM units u JOIN visits v ON v.institution_id = u.institution_id AND v.day = u.day
-                                   AND (u.gdoc = '' OR v.doctor_id = u.gdoc)
+                                   AND (u.gdoc = '' OR v.doctor_id = u.gdoc OR (u.gdoc = '*' AND v.costly))
              JOIN usual ON usual.institution_id = u.institution_id
+             JOIN core ON core.community = u.community
     """,
         {"f": s.costly_visit_factor, "long": s.shift_min_days},
     )
-    con.execute("""
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE members AS
         WITH extra AS (
             SELECT community, person_id, count(DISTINCT (institution_id, gdoc, day)) AS attended
             FROM unit_visits WHERE costly GROUP BY ALL
         ), joined AS (
-            SELECT * FROM members
+            SELECT *, false AS costly_member FROM members
             UNION ALL
-            SELECT e.* FROM extra e ANTI JOIN members USING (community, person_id)
+            SELECT e.*, true FROM extra e ANTI JOIN members USING (community, person_id)
         )
-        -- a person belongs to one ring: the community whose meetings they attended most
-        SELECT * FROM joined
+        -- A person belongs to one ring, the community whose meetings they attended most; except
+        -- that billed far above the usual visit at several of a short group's meetings, they are
+        -- also its member (genuine residents recruited as cover keep their home's cohort too).
+        SELECT * EXCLUDE (costly_member) FROM joined
         QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY attended DESC, community) = 1
-    """)
+             OR (costly_member AND attended >= $mm)
+    """,
+        {"mm": s.member_min_meetings},
+    )
+    keep_cover_only(con, s)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE ring_att AS
         SELECT DISTINCT a.* EXCLUDE (community_) FROM (
@@ -204,7 +225,7 @@ def _detect(
                      FROM (SELECT community, dayofweek(day) AS d, count(DISTINCT day) AS c
                            FROM meetings GROUP BY ALL) GROUP BY ALL),
              dx AS (SELECT community,
-                           avg(CASE WHEN {_prefix_sql("diagnosis_code", s.chronic_prefixes)}
+                           avg(CASE WHEN {prefix_sql("diagnosis_code", s.chronic_prefixes)}
                                THEN 1.0 ELSE 0.0 END) AS chronic_share,
                            sum(reimbursed_amount) AS reimbursed,
                            avg(CASE WHEN reimbursed_amount >= $f * usual THEN 1.0 ELSE 0.0 END)
@@ -247,7 +268,25 @@ def _detect(
         FROM ring_att WHERE doctor_id <> '' GROUP BY ALL ORDER BY community, visits DESC, doctor_id
     """).df()
     patients = con.execute("SELECT community, person_id FROM members ORDER BY community, person_id").df()
-    return _build_rings(groups, insts, doctors, patients, s)
+    ties = member_ties(con, s)
+    return _build_rings(groups, insts, doctors, patients, ties, s)
+
+
+def _costly_groups(edges: pd.DataFrame, engine: CommunityEngine, first: int) -> pd.DataFrame:
+    """Second candidates: persons billed far above the usual visit together on two days or more.
+
+    A small ring at a quiet clinic can be split by the communities when one of its meetings fell
+    on a busy day (its members then sit with that day's strangers). Pairs that shared two costly
+    days are rare among bystanders; their connected components are checked as groups too (a
+    person may be in both; the group check keeps each in the ring whose meetings they attended
+    most).
+    """
+    costly = edges[edges["costly_days"] >= 2]
+    if costly.empty:
+        return pd.DataFrame({"person_id": pd.Series(dtype="object"), "community": pd.Series(dtype="int64")})
+    comp = engine.components(costly[["src", "dst", "weight"]])
+    codes = pd.factorize(comp)[0] + first
+    return pd.DataFrame({"person_id": comp.index.astype(str), "community": codes})
 
 
 def _build_rings(
@@ -255,11 +294,17 @@ def _build_rings(
     insts: pd.DataFrame,
     doctors: pd.DataFrame,
     patients: pd.DataFrame,
+    ties: pd.DataFrame,
     s: DetectionSettings,
 ) -> list[Ring]:
     insts_by: dict[Any, pd.DataFrame] = {k: v for k, v in insts.groupby("community")}
     docs_by: dict[Any, pd.DataFrame] = {k: v for k, v in doctors.groupby("community")}
     pats_by: dict[Any, pd.DataFrame] = {k: v for k, v in patients.groupby("community")}
+    meeting_days = {
+        c: (int(d) if bool((insts_by.get(c, insts.iloc[0:0])["meetings"] >= 2).any()) else 1)
+        for c, d in zip(groups["community"], groups["meeting_days"], strict=True)
+    }
+    ties_by = all_group_ties(ties, meeting_days, s)
     rings: list[Ring] = []
     records: list[dict[str, Any]] = groups.to_dict("records")  # type: ignore[assignment]
     for row in records:
@@ -301,7 +346,13 @@ def _build_rings(
             "first_day": str(pd.Timestamp(g.first_day).date()),
             "last_day": str(pd.Timestamp(g.last_day).date()),
         }
-        score, evidence = collusion_score(features, s)
+        gt: GroupTies = ties_by[c]
+        features.update(
+            units=gt.n_units,
+            unexplained=gt.unexplained,
+            **{f"{t}_members": gt.count(t) for t in ("resident", "shift", "household", "colleague")},
+        )
+        score, evidence = collusion_score(features, gt, s)
         members = [Member(type="Patient", id=str(p)) for p in pats_by[c]["person_id"]]
         members += [
             Member(type=str(label), id=str(iid))
@@ -313,8 +364,30 @@ def _build_rings(
                 kind="collusion", score=round(score, 4), members=members, evidence=evidence, features=features
             )
         )
-    rings.sort(key=lambda r: (-r.score, -len(r.members)))
-    return rings
+    return _distinct(rings)
+
+
+def _distinct(rings: list[Ring]) -> list[Ring]:
+    """One ring per organisation: a candidate whose patients are mostly in a larger one is dropped.
+
+    The same ring can surface twice (as a community and as a costly-visit group, with the residents
+    it recruited as cover in one of them); the larger candidate carries it.
+    """
+    kept: list[Ring] = []
+    seen: dict[str, int] = {}
+    for ring in sorted(rings, key=lambda r: (-len(r.patient_ids), -r.score)):
+        patients = ring.patient_ids
+        overlap: dict[int, int] = {}
+        for p in patients:
+            if p in seen:
+                overlap[seen[p]] = overlap.get(seen[p], 0) + 1
+        if overlap and max(overlap.values()) >= 0.5 * len(patients):
+            continue
+        for p in patients:
+            seen.setdefault(p, len(kept))
+        kept.append(ring)
+    kept.sort(key=lambda r: (-r.score, -len(r.members)))
+    return kept
 
 
 class _Row:

@@ -103,11 +103,7 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
     ).fetchall()
     for grp, person, refs, medical, work, by_case in rows:
         medical = float(medical or 0.0)
-        how = (
-            f"injury case {grp}"
-            if by_case
-            else f"an injury diagnosis within {s.injury_window_days} days of a work-injury claim"
-        )
+        how = f"外伤案件 {grp}" if by_case else f"工伤结算前后 {s.injury_window_days} 天内的外伤诊断"
         findings.append(
             claim_finding(
                 "double_claim",
@@ -115,10 +111,9 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
                 person,
                 refs,
                 [
-                    f"the same work injury ({how}) was paid by work-injury insurance "
-                    f"({fmt_yuan(float(work or 0.0))}) and by medical insurance ({fmt_yuan(medical)})",
-                    f"{fmt_yuan(medical)} paid by medical insurance should have been paid by "
-                    "work-injury insurance only",
+                    f"同一工伤（{how}）既由工伤保险支付（{fmt_yuan(float(work or 0.0))}），"
+                    f"又由医保支付（{fmt_yuan(medical)}）",
+                    f"医保支付的 {fmt_yuan(medical)} 应仅由工伤保险支付",
                 ],
                 excess=medical,
                 score=1.0 if by_case else 0.8,
@@ -150,9 +145,9 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
                 person,
                 refs,
                 [
-                    f"expense of {fmt_yuan(float(expense))} at {inst} on {day} was reimbursed "
-                    f"{fmt_yuan(float(medical or 0))} by medical and {fmt_yuan(float(commercial or 0))} "
-                    f"by commercial cover: {fmt_yuan(float(excess))} more than the expense"
+                    f"{day} 在 {inst} 的费用 {fmt_yuan(float(expense))} 由医保报销 "
+                    f"{fmt_yuan(float(medical or 0))}、商业保险报销 {fmt_yuan(float(commercial or 0))}："
+                    f"超出费用本身 {fmt_yuan(float(excess))}"
                 ],
                 excess=float(excess),
             )
@@ -191,9 +186,8 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
                 person,
                 refs,
                 [
-                    f"injury case {grp} ({cause}) has a liable third party, yet medical insurance paid "
-                    f"{fmt_yuan(float(medical or 0.0))}"
-                    + ("" if by_case else " (claims matched by person and date)")
+                    f"外伤案件 {grp}（{cause}）有应负责任的第三方，医保却支付了 "
+                    f"{fmt_yuan(float(medical or 0.0))}" + ("" if by_case else "（结算按人员和日期匹配）")
                 ],
                 excess=float(medical or 0.0),
                 score=1.0 if by_case else 0.8,

@@ -4,8 +4,10 @@ Rings: a planted ring is *found* when the best exported ring of the same kind ha
 Jaccard >= ``match_jaccard`` (0.5); an exported ring is *correct* when it matches a planted ring of
 its kind that way. Member precision/recall compare all members (patients, institutions, doctors,
 identifiers) of each found ring with its best match. Double claims and anomalies match on kind,
-person and at least one common claim. Look-alikes (legitimate cohorts) count as *flagged* when an
-exported ring matches their patients the same way — each one is a false alarm for investigators.
+person and at least one common claim. Look-alikes (legitimate cohorts, lawful claims) count as
+*flagged* when an exported ring matches their patients the same way, or, for a look-alike whose
+claims the truth lists (a top-up, a transfer, chemotherapy cycles), when an exported double claim or
+anomaly names one of its claims — each one is a false alarm for investigators.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class FindingIn(_Loose):
 class LookalikeIn(_Loose):
     kind: str
     members: list[MemberIn]
+    claims: list[ClaimIn] = Field(default_factory=list)
 
 
 class Truth(_Loose):
@@ -192,11 +195,16 @@ def evaluate(truth: Truth, export: Export, *, match_jaccard: float = 0.5) -> Eva
         )
     all_ep = [_patients(r.members) for r in export.rings]
     all_ei = _index(all_ep)
+    reported_claims = {
+        (c.scheme, c.claim_id) for f in [*export.double_claims, *export.anomalies] for c in f.claims
+    }
     flagged: dict[str, dict[str, int]] = defaultdict(lambda: {"total": 0, "flagged": 0})
     for lk in truth.lookalikes:
         flagged[lk.kind]["total"] += 1
         p = _patients(lk.members)
-        if p and _best(p, all_ep, all_ei)[0] >= match_jaccard:
+        as_ring = bool(p) and _best(p, all_ep, all_ei)[0] >= match_jaccard
+        as_finding = any((c.scheme, c.claim_id) in reported_claims for c in lk.claims)
+        if as_ring or as_finding:
             flagged[lk.kind]["flagged"] += 1
     dc, err = _findings(truth.double_claims, export.double_claims)
     an, _ = _findings(truth.anomalies, export.anomalies)
@@ -264,7 +272,7 @@ def format_report(ev: Evaluation) -> str:
     for kind, f in ev.anomalies.items():
         lines.append(row(f"anomaly:{kind}", f))
     if ev.lookalikes_flagged:
-        lines.append("look-alikes reported as rings (false alarms):")
+        lines.append("look-alikes reported as rings or findings (false alarms):")
         for kind, c in sorted(ev.lookalikes_flagged.items()):
             lines.append(f"{'':4}{kind}: {c['flagged']} of {c['total']}")
     lines.append(f"mean absolute error of excess amounts: {ev.excess_abs_error:.2f}")

@@ -66,9 +66,8 @@ def detect_impossible_care(claims: Frame, persons: Frame) -> list[Finding]:
                 person,
                 refs,
                 [
-                    f"in hospital at {len(set(insts))} institutions at once "
-                    f"({', '.join(sorted(set(insts)))}) "
-                    f"between {first} and {last}: {days} overlapping day(s)"
+                    f"{first} 至 {last} 期间同时在 {len(set(insts))} 家机构住院"
+                    f"（{'、'.join(sorted(set(insts)))}）：重叠 {days} 天"
                 ],
             )
         )
@@ -88,8 +87,8 @@ def detect_impossible_care(claims: Frame, persons: Frame) -> list[Finding]:
                 person,
                 refs,
                 [
-                    f"{len(refs)} claim(s) for care from {first} to {last} after the recorded death on "
-                    f"{death}; {fmt_yuan(float(paid or 0.0))} reimbursed"
+                    f"登记死亡日期 {death} 之后仍有 {len(refs)} 笔结算（{first} 至 {last}），"
+                    f"医保报销 {fmt_yuan(float(paid or 0.0))}"
                 ],
                 excess=float(paid or 0.0),
             )

@@ -27,12 +27,15 @@ from pydantic import BaseModel, Field
 from algorithms.collusion import detect_collusion
 from algorithms.double_claims import detect_double_claims
 from algorithms.engine import CommunityEngine
+from algorithms.far_apart import detect_far_apart
 from algorithms.identity import Changes, PreviousRing, assign_ids
 from algorithms.igraph_engine import IgraphEngine
 from algorithms.impossible_care import detect_impossible_care
+from algorithms.pharmacy_cash_out import detect_pharmacy_cash_out
 from algorithms.projections import DetectionInputs, load_inputs
 from algorithms.results import Finding, Ring
 from algorithms.settings import DetectionSettings
+from algorithms.stay_patterns import detect_stay_patterns
 from graph.errors import ConfigError, Conflict
 from graph.port import DerivedData, GraphStore
 
@@ -165,7 +168,7 @@ def attach_brokers(collusion: list[Ring], shared: list[Ring]) -> list[Ring]:
         target = collusion[best[0]]
         have = target.member_refs
         target.members.extend(m for m in ring.members if m.type != "Patient" and m.ref not in have)
-        target.evidence.extend(e for e in ring.evidence if " share " in e)
+        target.evidence.extend(str(e) for e in ring.features.get("identifier_lines", []))
     return kept
 
 
@@ -187,14 +190,27 @@ def detect_all(
     findings = detect_double_claims(inputs.claims, inputs.injury_cases, settings)
     findings += detect_impossible_care(inputs.claims, inputs.persons)
     seconds["double_claims_and_anomalies"] = time.perf_counter() - t
+    t = time.perf_counter()
+    findings += detect_stay_patterns(inputs.claims, settings)
+    findings += detect_far_apart(inputs.claims, inputs.institutions, settings)
+    seconds["stay_patterns_and_far_apart"] = time.perf_counter() - t
+    t = time.perf_counter()
+    cash_out = detect_pharmacy_cash_out(inputs.claims, inputs.persons, inputs.institutions, settings)
+    seconds["pharmacy_cash_out"] = time.perf_counter() - t
     thr = settings.report_threshold
     reported_collusion = [r for r in collusion if r.score >= thr]
     reported_shared = [r for r in shared if r.score >= thr]
+    reported_cash_out = [r for r in cash_out if r.score >= thr]
     kept_shared = attach_brokers(reported_collusion, reported_shared)
     stats["shared_identifier_rings_attached_to_collusion"] = len(reported_shared) - len(kept_shared)
-    rings = reported_collusion + kept_shared
+    rings = reported_collusion + kept_shared + reported_cash_out
     stats["rings_below_threshold"] = (
-        len(collusion) + len(shared) - len(reported_collusion) - len(reported_shared)
+        len(collusion)
+        + len(shared)
+        + len(cash_out)
+        - len(reported_collusion)
+        - len(reported_shared)
+        - len(reported_cash_out)
     )
     reported = [f for f in findings if f.score >= thr]
     stats["findings_below_threshold"] = len(findings) - len(reported)
@@ -411,6 +427,7 @@ def _run_locked(store: GraphStore, settings: DetectionSettings, engine_name: str
         "rings": len(rings),
         "collusion_rings": sum(r.kind == "collusion" for r in rings),
         "shared_identifier_rings": sum(r.kind == "shared_identifier" for r in rings),
+        "pharmacy_cash_out_rings": sum(r.kind == "pharmacy_cash_out" for r in rings),
         "double_claims": len(result.double_claims),
         "anomalies": len(result.anomalies),
         "rings_below_threshold": int(result.stats.get("rings_below_threshold", 0)),

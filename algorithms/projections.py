@@ -8,11 +8,16 @@ projection (:func:`covisit_projection`) is the heart of collusion detection:
 - persons who visit the same institution on the same day form a *group*; an institution-day
   with more than ``max_group_size`` visitors (a big hospital's outpatient hall) is split into
   doctor-days, and doctor-days still that large are dropped — the hub control that keeps large
-  hospitals from gluing the city together;
+  hospitals from gluing the city together; the hub's visitors billed far above its usual visit
+  that day form one more group (a ring spreads its visits over its doctors);
 - a day is a *burst* when its attendance is far above the institution's normal (median) day: a
-  recruited group visiting together shows up there even when it meets on only a few days;
+  recruited group visiting together shows up there even when it meets on only a few days; at a
+  quiet clinic (two visitors a day) a group of four is one when three of them were billed far
+  above the clinic's usual visit;
 - the weight of a patient pair is the number of distinct days they shared a group plus a bonus
-  per shared burst day; pairs need ``min_pair_days`` shared days or one burst to count.
+  per shared burst day and per shared day on which both were billed far above the institution's
+  usual visit (fictitious services bind a ring's members, not them to bystanders); pairs need
+  ``min_pair_days`` shared days or one burst to count.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ PERSON_COLUMNS = (
     "employer_id",
     "death_date",
 )
-INSTITUTION_COLUMNS = ("institution_id", "name", "kind", "ownership", "level")
+INSTITUTION_COLUMNS = ("institution_id", "name", "kind", "ownership", "level", "latitude", "longitude")
 DOCTOR_COLUMNS = ("doctor_id", "name", "institution_id")
 CLAIM_COLUMNS = (
     "claim_key",
@@ -92,11 +97,13 @@ def load_inputs(store: GraphStore) -> DetectionInputs:
     con = connect()
     con.register("i1", institutions)
     con.register("i2", pharmacies)
+    cols = (
+        "CAST(institution_id AS VARCHAR) institution_id, CAST(name AS VARCHAR) name, "
+        "CAST(kind AS VARCHAR) kind, CAST(ownership AS VARCHAR) ownership, "
+        "TRY_CAST(latitude AS DOUBLE) latitude, TRY_CAST(longitude AS DOUBLE) longitude"
+    )
     both = con.sql(
-        "SELECT CAST(institution_id AS VARCHAR) institution_id, CAST(name AS VARCHAR) name, "
-        "CAST(kind AS VARCHAR) kind, CAST(ownership AS VARCHAR) ownership, 'Institution' AS label FROM i1 "
-        "UNION ALL SELECT CAST(institution_id AS VARCHAR), CAST(name AS VARCHAR), CAST(kind AS VARCHAR), "
-        "CAST(ownership AS VARCHAR), 'Pharmacy' FROM i2"
+        f"SELECT {cols}, 'Institution' AS label FROM i1 UNION ALL SELECT {cols}, 'Pharmacy' FROM i2"
     ).to_arrow_table()
     con.close()
     return DetectionInputs(
@@ -168,9 +175,9 @@ def with_optional(frame: Frame, columns: tuple[str, ...]) -> Frame:
 class CoVisit:
     """The co-visit projection and the tables collusion scoring reuses.
 
-    ``edges``: src, dst (person ids), weight, days, burst_days.
-    The connection keeps temp tables ``visits`` (person_id, institution_id, doctor_id, day,
-    diagnosis_code, reimbursed_amount) and ``idays`` (institution_id, day, n, base, burst).
+    ``edges``: src, dst (person ids), weight, days, burst_days, costly_days.
+    The connection keeps the temp view ``visits`` (person_id, institution_id, doctor_id, day,
+    diagnosis_code, reimbursed_amount, inpatient, costly) and ``idays`` (institution_id, day, n, base, burst).
     """
 
     con: duckdb.DuckDBPyConnection
@@ -185,19 +192,37 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
     con.register("claims_raw", with_optional(ensure_claim_key(claims), CLAIM_COLUMNS))
     con.execute(f"CREATE TEMP VIEW claims AS {claims_view_sql()}")
     con.execute("""
-        CREATE TEMP TABLE visits AS
+        CREATE TEMP TABLE visits_base AS
         SELECT person_id, institution_id, coalesce(doctor_id, '') AS doctor_id, start_date AS day,
-               min(diagnosis_code) AS diagnosis_code, sum(reimbursed_amount) AS reimbursed_amount
+               min(diagnosis_code) AS diagnosis_code, sum(reimbursed_amount) AS reimbursed_amount,
+               bool_or(visit_type = 'inpatient') AS inpatient
         FROM claims WHERE visit_type <> 'pharmacy' AND start_date IS NOT NULL
         GROUP BY ALL
     """)
     con.execute(
+        "CREATE TEMP TABLE usual_visit AS "
+        "SELECT institution_id, median(reimbursed_amount) AS usual FROM visits_base GROUP BY ALL"
+    )
+    # A costly visit is billed far above the institution's usual (median) visit; a stay is not a
+    # visit. A view, not a copy: the join with a few hundred institutions is cheap where it is read.
+    con.execute(
+        f"""
+        CREATE TEMP VIEW visits AS
+        SELECT v.*,
+               NOT v.inpatient AND v.reimbursed_amount >= {float(s.costly_visit_factor)} * u.usual AS costly
+        FROM visits_base v JOIN usual_visit u USING (institution_id)
+    """
+    )
+    con.execute(
         """
         CREATE TEMP TABLE idays AS
-        WITH d AS (SELECT institution_id, day, count(DISTINCT person_id) AS n FROM visits GROUP BY ALL),
+        WITH u AS (SELECT * FROM usual_visit),
+             d AS (SELECT v.institution_id, v.day, count(DISTINCT v.person_id) AS n,
+                          count(DISTINCT v.person_id) FILTER (WHERE v.costly) AS costly
+                   FROM visits v JOIN u USING (institution_id) GROUP BY ALL),
              b AS (SELECT institution_id, median(n) AS base FROM d GROUP BY ALL)
         SELECT d.institution_id, d.day, d.n, b.base,
-               (d.n >= $f * b.base AND d.n - b.base >= $e) AS burst,
+               (d.n >= $f * b.base AND (d.n - b.base >= $e OR d.costly >= 3)) AS burst,
                row_number() OVER () AS iday
         FROM d JOIN b USING (institution_id)
     """,
@@ -215,32 +240,43 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
         WITH pd AS (
             SELECT person_id, institution_id, count(DISTINCT day) AS pdays FROM visits GROUP BY ALL
         ), g AS (
-            SELECT DISTINCT p.pid, i.iday, i.burst,
+            SELECT p.pid, i.iday, i.burst,
                    CASE WHEN i.n <= $max THEN '' ELSE v.doctor_id END AS gdoc, pd.pdays,
-                   pd.pdays >= $reg AS regular
+                   pd.pdays >= $reg AS regular, bool_or(v.costly) AS costly
             FROM visits v JOIN idays i USING (institution_id, day) JOIN pidx p USING (person_id)
                  JOIN pd USING (person_id, institution_id)
             WHERE i.n >= 2 AND (i.n <= $max OR v.doctor_id <> '')
+            GROUP BY ALL
+            UNION ALL
+            -- at a hub, the visitors billed far above its usual visit that day are one group
+            -- whatever doctor they saw (a ring shares its visits among its doctors)
+            SELECT DISTINCT p.pid, i.iday, i.burst, '*', pd.pdays, pd.pdays >= $reg, true
+            FROM visits v JOIN idays i USING (institution_id, day) JOIN pidx p USING (person_id)
+                 JOIN pd USING (person_id, institution_id)
+            WHERE i.n > $max AND v.costly
         ), sized AS (
-            SELECT pid, iday, burst, gdoc, pdays, regular,
+            SELECT pid, iday, burst, gdoc, pdays, regular, costly,
                    count(*) OVER (PARTITION BY iday, gdoc, regular) AS gsize FROM g
         )
-        SELECT pid, iday, burst, dense_rank() OVER (ORDER BY iday, gdoc, regular) AS gid
-        FROM sized WHERE gsize BETWEEN 2 AND $max AND (burst OR pdays >= $mind)
+        SELECT pid, iday, burst, costly, dense_rank() OVER (ORDER BY iday, gdoc, regular) AS gid
+        FROM sized WHERE gsize BETWEEN 2 AND $max AND (burst OR pdays >= $mind OR gdoc = '*')
     """,
         {"max": s.max_group_size, "mind": s.min_pair_days, "reg": s.regular_min_days},
     )
     edges = con.execute(
         """
         WITH pairs AS (
-            SELECT a.pid AS a, b.pid AS b, a.iday, a.burst
+            SELECT a.pid AS a, b.pid AS b, a.iday, a.burst, a.costly AND b.costly AS costly
             FROM groups a JOIN groups b ON a.gid = b.gid AND a.pid < b.pid
         ), agg AS (
-            SELECT a, b, count(DISTINCT iday) AS days, count(DISTINCT iday) FILTER (WHERE burst) AS burst_days
+            SELECT a, b, count(DISTINCT iday) AS days,
+                   count(DISTINCT iday) FILTER (WHERE burst) AS burst_days,
+                   count(DISTINCT iday) FILTER (WHERE costly) AS costly_days
             FROM pairs GROUP BY a, b
         )
-        SELECT pa.person_id AS src, pb.person_id AS dst, (days + $bw * burst_days)::DOUBLE AS weight,
-               days::INTEGER AS days, burst_days::INTEGER AS burst_days
+        SELECT pa.person_id AS src, pb.person_id AS dst,
+               (days + $bw * burst_days + $bw * costly_days)::DOUBLE AS weight,
+               days::INTEGER AS days, burst_days::INTEGER AS burst_days, costly_days::INTEGER AS costly_days
         FROM agg JOIN pidx pa ON pa.pid = agg.a JOIN pidx pb ON pb.pid = agg.b
         WHERE days >= $mind OR burst_days >= 1
         ORDER BY src, dst  -- the engine's result depends on edge order: keep runs repeatable

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-RingKind = Literal["collusion", "shared_identifier"]
+RingKind = Literal["collusion", "shared_identifier", "pharmacy_cash_out"]
 MEMBER_ROLES = {
     "Patient": "patient",
     "Doctor": "doctor",

@@ -8,9 +8,9 @@ Collusion suspicion: distinct meeting days (the dominant signal; 3 days ≈ 0.5,
 the share of meetings far above the institution's normal traffic, how regularly members attend,
 and the share of the group's visits billed far above the institution's usual visit (DOMAIN.md:
 "high reimbursement per visit").
-Legitimacy: household (most members share an address, small group), care home (an
-elderly-care institution, or a large group registered at one address), treatment shift (meets on
-the same few weekdays over ``shift_min_days`` days or more), chronic/routine diagnoses.
+Legitimacy comes from the members' own ties only (:mod:`algorithms.member_ties`): residents of
+one collective address, chronic patients on a fixed weekday shift, one household, one employer's
+staff on its check-up day. The kind of institution where a group meets never lowers its score.
 
 Shared-identifier suspicion: unrelated persons (distinct addresses) per broker identifier, and
 chains of identifiers (a broker network rather than one family phone).
@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from algorithms.member_ties import GroupTies, mask_person
 from algorithms.results import fmt_yuan
 from algorithms.settings import DetectionSettings
 
@@ -29,57 +30,56 @@ def _days(meeting_days: int) -> float:
     return 1.0 - math.exp(-max(meeting_days - 1, 0) / 3.0)
 
 
-def collusion_legitimacy(f: dict[str, Any], s: DetectionSettings) -> tuple[float, list[str]]:
-    """How well a lawful explanation fits a co-visiting group (0 none, 1 certain), with reasons."""
+def collusion_legitimacy(f: dict[str, Any], ties: GroupTies, s: DetectionSettings) -> tuple[float, list[str]]:
+    """How well the members' own ties explain a co-visiting group (0 none, 0.95 fully), with reasons.
+
+    Only member ties count (:mod:`algorithms.member_ties`); where the group met does not. A group
+    whose members are explained (one household, one home's residents, one shift, one employer's
+    staff) is legitimate in proportion to the explained share; with ``min_ring_patients`` or more
+    unexplained members it is a ring whatever ties the others have (outsiders with residents as
+    cover). A few unexplained members among a cohort (a visitor, a bystander) do not make it one.
+    """
     n = int(f["n_patients"])
-    reasons: list[tuple[float, str]] = []
-    top_addr = round(float(f["address_share"]) * n)
-    if n <= s.household_max and f["address_share"] >= 0.5:
-        reasons.append((0.8, f"{top_addr} of {n} members share one address: looks like a household"))
-    elif f.get("kin_share", 0.0) >= 0.5:
+    units = ties.n_units
+    unexplained = ties.unexplained
+    legit = 0.0 if unexplained >= s.min_ring_patients else 0.95 * (n - unexplained) / max(n, 1)
+    reasons: list[str] = []
+    resident_keys = {k for p, k in ties.units.items() if ties.ties[p] == "resident"}
+    for key in sorted(resident_keys, key=lambda k: -ties.unit_sizes[k]):
         reasons.append(
-            (0.7, f"{f['kin_share']:.0%} of members live with another member: looks like families")
+            f"{ties.unit_sizes[key]} 名成员登记在同一地址（{ties.addresses[key]}），系集中居住的住户"
+            "（如养老机构住户）"
         )
-    if f["main_kind"] == "elderly_care":
-        reasons.append((0.9, "meets at an elderly-care institution: looks like care-home residents"))
-    elif n > s.household_max and f["address_share"] >= 0.5:
+    if ties.count("shift"):
         reasons.append(
-            (0.9, f"{top_addr} of {n} members are registered at one address: looks like a care home")
+            f"{ties.count('shift')} 名成员本人在该机构长期按固定星期就诊（不少于 {s.shift_min_days} 天，"
+            "以慢病诊断为主），系透析/康复等固定治疗班次"
         )
-    long_running = f["meeting_days"] >= s.shift_min_days
-    weekly = f["weekday_share"] >= s.shift_weekday_share
-    chronic = f["chronic_share"] >= 0.5
-    if long_running and weekly:
+    if ties.count("household"):
+        households = {k for p, k in ties.units.items() if ties.ties[p] == "household"}
+        reasons.append(f"{ties.count('household')} 名成员分属 {len(households)} 个同住家庭")
+    if ties.count("colleague"):
         reasons.append(
-            (
-                0.95,
-                f"meets on the same weekdays ({f['weekday_share']:.0%} of {f['meeting_days']} "
-                "days): looks like a fixed treatment shift",
-            )
+            f"{ties.count('colleague')} 名成员为同一单位职工，仅在 {f['meeting_days']} 天集中就诊（单位体检）"
         )
-    if long_running and chronic:
-        reasons.append(
-            (
-                0.95,
-                f"meets on {f['meeting_days']} days with chronic-care diagnoses: looks like a "
-                "dialysis or rehabilitation cohort",
-            )
+    if legit > 0:
+        reasons.insert(0, f"成员间的关系可以解释同日就诊：{n} 名成员仅构成 {units} 个独立单元")
+    elif ties.ties:
+        explained = len(ties.ties)
+        reasons.insert(
+            0,
+            f"{ties.unexplained} 名成员与其他成员无居住、治疗班次、家庭或单位关系；"
+            f"有关系的 {explained} 名成员不足以解释该团伙",
         )
-    if chronic:
-        reasons.append(
-            (
-                0.5,
-                f"{f['chronic_share']:.0%} of meeting visits carry chronic or routine "
-                "diagnoses (dialysis, rehabilitation, check-up)",
-            )
-        )
-    if not reasons:
-        return 0.0, []
-    best = max(r[0] for r in reasons)
-    return best, [r[1] for r in sorted(reasons, key=lambda r: -r[0])]
+        if resident_keys:
+            residents = sorted(p for p, k in ties.units.items() if k in resident_keys)
+            shown = "、".join(mask_person(p) for p in residents[:10])
+            more = f" 等 {len(residents)} 人" if len(residents) > 10 else ""
+            reasons.append(f"疑为被拉入作掩护的真实住户：{shown}{more}")
+    return legit, reasons
 
 
-def collusion_score(f: dict[str, Any], s: DetectionSettings) -> tuple[float, list[str]]:
+def collusion_score(f: dict[str, Any], ties: GroupTies, s: DetectionSettings) -> tuple[float, list[str]]:
     n = int(f["n_patients"])
     meetings = max(int(f["meetings"]), 1)
     burst_share = int(f["burst_meetings"]) / meetings
@@ -90,25 +90,25 @@ def collusion_score(f: dict[str, Any], s: DetectionSettings) -> tuple[float, lis
         + 0.1 * min(f["attendance"], 1.0)
         + 0.2 * costly
     )
-    legit, reasons = collusion_legitimacy(f, s)
+    legit, reasons = collusion_legitimacy(f, ties, s)
     score = max(0.0, min(1.0, suspicion * (1.0 - legit)))
     name = f["main_institution_name"] or f["main_institution"]
     evidence = [
-        f"{f['mean_present']:.0f} of {n} members on average visited {name} together on "
-        f"{f['meeting_days']} distinct days ({f['first_day']} to {f['last_day']})",
+        f"{n} 名成员中平均 {f['mean_present']:.0f} 人在 {f['meeting_days']} 个不同日期同日到 {name} 就诊"
+        f"（{f['first_day']} 至 {f['last_day']}）",
     ]
     if f["institutions"] > 1:
-        evidence.append(f"the group also met at {f['institutions'] - 1} other institution(s)")
+        evidence.append(f"该团伙还在另外 {f['institutions'] - 1} 家机构集中就诊")
     if f["burst_meetings"]:
         evidence.append(
-            f"{f['burst_meetings']} of {meetings} group visits were far above the institution's normal "
-            f"daily traffic (usually {f['mean_base']:.0f} visitors a day)"
+            f"{meetings} 次集中就诊中有 {f['burst_meetings']} 次远超该机构平常的日就诊量"
+            f"（平常每天约 {f['mean_base']:.0f} 人）"
         )
-    evidence.append(f"{fmt_yuan(f['reimbursed'])} reimbursed to members on the group's visit days")
+    evidence.append(f"成员在集中就诊日共获医保报销 {fmt_yuan(f['reimbursed'])}")
     if costly >= 0.5:
         evidence.append(
-            f"{costly:.0%} of the group's visits were billed far above the institution's usual visit "
-            f"({fmt_yuan(f['per_visit'])} on average against {fmt_yuan(f['usual_visit'])})"
+            f"{costly:.0%} 的集中就诊费用远高于该机构的通常水平"
+            f"（平均每次 {fmt_yuan(f['per_visit'])}，通常 {fmt_yuan(f['usual_visit'])}）"
         )
     evidence.extend(reasons)
     return score, evidence
@@ -124,12 +124,9 @@ def shared_identifier_score(f: dict[str, Any], s: DetectionSettings) -> tuple[fl
     if f["n_identifiers"] > 1:
         suspicion = min(1.0, suspicion + 0.1)
     evidence = [f"{line}" for line in f["identifier_lines"]]
-    evidence.append(
-        f"{n} persons at {addresses} different addresses are linked through "
-        f"{f['n_identifiers']} shared identifier(s)"
-    )
+    evidence.append(f"住在 {addresses} 个不同地址的 {n} 人通过 {f['n_identifiers']} 个共用标识关联")
     if f["n_identifiers"] > 1:
-        evidence.append("identifiers are chained: persons sharing one also share another (broker network)")
+        evidence.append("标识相互串联：共用一个标识的人又共用另一个标识（中介网络）")
     if f.get("reimbursed"):
-        evidence.append(f"{fmt_yuan(f['reimbursed'])} reimbursed to these persons")
+        evidence.append(f"上述人员共获医保报销 {fmt_yuan(f['reimbursed'])}")
     return max(0.0, min(1.0, suspicion)), evidence

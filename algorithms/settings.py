@@ -51,6 +51,9 @@ class DetectionSettings(BaseSettings):
     shift_min_days: int = Field(default=60, ge=1)
     shift_weekday_share: float = Field(default=0.85, gt=0.0, le=1.0)
     household_max: int = Field(default=6, ge=1, description="largest family sharing address/phone")
+    checkup_max_days: int = Field(
+        default=2, ge=1, description="an employer's staff meeting on at most this many days: a check-up"
+    )
     chronic_prefixes: tuple[str, ...] = ("N18", "Z49", "Z50", "Z99.2", "I69", "G81", "Z00", "Z01")
 
     # -- shared identifiers --------------------------------------------------------------------
@@ -65,6 +68,24 @@ class DetectionSettings(BaseSettings):
     injury_window_days: int = Field(default=7, ge=0, description="person+date window without case id")
     injury_prefixes: tuple[str, ...] = ("S", "T")
     amount_tolerance: float = Field(default=0.01, ge=0.0, description="yuan ignored as rounding")
+
+    # -- stay patterns (挂床住院, 分解住院) ---------------------------------------------------------
+    elsewhere_min_days: int = Field(
+        default=2, ge=1, description="days seen elsewhere inside a stay that make it 挂床 (one: an errand)"
+    )
+    readmit_days: int = Field(default=15, ge=0, description="readmission within this many days is a split")
+    split_min_readmissions: int = Field(default=2, ge=1, description="readmissions in a chain to report")
+    cycle_prefixes: tuple[str, ...] = ("Z51", "Z49")  # chemotherapy/radiotherapy and dialysis cycles
+
+    # -- same day, far apart (冒名就医) ---------------------------------------------------------
+    far_apart_km: float = Field(
+        default=300.0, gt=0.0, description="same-day claims farther apart than this cannot be one person's"
+    )
+
+    # -- pharmacy cash-out (刷卡套现) -------------------------------------------------------------
+    cash_out_factor: float = Field(default=5.0, gt=1.0, description="purchase this x the usual basket")
+    cash_out_min_buyers: int = Field(default=5, ge=2, description="unrelated buyers making a cash-out day")
+    cash_out_min_days: int = Field(default=2, ge=1, description="cash-out days making a pharmacy a ring")
 
     # -- identity -----------------------------------------------------------------------------
     identity_min_jaccard: float = Field(default=0.3, gt=0.0, le=1.0)

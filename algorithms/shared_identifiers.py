@@ -10,8 +10,11 @@ glue brokers together:
 
 - *family*: shared by fewer than ``identifier_min_persons`` persons or at fewer than
   ``identifier_min_addresses`` addresses (households share phone, account and address);
-- *institutional*: more than ``household_max`` persons, most of them at one address — a care
-  home's front-desk phone; lawful, left out and counted;
+- *institutional*: more than ``household_max`` persons, most of them (or more than a household)
+  at one address — a care home's front-desk phone; lawful for the residents at that address. When at least
+  ``identifier_min_persons`` persons at ``identifier_min_addresses`` other addresses are also
+  registered with it, a broker is using the institution's landline: those outsiders (not the
+  residents) are linked through it like through any broker identifier;
 - *placeholder*: more than ``identifier_max_persons`` persons (a hospital switchboard, a dummy
   number typed by a clerk): it says nothing about a ring and would merge the city; left out and
   counted;
@@ -33,7 +36,7 @@ from algorithms.results import Member, Ring
 from algorithms.scoring import shared_identifier_score
 from algorithms.settings import DetectionSettings
 
-_TYPES = (("Phone", "phone", "phone"), ("BankAccount", "bank_account", "bank account"))
+_TYPES = (("Phone", "phone", "电话"), ("BankAccount", "bank_account", "银行账户"))
 
 
 def mask_identifier(kind: str, value: str) -> str:
@@ -59,7 +62,9 @@ def classify_identifiers(persons: Frame, settings: DetectionSettings) -> pd.Data
         WITH links AS ({union}),
              per_addr AS (SELECT type, value, address, count(*) AS c FROM links GROUP BY ALL)
         SELECT type, value, sum(c)::INTEGER AS n_persons, count(*)::INTEGER AS n_addresses,
-               max(c) / sum(c) AS top_address_share
+               max(c) / sum(c) AS top_address_share, arg_max(address, c) AS top_address,
+               max(c)::INTEGER AS top_address_persons,
+               (sum(c) - max(c))::INTEGER AS outsiders
         FROM per_addr GROUP BY ALL HAVING sum(c) >= 2
     """).df()
     con.close()
@@ -67,8 +72,18 @@ def classify_identifiers(persons: Frame, settings: DetectionSettings) -> pd.Data
     klass[(df["n_persons"] < s.identifier_min_persons) | (df["n_addresses"] < s.identifier_min_addresses)] = (
         "family"
     )
-    institutional = (df["n_persons"] > s.household_max) & (df["top_address_share"] >= 0.6)
+    # A collective address (more persons than a household) holding the identifier: its residents
+    # are lawful sharers whatever their share, as are a majority at one address.
+    institutional = (df["n_persons"] > s.household_max) & (
+        (df["top_address_share"] >= 0.6) | (df["top_address_persons"] > s.household_max)
+    )
     klass[institutional] = "institutional"
+    borrowed = (
+        institutional
+        & (df["outsiders"] >= s.identifier_min_persons)
+        & (df["n_addresses"] - 1 >= s.identifier_min_addresses)
+    )
+    klass[borrowed] = "institutional_broker"
     klass[df["n_persons"] > s.identifier_max_persons] = "placeholder"
     df["klass"] = klass
     return df
@@ -86,14 +101,28 @@ def detect_shared_identifiers(
     s = settings
     ids = classify_identifiers(persons, s)
     if stats is not None:
-        for k in ("broker", "family", "institutional", "placeholder"):
+        for k in ("broker", "institutional_broker", "family", "institutional", "placeholder"):
             stats[f"identifiers_{k}"] = int((ids["klass"] == k).sum())
-    brokers = ids[ids["klass"] == "broker"]
+    brokers = ids[ids["klass"].isin(["broker", "institutional_broker"])].copy()
     if brokers.empty:
         return []
+    # On an institution's landline the residents at its address are not the broker's recruits.
+    brokers["home"] = brokers["top_address"].where(brokers["klass"] == "institutional_broker")
+    residents = {
+        (str(t), str(v)): (int(n - o), str(a))
+        for t, v, n, o, a in zip(
+            brokers["type"],
+            brokers["value"],
+            brokers["n_persons"],
+            brokers["outsiders"],
+            brokers["home"],
+            strict=True,
+        )
+        if isinstance(a, str)
+    }
     con = connect()
     con.register("p_raw", with_optional(persons, ("phone", "bank_account", "address")))
-    con.register("brokers", brokers[["type", "value", "n_persons"]])
+    con.register("brokers", brokers[["type", "value", "n_persons", "home"]])
     union = " UNION ALL ".join(
         f"SELECT '{label}' AS type, CAST({col} AS VARCHAR) AS value, "
         f"CAST(person_id AS VARCHAR) AS person_id, "
@@ -102,6 +131,7 @@ def detect_shared_identifiers(
     )
     links = con.execute(f"""
         SELECT l.type, l.value, l.person_id, l.address FROM ({union}) l JOIN brokers b USING (type, value)
+        WHERE b.home IS NULL OR coalesce(l.address, '') <> b.home
     """).df()
     edges = pd.DataFrame(
         {
@@ -131,9 +161,16 @@ def detect_shared_identifiers(
         labels = {label: word for label, _, word in _TYPES}
         pairs: list[tuple[str, str]] = [(str(k[0]), str(k[1])) for k in idents.index]
         lines = [
-            f"{count} persons share {labels[t]} {mask_identifier(t, v)}"
+            f"{count} 人共用{labels[t]} {mask_identifier(t, v)}"
             for (t, v), count in zip(pairs, idents.to_list(), strict=True)
         ]
+        for t, v in pairs:
+            if (t, v) in residents:
+                n_res, home = residents[(t, v)]
+                lines.append(
+                    f"{mask_identifier(t, v)} 同时是 {n_res} 名登记在同一地址（{home[:6]}…）的住户的"
+                    "机构电话；上述人员不住在该地址，疑为中介借用机构座机"
+                )
         addresses = grp.drop_duplicates("person_id")["address"]
         n_addresses = int(addresses.dropna().nunique() + addresses.isna().sum())
         features: dict[str, Any] = {
@@ -152,7 +189,7 @@ def detect_shared_identifiers(
                 score=round(score, 4),
                 members=members,
                 evidence=evidence,
-                features={k: v for k, v in features.items() if k != "identifier_lines"},
+                features=features,
             )
         )
     rings.sort(key=lambda r: (-r.score, -len(r.members)))

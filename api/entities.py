@@ -66,6 +66,7 @@ _BIG_CAP = 100_000
 RING_PICTURE_RELS: dict[str, list[str]] = {
     "collusion": ["HAS_CLAIM"],
     "shared_identifier": ["HAS_PHONE", "HAS_ACCOUNT", "LIVES_AT", "EMPLOYED_BY"],
+    "pharmacy_cash_out": ["HAS_CLAIM"],
 }
 # An identifier among a ring's members (a collusive ring's broker phone, say) is drawn with the
 # links that make it shared; without them it floats unconnected in the picture.

@@ -3,6 +3,8 @@
 Targets (issue 4), on a 1,000,000-person city (~6M claims), on the 2-core machine:
 - the whole ``detect`` (read the store, every detector, identity, write the run) <= 60 s;
 - peak memory of the detecting process <= 6 GB;
+- (issue 13) the quality of the run against the generated city's truth, every ring and finding
+  kind and the look-alikes, is printed after the timings;
 - the community step against networkx's Louvain (``networkx.community.louvain_communities``) on
   the same co-visit projection: expect >= 20x. Three ratios are printed, each from the median of
   ``--repeats`` runs on both sides: the issue's target is the like-for-like one, the engine's
@@ -78,6 +80,15 @@ def detect_phase(db: Path, edges_out: Path, repeats: int) -> None:
         print(f"  {step:26}{secs:>10.1f} s")
     print(f"peak RSS                    {peak_gb:>10.2f} GB  target <= 6 GB")
     print(f"counts                      {json.dumps(summary.counts)}")
+    truth = db.with_suffix(".truth.json")
+    if truth.exists() and summary.result is not None:  # the generated city's quality, every kind
+        from algorithms.evaluate import Export, Truth, evaluate, format_report
+        from algorithms.export import export_dict
+
+        doc = export_dict(summary.result.rings, summary.result.findings)
+        ev = evaluate(Truth.model_validate_json(truth.read_text("utf-8")), Export.model_validate(doc))
+        print("quality against the planted truth:")
+        print(format_report(ev), flush=True)
     inputs = load_inputs(store)
     store.close()
     cv = covisit_projection(inputs.claims, settings)

@@ -87,6 +87,8 @@ _INSTITUTION_PROPS = (
     Prop("ownership", "str", "public / private"),
     Prop("region"),
     Prop("grid"),
+    Prop("latitude", "float", "WGS-84 decimal degrees"),
+    Prop("longitude", "float", "WGS-84 decimal degrees"),
 )
 
 NODE_TYPES: tuple[NodeType, ...] = (

@@ -11,7 +11,9 @@ from typing import Literal
 
 from graph.model import INJURY_CAUSES, INSTITUTION_KINDS, SCHEMES, VISIT_TYPES
 
-ColType = Literal["id_number", "str", "date", "amount", "int", "bool", "enum", "phone", "address", "account"]
+ColType = Literal[
+    "id_number", "str", "date", "amount", "int", "bool", "enum", "phone", "address", "account", "degrees"
+]
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class Column:
     required: bool = False
     values: tuple[str, ...] = ()  # allowed values of an enum column
     int_range: tuple[int, int] | None = None
+    float_range: tuple[float, float] | None = None  # allowed values of a ``degrees`` column
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,10 @@ INSTITUTIONS = Table(
         Column("ownership", "enum", values=OWNERSHIPS),
         Column("region"),
         Column("grid"),
+        # WGS-84 decimal degrees of the institution (optional): same-day claims too far apart to
+        # travel between (冒名就医) are measured with them
+        Column("latitude", "degrees", float_range=(-90.0, 90.0)),
+        Column("longitude", "degrees", float_range=(-180.0, 180.0)),
     ),
     key=("institution_id",),
 )

@@ -274,8 +274,9 @@ def _all_writes(v: Validated, refs: RefContext, batch: BatchId) -> list[_Write]:
             "TREATED_AT",
             treated,
             "claim_key",
-            lambda s: _rel(s, "claim_key", "institution_id", date=s.column("start_date"),
-                           dst_label=s.column("dst_label")),
+            lambda s: _rel(
+                s, "claim_key", "institution_id", date=s.column("start_date"), dst_label=s.column("dst_label")
+            ),
         ),
         replace(
             "BY_DOCTOR",

@@ -61,6 +61,10 @@ def bad_int(col: str, value: str, lo: int, hi: int) -> str:
     return f"{col}: '{value}' is not an integer from {lo} to {hi}"
 
 
+def bad_degrees(col: str, value: str, lo: float, hi: float) -> str:
+    return f"{col}: '{value}' is not decimal degrees from {lo:g} to {hi:g}"
+
+
 def bad_bool(col: str, value: str) -> str:
     return f"{col}: '{value}' is not true or false"
 

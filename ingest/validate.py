@@ -150,8 +150,13 @@ def _const(text: str) -> Callable[[IntArray], list[str]]:
 
 
 class _TableValidator:
-    def __init__(self, raw: RawTable, refs: RefContext, today: date,
-                 repeated: dict[str, tuple[RepeatedIds, int]] | None = None) -> None:
+    def __init__(
+        self,
+        raw: RawTable,
+        refs: RefContext,
+        today: date,
+        repeated: dict[str, tuple[RepeatedIds, int]] | None = None,
+    ) -> None:
         self.raw = raw
         self.repeated = repeated or {}  # column -> (whole-file encoding, this chunk's first row)
         self.spec: Table = TABLES[raw.name]
@@ -282,6 +287,27 @@ class _TableValidator:
         bad = present & ~ok
         self.rej.add(bad, lambda idx: [reasons.bad_int(col.name, v, lo, hi) for v in _values(text, idx)])
         return pa.array(ints, pa.int64(), mask=~(present & ok))
+
+    def _col_degrees(self, col: Column, raw: pa.Array) -> pa.Array:
+        lo, hi = col.float_range or (-180.0, 180.0)
+        if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type) or pa.types.is_decimal(raw.type):
+            x = raw.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            present = ~np.isnan(x)
+            ok = present.copy()
+            text = raw.cast(pa.string())
+        else:
+            text = normalise.text(raw.cast(pa.string()))
+            present = self._present(text)
+            ok = _np_bool(pc.match_substring_regex(text, r"^-?[0-9]{1,3}(\.[0-9]+)?$"))
+            x = (
+                pc.if_else(pa.array(ok), text, pa.scalar("0"))
+                .cast(pa.float64())
+                .to_numpy(zero_copy_only=False)
+            )
+        ok &= (np.nan_to_num(x) >= lo) & (np.nan_to_num(x) <= hi)
+        bad = present & ~ok
+        self.rej.add(bad, lambda idx: [reasons.bad_degrees(col.name, v, lo, hi) for v in _values(text, idx)])
+        return pa.array(np.nan_to_num(x), pa.float64(), mask=~(present & ok))
 
     def _col_bool(self, col: Column, raw: pa.Array) -> pa.Array:
         if pa.types.is_boolean(raw.type):
@@ -532,7 +558,12 @@ def validate_chunks(
             raw.encoding,
         )
         local = {i - start: r for i, r in dups.items() if start <= i < end}
-        v = validate(part, refs, today=today, duplicates=local,
-                     repeated={c: (ids, start) for c, ids in repeated_ids.items()})
+        v = validate(
+            part,
+            refs,
+            today=today,
+            duplicates=local,
+            repeated={c: (ids, start) for c, ids in repeated_ids.items()},
+        )
         v.rejected_rows = v.rejected_rows + start
         yield v

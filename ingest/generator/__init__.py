@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from graph.errors import InvalidRequest
-from ingest.generator import badrows, fraud, lookalikes, tables
+from ingest.generator import badrows, fraud, hidden_rings, lookalikes, rule_patterns, tables
 from ingest.generator.background import everyday_claims
 from ingest.generator.institutions import build_doctors, build_institutions
 from ingest.generator.population import build_population
@@ -54,10 +54,20 @@ def generate_city(
     lookalikes.legitimate_injuries(city)
     lookalikes.topups_and_transfers(city)
     fraud.collusion_rings(city)
+    hidden_rings.hidden_collusion_rings(city)
     fraud.shared_identifier_rings(city)
+    hidden_rings.landline_broker_rings(city)
     fraud.double_claims(city)
     fraud.impossible_care(city)
-    city.claims.finish()
+    rule_patterns.present_elsewhere(city)
+    rule_patterns.split_admissions(city)
+    rule_patterns.pharmacy_cash_out(city)
+    rule_patterns.same_day_far_apart(city)
+    # Fraud and findings keep their claims; a look-alike's everyday visit made while its person was
+    # admitted elsewhere is dropped like anyone's.
+    planted = [rows for section, _, rows in city.pending_refs if section != "lookalikes"]
+    far = city.inst.of_group(*(g for g in set(city.inst.group.tolist()) if g.startswith("remote_")))
+    city.claims.finish(protect=np.concatenate(planted) if planted else None, far=far)
     for section, index, rows in city.pending_refs:
         city.truth[section][index]["claims"] = city.claims.refs(rows)
 

@@ -46,8 +46,7 @@ def collusion_rings(city: City) -> None:
     used: set[int] = set()
     for r in range(scale(pop.n, 40_000, 3)):
         size = int(rng.integers(5, 41))
-        elderly = take_free(city, round(size * 0.7), min_age=60)
-        members = np.sort(np.r_[elderly, take_free(city, size - len(elderly), min_age=25)]).astype(np.int64)
+        members = recruits(city, size)
         if len(members) < 5:
             return
         pool = private if rng.random() < 0.85 else public
@@ -65,61 +64,90 @@ def collusion_rings(city: City) -> None:
         n_days = int(rng.integers(3, 13))
         days = EPOCH_2024 + np.sort(rng.choice(YEAR_DAYS - 1, n_days, replace=False)).astype(np.int64)
         dx_set = rng.choice(np.array(vocab.DX_RING), int(rng.integers(1, 4)), replace=False)
-        rows: list[IntArray] = []
-        for j, day in enumerate(days.tolist()):
-            share = rng.uniform(0.4, 0.9)
-            k = max(min(3, len(members)), round(len(members) * share))
-            group = np.sort(rng.choice(members, k, replace=False))
-            where, docs = clinics[1] if len(clinics) > 1 and j % 3 == 2 else clinics[0]
-            total, reimb = amounts(rng, k, 7.2, 0.4, 0.85, 0.95)
-            rows.append(
-                city.claims.add(
-                    person=group,
-                    inst=full(k, where),
-                    doctor=docs[rng.integers(0, len(docs), k)],
-                    visit=OUTPATIENT,
-                    start=full(k, day),
-                    end=None,
-                    dx=dx_set[rng.integers(0, len(dx_set), k)],
-                    total=total,
-                    reimb=reimb,
-                    scheme=MEDICAL,
-                    payer=medical_payer(pop, group),
-                )
-            )
-        broker: list[dict[str, str]] = []
-        draw = rng.random()
-        tags = []
-        if draw < 0.55:
-            phone = str(mobiles(rng, 1)[0])
-            sharers = rng.choice(members, max(2, int(len(members) * rng.uniform(0.3, 1.0))), replace=False)
-            pop.phone[sharers] = phone
-            broker.append({"type": "Phone", "id": phone})
-            tags.append("phone")
-        if 0.35 <= draw < 0.7:
-            account = str(accounts(rng, 1)[0])
-            sharers = rng.choice(members, max(2, int(len(members) * rng.uniform(0.3, 0.8))), replace=False)
-            pop.account[sharers] = account
-            broker.append({"type": "BankAccount", "id": account})
-            tags.append("account")
-        all_doctors = np.concatenate([d for _, d in clinics])
-        shape = (
-            f"members={len(members)},days={n_days},clinics={len(clinics)},doctors={len(all_doctors)},"
-            f"broker={'+'.join(tags) or 'none'}"
+        plant_ring(city, f"R-C{r + 1:03d}", members, clinics, days, dx_set)
+
+
+def recruits(city: City, size: int) -> IntArray:
+    """Recruits of a ring: seven in ten elderly, the rest adults, none in another planted structure."""
+    elderly = take_free(city, round(size * 0.7), min_age=60)
+    return np.sort(np.r_[elderly, take_free(city, size - len(elderly), min_age=25)]).astype(np.int64)
+
+
+def plant_ring(
+    city: City,
+    ring_id: str,
+    members: IntArray,
+    clinics: list[tuple[int, IntArray]],
+    days: IntArray,
+    dx_set: np.ndarray,
+    *,
+    mean_log: float = 7.2,
+    where: str = "",
+    cover: IntArray | None = None,
+    always: IntArray | None = None,
+    broker: bool = True,
+) -> None:
+    """Visits of a ring's changing subgroups on ``days`` (every third at a second clinic), and its truth.
+
+    ``cover``: genuine residents recruited as cover, who attend like the recruits; ``always``:
+    days index of a meeting all members attend (a ring meeting on a health-check day).
+    """
+    rng, pop = city.rng, city.pop
+    everyone = np.sort(np.r_[members, cover]) if cover is not None else members
+    for j, day in enumerate(days.tolist()):
+        share = 1.0 if always is not None and j in always.tolist() else rng.uniform(0.4, 0.9)
+        k = max(min(3, len(everyone)), round(len(everyone) * share))
+        group = np.sort(rng.choice(everyone, k, replace=False))
+        at, docs = clinics[1] if len(clinics) > 1 and j % 3 == 2 else clinics[0]
+        total, reimb = amounts(rng, k, mean_log, 0.4, 0.85, 0.95)
+        city.claims.add(
+            person=group,
+            inst=full(k, at),
+            doctor=docs[rng.integers(0, len(docs), k)],
+            visit=OUTPATIENT,
+            start=full(k, day),
+            end=None,
+            dx=dx_set[rng.integers(0, len(dx_set), k)],
+            total=total,
+            reimb=reimb,
+            scheme=MEDICAL,
+            payer=medical_payer(pop, group),
         )
-        city.truth["rings"].append(
-            {
-                "ring_id": f"R-C{r + 1:03d}",
-                "kind": "collusion",
-                "members": [
-                    *patients(city, members),
-                    *doctor_members(city, all_doctors),
-                    *(institution_member(city, c) for c, _ in clinics),
-                    *broker,
-                ],
-                "shape": shape,
-            }
-        )
+    ids: list[dict[str, str]] = []
+    draw = rng.random() if broker else 1.0
+    tags = []
+    if draw < 0.55:
+        phone = str(mobiles(rng, 1)[0])
+        sharers = rng.choice(members, max(2, int(len(members) * rng.uniform(0.3, 1.0))), replace=False)
+        pop.phone[sharers] = phone
+        ids.append({"type": "Phone", "id": phone})
+        tags.append("phone")
+    if 0.35 <= draw < 0.7:
+        account = str(accounts(rng, 1)[0])
+        sharers = rng.choice(members, max(2, int(len(members) * rng.uniform(0.3, 0.8))), replace=False)
+        pop.account[sharers] = account
+        ids.append({"type": "BankAccount", "id": account})
+        tags.append("account")
+    all_doctors = np.concatenate([d for _, d in clinics])
+    shape = (
+        f"members={len(everyone)},days={len(days)},clinics={len(clinics)},doctors={len(all_doctors)},"
+        f"broker={'+'.join(tags) or 'none'}"
+    )
+    if where:
+        shape = f"{where}:{shape}" + (f",cover={len(cover)}" if cover is not None else "")
+    city.truth["rings"].append(
+        {
+            "ring_id": ring_id,
+            "kind": "collusion",
+            "members": [
+                *patients(city, everyone),
+                *doctor_members(city, all_doctors),
+                *(institution_member(city, c) for c, _ in clinics),
+                *ids,
+            ],
+            "shape": shape,
+        }
+    )
 
 
 def shared_identifier_rings(city: City) -> None:

@@ -58,6 +58,8 @@ class Institutions:
     ownership: StrArray
     region: StrArray
     grid: StrArray
+    latitude: FloatArray
+    longitude: FloatArray
     license_no: StrArray
     outpatient_weight: FloatArray
     pharmacy_weight: FloatArray
@@ -85,7 +87,7 @@ def build_institutions(rng: np.random.Generator, pop: Population) -> Institution
     groups: list[str] = []
     for name, share, minimum, _ in _MIX:
         groups += [name] * max(minimum, round(total * share))
-    group = np.array(groups)
+    group = np.array(groups, dtype="<U24")  # room for the "remote_" prefix below
     n = len(group)
     kind = np.array(
         [
@@ -130,6 +132,27 @@ def build_institutions(rng: np.random.Generator, pop: Population) -> Institution
         np.char.add(dcodes[district], "-G"), np.char.zfill(rng.integers(1, 40, n).astype(str), 2)
     )
     license_no = np.char.add("PDY", np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8))
+    # Districts lie within ~25 km of the city centre, institutions within ~4 km of their district's.
+    centre_lat, centre_lon = vocab.CITY_CENTRES[pop.city]
+    d_lat = rng.uniform(-0.22, 0.22, len(districts))
+    d_lon = rng.uniform(-0.28, 0.28, len(districts))
+    latitude = np.round(centre_lat + d_lat[district] + rng.uniform(-0.04, 0.04, n), 5)
+    longitude = np.round(centre_lon + d_lon[district] + rng.uniform(-0.05, 0.05, n), 5)
+    region = dcodes[district]
+    # 异地定点: a hospital, a clinic and a pharmacy in another province, where the city's insured
+    # are rarely seen (no everyday traffic; only planted claims reach them).
+    remote_city = (pop.city + 1) % len(vocab.CITIES)
+    r_lat, r_lon = vocab.CITY_CENTRES[remote_city]
+    r_code = str(vocab.CITIES[remote_city][2][0][0])
+    remote = [int(rng.choice(np.flatnonzero(group == g))) for g in ("hospital2", "clinic", "pharmacy")]
+    for i in remote:
+        group[i] = f"remote_{group[i]}"
+        names[i] = f"{vocab.CITIES[remote_city][1]}{names[i]}"
+        latitude[i] = round(r_lat + float(rng.uniform(-0.1, 0.1)), 5)
+        longitude[i] = round(r_lon + float(rng.uniform(-0.1, 0.1)), 5)
+        region[i] = r_code
+        outpatient_weight[i] = 0.0
+        pharmacy_weight[i] = 0.0
     return Institutions(
         n=n,
         institution_id=institution_id,
@@ -138,8 +161,10 @@ def build_institutions(rng: np.random.Generator, pop: Population) -> Institution
         kind=kind,
         level=level.astype(np.int64),
         ownership=ownership,
-        region=dcodes[district],
+        region=region,
         grid=grid,
+        latitude=latitude,
+        longitude=longitude,
         license_no=license_no,
         outpatient_weight=outpatient_weight,
         pharmacy_weight=pharmacy_weight,

@@ -56,8 +56,11 @@ def doctor_members(city: City, doctors: IntArray) -> list[dict[str, str]]:
     return [{"type": "Doctor", "id": str(city.docs.doctor_id[d])} for d in doctors]
 
 
-def lookalike(city: City, kind: str, members: list[dict[str, str]]) -> None:
+def lookalike(city: City, kind: str, members: list[dict[str, str]], rows: IntArray | None = None) -> None:
+    """A legitimate structure; ``rows``: its claims, recorded so evaluation sees a finding flag it."""
     city.truth["lookalikes"].append({"kind": kind, "members": members})
+    if rows is not None:
+        city.pending_refs.append(("lookalikes", len(city.truth["lookalikes"]) - 1, rows))
 
 
 def inst_doctors(city: City, i: int, k: int) -> IntArray:
@@ -159,6 +162,7 @@ def _cohort(
         kind,
         [*patients(city, members), institution_member(city, hospital), *doctor_members(city, doctors)],
     )
+    city.places["chronic_cohort"].append({"inst": hospital, "doctors": doctors, "dx": dx, "kind": kind})
 
 
 def chronic_cohorts(city: City) -> None:
@@ -248,6 +252,9 @@ def care_homes(city: City) -> dict[int, str]:
             scheme=MEDICAL,
             payer=medical_payer(pop, person),
         )
+        city.places["care_home"].append(
+            {"inst": home, "residents": residents, "phone": desk, "doctors": doctors, "address": home_addr}
+        )
         lookalike(
             city,
             "care_home",
@@ -272,6 +279,7 @@ def health_check_days(city: City) -> None:
             continue
         day = EPOCH_2024 + int(rng.integers(60, 300))
         group_visit(city, members, centre, day, vocab.DX_CHECKUP, (5.0, 0.2, 0.5, 0.8))
+        city.places["health_check_day"].append({"inst": centre, "day": day})
         lookalike(city, "health_check_day", [*patients(city, members), institution_member(city, centre)])
 
 
@@ -335,7 +343,7 @@ def legitimate_injuries(city: City) -> None:
     for person in take_free(city, scale(pop.n, 800, 3), pool=workers).tolist():
         day = injury_day(city, person)
         case = city.injuries.add(person, day, "work", False, int(pop.employer[person]), "work_injury")
-        _injury_claims(
+        rows = _injury_claims(
             city,
             person,
             day,
@@ -349,6 +357,7 @@ def legitimate_injuries(city: City) -> None:
             city,
             "legit_work_injury",
             [*patients(city, np.array([person])), {"type": "InjuryCase", "id": city.injuries.case_id(case)}],
+            rows,
         )
     for person in take_free(city, scale(pop.n, 1_000, 3), min_age=60).tolist():
         day = injury_day(city, person)
@@ -378,7 +387,7 @@ def topups_and_transfers(city: City) -> None:
     k = len(top)
     room = stays["total"][top] - stays["reimb"][top]
     reimb = np.floor(room * rng.uniform(0.3, 0.95, k)).astype(np.int64)
-    city.claims.add(
+    topup_rows = city.claims.add(
         person=stays["person"][top],
         inst=stays["inst"][top],
         doctor=pick_doctor(rng, city.inst, stays["inst"][top]),
@@ -391,8 +400,13 @@ def topups_and_transfers(city: City) -> None:
         scheme=COMMERCIAL,
         payer=np.array(vocab.PAYERS_COMMERCIAL)[rng.integers(0, len(vocab.PAYERS_COMMERCIAL), k)],
     )
-    for p in stays["person"][top]:
-        lookalike(city, "commercial_topup", patients(city, np.array([p])))
+    for i, p in enumerate(stays["person"][top].tolist()):
+        lookalike(
+            city,
+            "commercial_topup",
+            patients(city, np.array([p])),
+            np.r_[stays["row"][top][i], topup_rows[i]],
+        )
     transfer = np.flatnonzero((pick >= 0.2) & (pick < 0.22))
     hospitals = city.inst.of_group("hospital3", "hospital2")
     for t in transfer.tolist():
@@ -408,7 +422,7 @@ def topups_and_transfers(city: City) -> None:
         end = start + int(rng.integers(3, 15))
         if not city.stays.is_free(person, start, end):  # e.g. admitted for an injury meanwhile
             continue
-        city.claims.add_stay(
+        moved = city.claims.add_stay(
             person=person,
             inst=dst,
             doctor=doctor,
@@ -428,5 +442,6 @@ def topups_and_transfers(city: City) -> None:
                 institution_member(city, src),
                 institution_member(city, dst),
             ],
+            np.r_[stays["row"][t], moved],
         )
         city.pop.busy[person] = True

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -33,6 +34,7 @@ DX_ALL = np.array(
             *vocab.DX_FALL,
             *vocab.DX_RING,
             vocab.DX_CHECKUP,
+            vocab.DX_CHEMO_CYCLE,
             *vocab.DX_COHORT,
         }
     )
@@ -114,6 +116,41 @@ class StayBook:
         if not ok.any():
             raise ValueError(f"no free {nights}-night period between days {lo} and {hi}")
         return int(rng.choice(days[ok]))
+
+
+def _not_inside_stays(
+    cols: dict[str, np.ndarray], protect: IntArray | None, far: IntArray | None
+) -> npt.NDArray[np.bool_]:
+    """Rows to keep: all but outpatient/pharmacy visits strictly inside a stay at another institution."""
+    n = len(cols["person"])
+    keep = np.ones(n, dtype=bool)
+    inpatient = cols["visit"] == INPATIENT
+    stays = pd.DataFrame(
+        {
+            "person": cols["person"][inpatient],
+            "s": cols["start"][inpatient],
+            "e": cols["end"][inpatient],
+            "si": cols["inst"][inpatient],
+        }
+    )
+    candidates = np.flatnonzero(~inpatient & np.isin(cols["person"], stays["person"].to_numpy()))
+    visits = pd.DataFrame(
+        {
+            "row": candidates,
+            "person": cols["person"][candidates],
+            "day": cols["start"][candidates],
+            "inst": cols["inst"][candidates],
+        }
+    )
+    both = visits.merge(stays, on="person")
+    far_stay = np.isin(both["si"].to_numpy(), far if far is not None else np.zeros(0, dtype=np.int64))
+    last = np.where(far_stay, both["e"] + 1, both["e"])
+    inside = both[(both["day"] > both["s"]) & (both["day"] < last) & (both["inst"] != both["si"])]
+    drop = np.unique(inside["row"].to_numpy())
+    if protect is not None and len(protect):
+        drop = np.setdiff1d(drop, protect)
+    keep[drop] = False
+    return keep
 
 
 @dataclass
@@ -198,13 +235,21 @@ class ClaimSet:
             payer=payer,
         )
 
-    def finish(self) -> None:
-        """Concatenate, order by date then person, and number claims per scheme."""
+    def finish(self, protect: IntArray | None = None, far: IntArray | None = None) -> None:
+        """Concatenate, drop visits made while admitted elsewhere, order by date then person, number.
+
+        A person in a ward does not visit a clinic or a pharmacy elsewhere: everyday visits drawn at
+        random would otherwise fall inside stays and read as 挂床住院. Such rows are dropped unless
+        ``protect`` names them (the planted ones, referenced by the truth). A stay at a ``far``
+        institution (another province) also holds its discharge day: the patient is not home yet.
+        """
         cols = {c: np.concatenate([b[c] for b in self.blocks]) for c in _CLAIM_COLS}
         self.blocks = []
-        order = np.lexsort((cols["person"], cols["start"]))
+        keep = _not_inside_stays(cols, protect, far)
+        kept = np.flatnonzero(keep)
+        order = kept[np.lexsort((cols["person"][kept], cols["start"][kept]))]
         self.final = {c: v[order] for c, v in cols.items()}
-        self.position = np.empty(len(order), dtype=np.int64)
+        self.position = np.full(len(keep), -1, dtype=np.int64)
         self.position[order] = np.arange(len(order))
         scheme = self.final["scheme"]
         seq = np.zeros(len(order), dtype=np.int64)
@@ -221,6 +266,7 @@ class ClaimSet:
     def refs(self, rows: IntArray) -> list[dict[str, str]]:
         """Truth references (scheme, claim_id) of rows returned by ``add``."""
         pos = self.position[np.asarray(rows, dtype=np.int64)]
+        pos = pos[pos >= 0]  # a look-alike's visit dropped in ``finish`` (made while admitted)
         return [
             {"scheme": str(SCHEMES[s]), "claim_id": f"{SCHEME_PREFIX[s]}2024{q:09d}"}
             for s, q in zip(self.final["scheme"][pos].tolist(), self.final["seq"][pos].tolist(), strict=True)
@@ -296,6 +342,12 @@ class City:
     )
     # planted claim rows waiting for final ids: (section, entry index, rows)
     pending_refs: list[tuple[str, int, IntArray]] = field(default_factory=list)
+    # legitimate cohorts by kind (care_home, chronic_cohort, health_check_day), so that fraud can
+    # hide among them: each entry names its institution and what a planter needs (residents, desk
+    # phone, doctors, diagnosis, day)
+    places: dict[str, list[dict[str, object]]] = field(
+        default_factory=lambda: {"care_home": [], "chronic_cohort": [], "health_check_day": []}
+    )
 
     def __post_init__(self) -> None:
         self.stays = StayBook(np.zeros(self.pop.n, dtype=bool))

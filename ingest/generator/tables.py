@@ -135,6 +135,8 @@ def institutions_table(city: City) -> pa.Table:
             "ownership": pa.array(inst.ownership),
             "region": pa.array(inst.region),
             "grid": pa.array(inst.grid),
+            "latitude": pc.cast(pa.array(inst.latitude), pa.string()),
+            "longitude": pc.cast(pa.array(inst.longitude), pa.string()),
             "license_no": pa.array(inst.license_no),  # not in the contract: kept by the loader in ``extra``
         }
     )

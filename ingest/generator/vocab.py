@@ -204,7 +204,10 @@ DX_INPATIENT = (
 DX_WORK_INJURY = ("S62.5", "S61.0", "S82.2", "S92.3", "S52.5", "T20.2", "S66.1")
 DX_TRAFFIC = ("S06.0", "S82.1", "S42.0", "S32.0", "S22.4", "S72.3")
 DX_FALL = ("S72.0", "S52.5", "S32.0", "S42.2", "S82.6")
+# Centre (latitude, longitude) of each city in CITIES: institutions are placed around it.
+CITY_CENTRES = ((38.04, 114.51), (30.27, 120.16), (23.13, 113.26))
 DX_CHECKUP = "Z00.0"
+DX_CHEMO_CYCLE = "Z51.1"  # a planned chemotherapy cycle: readmissions within days are lawful
 DX_COHORT = ("N18.5", "Z49.1", "Z50.9", "I69.3")
 DX_RING = ("M54.5", "I10", "K29.7", "J44.9", "E11.9", "M17.9", "I25.1", "G47.0")
 

@@ -25,6 +25,10 @@ LOOKALIKES = {
     "legit_work_injury",
     "commercial_topup",
     "same_day_transfer",
+    "elsewhere_on_stay_edges",
+    "chemotherapy_cycles",
+    "chronic_refill_pharmacy",
+    "far_transfer",
 }
 DOUBLE_CLAIMS = {
     "medical_and_work_injury",
@@ -65,7 +69,7 @@ def test_truth_file_has_the_agreed_shape(city_truth: dict[str, Any]) -> None:
     assert (city_truth["seed"], city_truth["persons"]) == (7, 3000)
     for ring in city_truth["rings"]:
         assert set(ring) == {"ring_id", "kind", "members", "shape"}
-        assert ring["kind"] in ("collusion", "shared_identifier")
+        assert ring["kind"] in ("collusion", "shared_identifier", "pharmacy_cash_out")
         assert {m["type"] for m in ring["members"]} <= {
             "Patient",
             "Doctor",
@@ -76,7 +80,13 @@ def test_truth_file_has_the_agreed_shape(city_truth: dict[str, Any]) -> None:
         }
     for d in city_truth["double_claims"]:
         assert set(d) == {"person_id", "kind", "claims", "excess_amount"} and d["excess_amount"] > 0
-    assert {a["kind"] for a in city_truth["anomalies"]} == {"overlapping_inpatient", "claim_after_death"}
+    assert {a["kind"] for a in city_truth["anomalies"]} == {
+        "overlapping_inpatient",
+        "claim_after_death",
+        "present_elsewhere_while_admitted",
+        "split_admission",
+        "same_day_far_apart",
+    }
     assert {d["kind"] for d in city_truth["double_claims"]} == DOUBLE_CLAIMS
     assert {lk["kind"] for lk in city_truth["lookalikes"]} == LOOKALIKES
     assert city_truth["bad_rows"] == []
@@ -91,7 +101,15 @@ def test_every_fraud_shape_is_planted(city_truth: dict[str, Any]) -> None:
         patients = [m for m in r["members"] if m["type"] == "Patient"]
         doctors = [m for m in r["members"] if m["type"] == "Doctor"]
         assert 5 <= len(patients) <= 40 and 1 <= len(doctors) <= 3
-    assert {s["shape"].split(":")[0] for s in shared} == {"chained_phone_account", "phone", "account"}
+    assert {s["shape"].split(":")[0] for s in shared} == {
+        "chained_phone_account",
+        "phone",
+        "account",
+        "institution_landline",
+    }
+    # rings hiding among legitimate cohorts (DOMAIN.md 6)
+    hidden = {r["shape"].split(":")[0] for r in collusion if r["ring_id"].startswith("R-H")}
+    assert hidden == {"care_home", "care_home_cover", "chronic_centre", "health_check_day"}
     medical_work = [d for d in city_truth["double_claims"] if d["kind"] == "medical_and_work_injury"]
     assert len(medical_work) >= 2  # with and without the shared injury case id
 
@@ -138,9 +156,28 @@ def test_planted_patterns_hold_in_the_data(
                 tables["persons"].assign(pid=tables["persons"]["person_id"].str.upper()).set_index("pid")
             )
             assert (rows["start_date"] > persons.loc[anomaly["person_id"], "death_date"]).all()
-        else:
+        elif anomaly["kind"] == "overlapping_inpatient":
             (s1, e1), (s2, _) = sorted(zip(rows["start_date"], rows["end_date"], strict=True))
             assert s1 < s2 < e1 and rows["institution_id"].nunique() == 2
+        elif anomaly["kind"] == "present_elsewhere_while_admitted":
+            stay = rows[rows["visit_type"] == "inpatient"].iloc[0]
+            away = rows[rows["visit_type"] != "inpatient"]
+            assert len(away) >= 2 and (away["institution_id"] != stay["institution_id"]).all()
+            assert ((away["start_date"] > stay["start_date"]) & (away["start_date"] < stay["end_date"])).all()
+        elif anomaly["kind"] == "same_day_far_apart":
+            located = tables["institutions"].set_index("institution_id")
+            for _, same_day in rows.groupby("start_date"):
+                lat = same_day["institution_id"].map(located["latitude"]).astype(float)
+                assert len(same_day) == 2 and lat.max() - lat.min() > 5  # several hundred km apart
+        else:  # split_admission: one hospital, one diagnosis, each readmission within 15 days
+            stays = rows.sort_values("start_date")
+            assert len(stays) >= 3 and stays["institution_id"].nunique() == 1
+            assert stays["diagnosis_code"].nunique() == 1
+            gaps = (
+                pd.to_datetime(stays["start_date"]).to_numpy()[1:]
+                - pd.to_datetime(stays["end_date"]).to_numpy()[:-1]
+            )
+            assert all(pd.Timedelta(0) <= g <= pd.Timedelta(days=15) for g in gaps)
     for d in (d for d in city_truth["double_claims"] if d["kind"] == "medical_and_commercial_over_expense"):
         rows = by_key.loc[[f"{c['scheme']}:{c['claim_id']}" for c in d["claims"]]]
         total = float(rows["total_amount"].iloc[0])

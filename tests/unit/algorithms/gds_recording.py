@@ -29,8 +29,13 @@ class GdsCall:
 
 
 class RecordingQueryRunner(QueryRunner):
-    def __init__(self, *, database: str = "neo4j", fail_on: dict[str, Exception] | None = None,
-                 gds_installed: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        database: str = "neo4j",
+        fail_on: dict[str, Exception] | None = None,
+        gds_installed: bool = True,
+    ) -> None:
         self.gds_installed = gds_installed
         self.calls: list[GdsCall] = []
         self.graphs: dict[str, list[dict[str, Any]]] = {}
@@ -45,31 +50,59 @@ class RecordingQueryRunner(QueryRunner):
             if endpoint in statement:
                 raise error
 
-    def run_cypher(self, query: str, query_type: QueryType = QueryType.USER_DIRECTED,
-                   params: dict[str, Any] | None = None, database: str | None = None,
-                   mode: QueryMode | None = None, custom_error: bool = True) -> pd.DataFrame:
+    def run_cypher(
+        self,
+        query: str,
+        query_type: QueryType = QueryType.USER_DIRECTED,
+        params: dict[str, Any] | None = None,
+        database: str | None = None,
+        mode: QueryMode | None = None,
+        custom_error: bool = True,
+    ) -> pd.DataFrame:
         self._record(query, params)
         if "gds.graph.project(" in query and params is not None:
             rels = list(params["relationships"])
             self.graphs[params["graph_name"]] = rels
             nodes = {r["source"] for r in rels} | {r["target"] for r in rels}
-            return pd.DataFrame([{"graph": {
-                "graphName": params["graph_name"], "nodeCount": len(nodes),
-                "relationshipCount": 2 * len(rels), "projectMillis": 1,
-                "configuration": {}, "query": query,
-            }}])
+            return pd.DataFrame(
+                [
+                    {
+                        "graph": {
+                            "graphName": params["graph_name"],
+                            "nodeCount": len(nodes),
+                            "relationshipCount": 2 * len(rels),
+                            "projectMillis": 1,
+                            "configuration": {},
+                            "query": query,
+                        }
+                    }
+                ]
+            )
         return pd.DataFrame()
 
-    def run_retryable_cypher(self, query: str, query_type: QueryType = QueryType.USER_DIRECTED,
-                             params: dict[str, Any] | None = None, database: str | None = None,
-                             mode: QueryMode | None = None, custom_error: bool = True) -> pd.DataFrame:
+    def run_retryable_cypher(
+        self,
+        query: str,
+        query_type: QueryType = QueryType.USER_DIRECTED,
+        params: dict[str, Any] | None = None,
+        database: str | None = None,
+        mode: QueryMode | None = None,
+        custom_error: bool = True,
+    ) -> pd.DataFrame:
         return self.run_cypher(query, query_type, params, database, mode, custom_error)
 
-    def call_procedure(self, endpoint: str, query_type: QueryType = QueryType.USER_TRANSPILED,
-                       params: CallParameters | None = None, yields: list[str] | None = None,
-                       database: str | None = None, mode: QueryMode = QueryMode.READ,
-                       logging: bool = False, retryable: bool = False,
-                       custom_error: bool = True) -> pd.DataFrame:
+    def call_procedure(
+        self,
+        endpoint: str,
+        query_type: QueryType = QueryType.USER_TRANSPILED,
+        params: CallParameters | None = None,
+        yields: list[str] | None = None,
+        database: str | None = None,
+        mode: QueryMode = QueryMode.READ,
+        logging: bool = False,
+        retryable: bool = False,
+        custom_error: bool = True,
+    ) -> pd.DataFrame:
         params = params or CallParameters()
         yields_clause = "" if yields is None else " YIELD " + ", ".join(yields)
         self._record(f"CALL {endpoint}({params.placeholder_str()}){yields_clause}", params)
@@ -85,8 +118,12 @@ class RecordingQueryRunner(QueryRunner):
             return pd.DataFrame([{"nodeId": n, column: c} for n, c in sorted(comps.items())])
         return pd.DataFrame()
 
-    def call_function(self, endpoint: str, query_type: QueryType = QueryType.USER_TRANSPILED,
-                      params: CallParameters | None = None) -> Any:
+    def call_function(
+        self,
+        endpoint: str,
+        query_type: QueryType = QueryType.USER_TRANSPILED,
+        params: CallParameters | None = None,
+    ) -> Any:
         params = params or CallParameters()
         self._record(f"RETURN {endpoint}({params.placeholder_str()})", params)
         return None

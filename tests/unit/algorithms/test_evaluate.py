@@ -145,3 +145,26 @@ def test_bad_file_names_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         evaluate_files(bad, bad)
     assert "bad.json" in str(err.value) and "line 2" in str(err.value)
+
+
+def test_a_lawful_claim_reported_as_an_anomaly_flags_its_lookalike() -> None:
+    """Chemotherapy cycles listed with their claims: a split-admission finding on one flags them."""
+    from algorithms.evaluate import Export, Truth, evaluate
+
+    cycles = [{"scheme": "medical", "claim_id": f"YB{i}"} for i in range(4)]
+    truth = Truth.model_validate(
+        {
+            "lookalikes": [
+                {
+                    "kind": "chemotherapy_cycles",
+                    "members": [{"type": "Patient", "id": "p1"}],
+                    "claims": cycles,
+                },
+                {"kind": "chemotherapy_cycles", "members": [{"type": "Patient", "id": "p2"}], "claims": []},
+            ]
+        }
+    )
+    export = Export.model_validate(
+        {"anomalies": [{"kind": "split_admission", "person_id": "p1", "claims": cycles[1:3]}]}
+    )
+    assert evaluate(truth, export).lookalikes_flagged == {"chemotherapy_cycles": {"total": 2, "flagged": 1}}

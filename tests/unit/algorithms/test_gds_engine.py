@@ -18,11 +18,13 @@ from graph.errors import ConfigError, InvalidRequest, StoreError, StoreUnavailab
 from tests.unit.algorithms.gds_recording import RecordingQueryRunner
 from tests.unit.graph.neo4j_recording import neo4j_error
 
-TWO_TRIANGLES = pd.DataFrame({
-    "src": ["P1", "P2", "P3", "P7", "P8", "P9"],
-    "dst": ["P2", "P3", "P1", "P8", "P9", "P7"],
-    "weight": [3.0, 2.0, 4.0, 1.0, 1.0, 5.0],
-})
+TWO_TRIANGLES = pd.DataFrame(
+    {
+        "src": ["P1", "P2", "P3", "P7", "P8", "P9"],
+        "dst": ["P2", "P3", "P1", "P8", "P9", "P7"],
+        "weight": [3.0, 2.0, 4.0, 1.0, 1.0, 5.0],
+    }
+)
 
 
 def engine_with(runner: RecordingQueryRunner) -> GdsEngine:
@@ -90,10 +92,12 @@ def test_projection_is_dropped_when_projecting_fails_half_way() -> None:
 
 
 def test_a_failing_drop_does_not_hide_the_original_error() -> None:
-    runner = RecordingQueryRunner(fail_on={
-        "gds.wcc.stream": neo4j_error("Neo.ClientError.Procedure.ProcedureCallFailed", "wcc broke"),
-        "gds.graph.drop": ServiceUnavailable("gone"),
-    })
+    runner = RecordingQueryRunner(
+        fail_on={
+            "gds.wcc.stream": neo4j_error("Neo.ClientError.Procedure.ProcedureCallFailed", "wcc broke"),
+            "gds.graph.drop": ServiceUnavailable("gone"),
+        }
+    )
     with pytest.raises(StoreError, match="wcc broke"):
         engine_with(runner).components(TWO_TRIANGLES)
 
@@ -209,11 +213,17 @@ def test_resolution_mapping_reproduces_cpm_when_degrees_are_equal(resolution: fl
     edges = _ring_of_cliques()
     indexed = _IndexedEdges(edges, "weight")
     gamma = engine_with(RecordingQueryRunner()).modularity_gamma(resolution, indexed)
-    graph = ig.Graph(n=indexed.node_count, edges=list(zip(indexed.source.tolist(), indexed.target.tolist(),
-                                                           strict=True)))
+    graph = ig.Graph(
+        n=indexed.node_count, edges=list(zip(indexed.source.tolist(), indexed.target.tolist(), strict=True))
+    )
     modularity = leidenalg.find_partition(
-        graph, leidenalg.RBConfigurationVertexPartition, weights=indexed.weight.tolist(),
-        resolution_parameter=gamma, n_iterations=-1, seed=3)
+        graph,
+        leidenalg.RBConfigurationVertexPartition,
+        weights=indexed.weight.tolist(),
+        resolution_parameter=gamma,
+        n_iterations=-1,
+        seed=3,
+    )
     by_modularity = {frozenset(str(indexed.names[v]) for v in community) for community in modularity}
     cpm = IgraphEngine().communities(edges, resolution=resolution, seed=3)
     by_cpm = {frozenset(g.index) for _, g in cpm.groupby(cpm)}

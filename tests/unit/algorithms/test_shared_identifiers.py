@@ -74,11 +74,11 @@ def test_broker_phone_is_a_ring_and_chained_brokers_form_one_ring() -> None:
     assert broker.patient_ids == [f"b{i:02d}" for i in range(12)]
     assert {m.ref for m in broker.members if m.type != "Patient"} == {"Phone:13812345678"}
     assert broker.score >= S.report_threshold
-    assert any("12 persons share phone 138****5678" in e for e in broker.evidence)
+    assert any("12 人共用电话 138****5678" in e for e in broker.evidence)
     chain = by_first["c0"]
     assert chain.patient_ids == [f"c{i}" for i in range(9)]
     assert {"Phone:13700000000", "BankAccount:6228480000004821"} <= chain.member_refs
-    assert any("chained" in e for e in chain.evidence)
+    assert any("串联" in e for e in chain.evidence)
     assert any("****4821" in e for e in chain.evidence)
     assert stats["identifiers_institutional"] == 1
 
@@ -90,3 +90,38 @@ def test_placeholder_identifier_shared_by_hundreds_is_left_out() -> None:
     stats: dict[str, object] = {}
     assert detect_shared_identifiers(persons, S, IgraphEngine(), stats=stats) == []
     assert stats["identifiers_placeholder"] == 1
+
+
+def test_broker_using_a_care_home_landline_is_a_ring_of_its_outsiders_only() -> None:
+    """The home's 30 residents (敬老路9号) keep the desk phone; 35 recruits at 35 addresses share it too.
+
+    The recruits outnumber the residents: the phone is still the home's (more than a household at
+    one address), and the residents still stay out of the ring.
+    """
+    outsiders = pd.DataFrame(
+        [
+            {"person_id": f"o{i}", "phone": "02188886666", "address": f"远郊村{i}号", "bank_account": None}
+            for i in range(35)
+        ]
+    )
+    persons = pd.concat([_persons(), outsiders], ignore_index=True)
+    ids = classify_identifiers(persons, S).set_index("value")["klass"]
+    assert ids["02188886666"] == "institutional_broker"
+    rings = [
+        r for r in detect_shared_identifiers(persons, S, IgraphEngine()) if r.score >= S.report_threshold
+    ]
+    ring = next(r for r in rings if "Phone:02188886666" in r.member_refs)
+    assert sorted(ring.patient_ids) == sorted(f"o{i}" for i in range(35))
+    assert any("机构座机" in e for e in ring.evidence)
+
+
+def test_a_relative_or_two_on_the_home_phone_is_not_a_broker() -> None:
+    visitors = pd.DataFrame(
+        [
+            {"person_id": "v0", "phone": "02188886666", "address": "探亲路1号", "bank_account": None},
+            {"person_id": "v1", "phone": "02188886666", "address": "探亲路2号", "bank_account": None},
+        ]
+    )
+    persons = pd.concat([_persons(), visitors], ignore_index=True)
+    ids = classify_identifiers(persons, S).set_index("value")["klass"]
+    assert ids["02188886666"] == "institutional"

@@ -190,3 +190,22 @@ def test_typed_parquet_columns_are_accepted() -> None:
     r = RawTable("claims", Path("claims.parquet"), table, np.array([2]), "")
     v = validate(r, refs())
     assert v.reasons == ["reimbursed_amount 912.00 > total_amount 800.00"]
+
+
+def test_institution_coordinates_are_decimal_degrees_in_range() -> None:
+    r = raw(
+        "institutions",
+        {
+            "institution_id": ["H1", "H2", "H3", "H4"],
+            "name": ["a", "b", "c", "d"],
+            "kind": ["hospital"] * 4,
+            "latitude": ["38.04212", "95.1", None, "北纬38"],
+            "longitude": ["114.51", "114.5", None, "114.5"],
+        },
+    )
+    v = validate(r, RefContext())
+    assert reasons_by_line(v, r) == {
+        3: "latitude: '95.1' is not decimal degrees from -90 to 90",
+        5: "latitude: '北纬38' is not decimal degrees from -90 to 90",
+    }
+    assert v.table.column("latitude").to_pylist() == [38.04212, None]  # the optional column may be empty

@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api.app import create_app
 from api.auth import issue_token
-from api.settings import ApiSettings
+from api.settings import ApiSettings, AuditSettings
 from bench.city import OUT, city_db
 from graph.duckdb_store import DuckDBStore
 from graph.settings import Settings
@@ -56,6 +56,8 @@ from graph.settings import Settings
 SERVER_P95_TARGET_MS = 50.0
 HTTP_P95_TARGET_MS = 150.0
 SECRET = "bench-api-secret-0123456789abcdef0123456789"
+# The audit chain's HMAC key: required in prod and different from the token secret.
+AUDIT_KEY = "bench-audit-key-7f3a9c1e5b2d8046-hmac"
 
 NODE_FIELDS = "id label key title props ringIds riskScore cutCount"
 SUBGRAPH_FIELDS = f"nodes {{ {NODE_FIELDS} }} edges {{ id type source target date }} truncated"
@@ -275,7 +277,8 @@ async def measure_server_side(
     # deployed (a repeated view is served from memory while the data is unchanged).
     for config, cache_size in (("response cache off", 0), ("as deployed", api.response_cache)):
         deployed = api.model_copy(update={"response_cache": cache_size})
-        app = create_app(settings, store=store, api_settings=deployed)
+        app = create_app(settings, store=store, api_settings=deployed,
+                         audit_settings=AuditSettings(key=AUDIT_KEY))
         async with running(app):
             # measured as a running server is: after it prepared the top rings' pictures
             await asyncio.to_thread(app.state.services.warmup.wait)
@@ -326,6 +329,7 @@ def start_server(db: Path, port: int, audit_log: Path) -> subprocess.Popen[bytes
             "MEDFRAUD_STORE": "duckdb",
             "MEDFRAUD_DUCKDB_PATH": str(db),
             "MEDFRAUD_SECRET": SECRET,
+            "MEDFRAUD_AUDIT_KEY": AUDIT_KEY,
             "MEDFRAUD_API_AUDIT_LOG": str(audit_log),
         }
     )

@@ -100,8 +100,8 @@ def _city(persons: int, seed: int) -> tuple[Path, Path]:
 def _api_p95(env: dict[str, str], embedded_db: Path, samples: int) -> dict[str, float]:
     """Server-side p95 per request kind (ms) on the store ``env`` configures, in this process."""
     from api.app import create_app
-    from api.settings import ApiSettings
-    from bench.api import SECRET, Workload, pct, pick_workload, running, server_side
+    from api.settings import ApiSettings, AuditSettings
+    from bench.api import AUDIT_KEY, SECRET, Workload, pct, pick_workload, running, server_side
     from graph.duckdb_store import DuckDBStore
     from graph.factory import open_store
     from graph.settings import load_settings
@@ -130,8 +130,9 @@ def _api_p95(env: dict[str, str], embedded_db: Path, samples: int) -> dict[str, 
         rings = store.nodes_frame("Ring")
         live = rings[rings["status"].fillna("") != "vanished"]["ring_id"].astype(str).tolist()
         own = Workload(work.patients, sorted(live), work.hubs)
-        app = create_app(settings, store=store, api_settings=ApiSettings(audit_log=Path(tmp) / "audit.log",
-                                                                          response_cache=0))
+        app = create_app(settings, store=store,
+                         api_settings=ApiSettings(audit_log=Path(tmp) / "audit.log", response_cache=0),
+                         audit_settings=AuditSettings(key=AUDIT_KEY))
 
         async def measure() -> None:
             async with running(app):

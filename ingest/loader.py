@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -35,9 +36,10 @@ from pydantic import BaseModel, Field
 
 from graph.errors import FatalInputError
 from graph.port import GraphStore
-from ingest.contract import LOAD_ORDER
-from ingest.readers import RawTable, TableFile, find_tables, open_table, parse_table
-from ingest.rejects import rejects_frame, write_rejects
+from ingest.contract import DATE_GRACE_ENV, DEFAULT_DATE_GRACE_DAYS, LOAD_ORDER, TABLES
+from ingest.folder import scan
+from ingest.readers import RawTable, TableFile, open_table, parse_table
+from ingest.rejects import rejects_frame, warnings_frame, write_rejects
 from ingest.validate import RefContext, Validated, validate_chunks
 
 # Large batches: each upsert batch after the first is matched against everything already in the
@@ -60,6 +62,7 @@ class TableReport(BaseModel):
     read: int = Field(description="data rows in the file (malformed lines included)")
     loaded: int
     rejected: int
+    warnings: int = Field(0, description="fields left out of loaded rows (see the warnings file)")
     seconds: float
 
 
@@ -69,6 +72,8 @@ class IngestReport(BaseModel):
     tables: list[TableReport]
     seconds: float
     rejects_dir: str
+    warnings_dir: str = ""
+    file_warnings: list[str] = Field(default_factory=list, description="files of the folder not loaded")
     writes: dict[str, int] = Field(default_factory=dict, description="rows written per label / type")
     phases: dict[str, float] = Field(
         default_factory=dict, description="seconds per step: read, validate:<table>, write:<label/type>"
@@ -87,12 +92,16 @@ class IngestReport(BaseModel):
         return sum(t.rejected for t in self.tables)
 
     @property
+    def warnings(self) -> int:
+        return sum(t.warnings for t in self.tables) + len(self.file_warnings)
+
+    @property
     def rows_per_s(self) -> float:
         return self.read / self.seconds if self.seconds > 0 else 0.0
 
     @property
     def exit_code(self) -> int:
-        """0 when every row loaded, 2 when some were rejected (fatal errors raise instead)."""
+        """0 when every row loaded (warnings or not), 2 when some were rejected (fatal errors raise)."""
         return 2 if self.rejected else 0
 
     def table(self, name: str) -> TableReport:
@@ -102,15 +111,23 @@ class IngestReport(BaseModel):
         raise KeyError(name)
 
     def __str__(self) -> str:
-        lines = [f"{'table':<14}{'read':>11}{'loaded':>11}{'rejected':>10}{'seconds':>9}"]
+        lines = [f"{'table':<14}{'read':>11}{'loaded':>11}{'rejected':>10}{'warnings':>10}{'seconds':>9}"]
         for t in self.tables:
-            lines.append(f"{t.table:<14}{t.read:>11,}{t.loaded:>11,}{t.rejected:>10,}{t.seconds:>9.1f}")
+            lines.append(f"{t.table:<14}{t.read:>11,}{t.loaded:>11,}{t.rejected:>10,}{t.warnings:>10,}"
+                         f"{t.seconds:>9.1f}")
+        field_warnings = sum(t.warnings for t in self.tables)
         lines.append(
-            f"{'total':<14}{self.read:>11,}{self.loaded:>11,}{self.rejected:>10,}{self.seconds:>9.1f}"
+            f"{'total':<14}{self.read:>11,}{self.loaded:>11,}{self.rejected:>10,}{field_warnings:>10,}"
+            f"{self.seconds:>9.1f}"
         )
         lines.append(f"{self.rows_per_s:,.0f} rows/s; load batch {self.load_batch}")
         if self.rejected:
             lines.append(f"rejected rows with line and reason: {self.rejects_dir}/<table>.csv")
+        if field_warnings:
+            lines.append(f"fields left out of loaded rows, with line and reason: "
+                         f"{self.warnings_dir}/<table>.csv")
+        for note in self.file_warnings:
+            lines.append(f"warning: file {note}")
         return "\n".join(lines)
 
 
@@ -191,11 +208,30 @@ def _combine(chunks: list[Validated]) -> Validated:
         np.concatenate([c.rejected_rows for c in chunks]),
         [r for c in chunks for r in c.reasons],
         first.source_file,
+        first.provided,
+        [w for c in chunks for w in c.warnings],
+        pa.concat_arrays([c.rejected_keys.cast(pa.string()) for c in chunks]),
+        first.has_extra,
     )
 
 
+def _given(v: Validated) -> pa.Table:
+    """The validated rows without the optional columns the file does not have.
+
+    An absent column means "not provided": upserts leave those properties as they are. Gender and
+    birth date are derived from the ID number when absent, so they are always given; ``extra``
+    only when the file has unknown columns.
+    """
+    spec = TABLES[v.name]
+    always = {*spec.required, *(("gender", "birth_date") if v.name == "persons" else ())}
+    keep = [c for c in v.table.column_names
+            if c in always or c in v.provided or (c == "extra" and v.has_extra)
+            or (c not in spec.column_names and c != "extra")]
+    return v.table if len(keep) == v.table.num_columns else v.table.select(keep)
+
+
 def _all_writes(v: Validated, refs: RefContext, batch: BatchId) -> list[_Write]:
-    t = v.table
+    t = _given(v)
     src = v.source_file
 
     def nodes(label: str, source: pa.Table, build: Callable[[pa.Table], pa.Table] | None = None) -> _Write:
@@ -223,10 +259,13 @@ def _all_writes(v: Validated, refs: RefContext, batch: BatchId) -> list[_Write]:
             ("Address", "address", "address", "LIVES_AT"),
             ("Employer", "employer_id", "employer_id", "EMPLOYED_BY"),
         ):
+            if col not in v.provided:
+                continue  # not provided: the person's links stay as they are
             out.append(plain(label, _unique_nodes(t.column(col), key)))
             out.append(replace(rel_type, t.select(["person_id", col]), "person_id", _person_link(col)))
         return out
     if v.name == "doctors":
+        person = "person_id" in v.provided
         return [
             nodes("Doctor", t),
             replace(
@@ -237,16 +276,16 @@ def _all_writes(v: Validated, refs: RefContext, batch: BatchId) -> list[_Write]:
                     s, "doctor_id", "institution_id", dst_label=_inst_label(refs, s.column("institution_id"))
                 ),
             ),
-            replace("IS_PERSON", t, "doctor_id", lambda s: _known_person(refs, s)),
+            *([replace("IS_PERSON", t, "doctor_id", lambda s: _known_person(refs, s))] if person else []),
         ]
     if v.name == "injury_cases":
         return [
             nodes("InjuryCase", t),
-            plain("Employer", _unique_nodes(t.column("employer_id"), "employer_id")),
+            plain("Employer", _unique_nodes(v.table.column("employer_id"), "employer_id")),
             rel("HAS_INJURY", t, lambda s: _rel(s, "person_id", "injury_case_id")),
             rel(
                 "INJURY_EMPLOYER",
-                _nonnull(t, "employer_id"),
+                _nonnull(v.table, "employer_id"),
                 lambda s: _rel(s, "injury_case_id", "employer_id"),
             ),
         ]
@@ -277,18 +316,13 @@ def _all_writes(v: Validated, refs: RefContext, batch: BatchId) -> list[_Write]:
             lambda s: _rel(s, "claim_key", "institution_id", date=s.column("start_date"),
                            dst_label=s.column("dst_label")),
         ),
-        replace(
-            "BY_DOCTOR",
-            keyed.select([*dated, "doctor_id"]),
-            "claim_key",
-            _claim_link("doctor_id", dated=True),
-        ),
-        replace(
-            "FOR_INJURY",
-            keyed.select(["claim_key", "injury_case_id"]),
-            "claim_key",
-            _claim_link("injury_case_id", dated=False),
-        ),
+        *[
+            replace(type_, keyed.select([*(dated if with_date else ("claim_key",)), column]), "claim_key",
+                    _claim_link(column, dated=with_date))
+            for type_, column, with_date in (("BY_DOCTOR", "doctor_id", True),
+                                             ("FOR_INJURY", "injury_case_id", False))
+            if column in v.provided  # an absent column keeps the claims' links as they are
+        ],
     ]
 
 
@@ -348,9 +382,13 @@ def load_batch_id(files: dict[str, TableFile]) -> str:
     return f"b-{digest.hexdigest()[:16]}"
 
 
-def open_all(in_dir: Path, encoding: str | None = None) -> dict[str, TableFile]:
-    """Read every table present and check its header; collects every fatal problem and raises them."""
-    files = find_tables(in_dir)
+def open_all(in_dir: Path, encoding: str | None = None) -> tuple[dict[str, TableFile], list[str]]:
+    """Read every table present and check its header; collects every fatal problem and raises them.
+
+    Also returns a warning for each file of the folder that is not a table.
+    """
+    folder = scan(in_dir)
+    files = folder.tables
     opened: dict[str, TableFile] = {}
     problems: list[FatalInputError] = []
     for name in LOAD_ORDER:
@@ -361,7 +399,7 @@ def open_all(in_dir: Path, encoding: str | None = None) -> dict[str, TableFile]:
                 problems.append(exc)
     if problems:
         _raise_fatal(problems)
-    return opened
+    return opened, folder.warnings
 
 
 def _timed_parse(tf: TableFile) -> tuple[RawTable, float]:
@@ -457,14 +495,18 @@ def ingest_dir(
     *,
     encoding: str | None = None,
     rejects_dir: Path | None = None,
+    warnings_dir: Path | None = None,
     progress: bool = False,
     on_batch: Progress | None = None,
+    date_grace_days: int | None = None,
 ) -> IngestReport:
     """Load a folder of contract tables into ``store``; see the module docstring."""
     started = time.perf_counter()
     in_dir = Path(in_dir)
     rejects_dir = rejects_dir or in_dir / "_rejects"
-    files = open_all(in_dir, encoding)
+    warnings_dir = warnings_dir or in_dir / "_warnings"
+    latest = date.today() + timedelta(days=_date_grace_days() if date_grace_days is None else date_grace_days)
+    files, file_warnings = open_all(in_dir, encoding)
     batch_id: list[str] = []  # set once every file has been read (before any write starts)
 
     def batch() -> str:
@@ -498,8 +540,8 @@ def ingest_dir(
                 chunks: list[Validated] = []
                 # Nodes chunk by chunk (writing one overlaps validating the next); relationships
                 # once per table, since every relationship batch is checked against whole tables.
-                for v in validate_chunks(raw, refs, _chunk_rows()):
-                    _remember(refs, v)
+                for v in validate_chunks(raw, refs, _chunk_rows(), latest=latest):
+                    _remember(refs, v, raw)
                     chunks.append(v)
                     todo = _writes(v, refs, batch, "nodes")
                     for w in todo:
@@ -507,6 +549,7 @@ def ingest_dir(
                         writer.submit(name, w)
                 v = _combine(chunks)
                 write_rejects(rejects_dir / f"{name}.csv", rejects_frame(raw, v))
+                write_rejects(warnings_dir / f"{name}.csv", warnings_frame(raw, v))
                 validated[name] = (v, time.perf_counter() - t0)
                 phases[f"validate:{name}"] = time.perf_counter() - t0
                 read_rows[name] = raw.table.num_rows + len(raw.malformed)
@@ -532,6 +575,7 @@ def ingest_dir(
             read=read_rows[name],
             loaded=v.table.num_rows,
             rejected=len(v.rejected_rows) + malformed[name],
+            warnings=len(v.warnings),
             seconds=round(busy + writer.seconds.get(name, 0.0), 3),
         )
         for name, (v, busy) in validated.items()
@@ -542,12 +586,27 @@ def ingest_dir(
         tables=reports,
         seconds=round(time.perf_counter() - started, 3),
         rejects_dir=str(rejects_dir),
+        warnings_dir=str(warnings_dir),
+        file_warnings=file_warnings,
         writes=writer.written,
         phases={k: round(v, 3) for k, v in {**phases, **writer.phases}.items()},
     )
 
 
-def _remember(refs: RefContext, v: Validated) -> None:
+def _date_grace_days() -> int:
+    value = os.environ.get(DATE_GRACE_ENV)
+    return int(value) if value else DEFAULT_DATE_GRACE_DAYS
+
+
+# the reference set each table's keys go into
+_REF_ATTR = {"institutions": "institution_ids", "persons": "persons", "doctors": "doctors",
+             "injury_cases": "injury_cases"}
+
+
+def _remember(refs: RefContext, v: Validated, raw: RawTable) -> None:
+    if v.name in _REF_ATTR and len(v.rejected_rows):
+        refs.add_rejected(_REF_ATTR[v.name], v.rejected_keys, raw.lines[v.rejected_rows],
+                          Path(v.source_file).name)
     t = v.table
     if v.name == "institutions":
         refs.add_institutions(t.column("institution_id"), t.column("kind"))

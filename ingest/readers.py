@@ -24,7 +24,8 @@ import pyarrow.parquet as pq
 
 from graph.errors import FatalInputError
 from ingest import reasons
-from ingest.contract import FILE_SUFFIXES, TABLES, Table
+from ingest.contract import TABLES, Table
+from ingest.folder import scan
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _DETECT_BYTES = 4 << 20
@@ -55,29 +56,8 @@ class RawTable:
 
 
 def find_tables(in_dir: Path) -> dict[str, Path]:
-    """The input file of each table present in ``in_dir`` (``<table>.csv|.parquet|.xlsx``)."""
-    if not in_dir.is_dir():
-        raise FatalInputError("not a folder", file=str(in_dir))
-    found: dict[str, Path] = {}
-    for name in TABLES:
-        paths = [
-            in_dir / f"{name}{suffix}" for suffix in FILE_SUFFIXES if (in_dir / f"{name}{suffix}").is_file()
-        ]
-        if len(paths) > 1:
-            raise FatalInputError(
-                f"table {name} is given twice ({', '.join(p.name for p in paths)}); keep one file per table",
-                file=str(in_dir),
-            )
-        if paths:
-            found[name] = paths[0]
-    if not found:
-        raise FatalInputError(
-            "no input tables found; expected files named "
-            + ", ".join(f"{n}.csv" for n in TABLES)
-            + " (or .parquet / .xlsx)",
-            file=str(in_dir),
-        )
-    return found
+    """The input file of each table present in ``in_dir`` (see :mod:`ingest.folder`)."""
+    return scan(in_dir).tables
 
 
 @dataclass

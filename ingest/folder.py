@@ -76,4 +76,4 @@ def scan(in_dir: Path) -> Folder:
             + (f" ({'; '.join(notes)})" if notes else ""),
             file=str(in_dir),
         )
-    return Folder({name: paths[0] for name in TABLES if (paths := found.get(name))}, notes)
+    return Folder({name: found[name][0] for name in TABLES if name in found}, notes)

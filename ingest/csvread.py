@@ -1,0 +1,304 @@
+"""An exact CSV reader: every data row comes back with its true line, or as a malformed line.
+
+What "exact" means here (docs/data-contract.md, "Formats and encodings"):
+
+- The encoding is decided per file and proved for the whole file: UTF-8 (with or without BOM)
+  when the whole file is UTF-8; GB18030 only when the file shows no UTF-8 text before its first
+  byte that is not UTF-8, and the whole file is GB18030. A UTF-8 file with a stray byte is an
+  error naming the line and byte offset, never re-read as another encoding.
+- Only the empty value is empty: ``NA``, ``NULL`` and ``N/A`` are text (a person may be named NA).
+- Quoted values may hold line breaks; a row's line is the line it starts on.
+- Rows (records, quoted line breaks included) up to :data:`MAX_ROW_BYTES` are read; longer
+  ones, and rows holding a NUL byte (binary data), are malformed lines, as are rows with the
+  wrong number of fields. Blank lines are skipped.
+- A header without a trailing line break is a valid, empty table.
+
+Parsing is Arrow's multi-threaded reader; the line bookkeeping is numpy over the file's bytes.
+Python walks records only for a file whose quoted values hold line breaks.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from graph.errors import FatalInputError
+from ingest import reasons
+from ingest.contract import MAX_ROW_BYTES
+
+IntArray = npt.NDArray[np.int64]
+UTF8_BOM = b"\xef\xbb\xbf"
+_SCAN = 64 << 20  # bytes compared at a time when looking for line breaks (bounds the temporaries)
+# Arrow parses in blocks; a row may straddle one block boundary, so a block holds the longest row.
+_BLOCK_BYTES = 2 * MAX_ROW_BYTES + (1 << 20)
+# Non-ASCII characters that must decode as UTF-8 before a bad byte for the file to count as UTF-8.
+_UTF8_EVIDENCE = 2
+
+
+@dataclass
+class Malformed:
+    line: int
+    text: str
+    reason: str
+
+
+@dataclass
+class CsvRows:
+    table: pa.Table  # every column as text
+    lines: IntArray  # the line each row starts on (the header is line 1)
+    malformed: list[Malformed]
+    encoding: str
+
+
+def _is_utf8(data: bytes) -> bool:
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
+    try:
+        pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(data)).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _first_bad_utf8(data: bytes) -> int:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return len(data)
+
+
+def _where(data: bytes, offset: int) -> str:
+    line = data.count(b"\n", 0, offset) + 1
+    return f"line {line}, byte offset {offset}"
+
+
+def decide_encoding(path: str, data: bytes, forced: str | None) -> tuple[bytes, str]:
+    """The file's text as UTF-8 (BOM removed) and the encoding it was written in."""
+    if forced is not None and forced.replace("-", "").replace("_", "").lower() not in ("utf8", "utf8sig"):
+        return _decode(path, data, forced), forced
+    if data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM):]
+        forced = forced or "utf-8"
+    if _is_utf8(data):
+        return data, "utf-8"
+    bad = _first_bad_utf8(data)
+    prefix = data[:bad].decode("utf-8")
+    non_ascii = sum(1 for ch in prefix if ord(ch) > 127)
+    if forced is not None or non_ascii >= _UTF8_EVIDENCE:
+        raise FatalInputError(
+            f"not valid UTF-8 at {_where(data, bad)} (byte 0x{data[bad]:02x}); the file is UTF-8 "
+            "before it, so it is not read as another encoding: correct that byte or export the file "
+            "again", file=path, line=data.count(b"\n", 0, bad) + 1)
+    return _decode(path, data, "gb18030", utf8_bad=bad), "gb18030"
+
+
+def _decode(path: str, data: bytes, encoding: str, utf8_bad: int | None = None) -> bytes:
+    try:
+        return data.decode(encoding).encode("utf-8")
+    except LookupError as exc:
+        raise FatalInputError(f"unknown encoding {encoding!r}", file=path) from exc
+    except UnicodeDecodeError as exc:
+        also = f" nor UTF-8 (first bad byte at {_where(data, utf8_bad)})" if utf8_bad is not None else ""
+        raise FatalInputError(
+            f"not valid {encoding} text at {_where(data, exc.start)}{also}: binary data or a damaged file",
+            file=path, line=data.count(b"\n", 0, exc.start) + 1) from exc
+
+
+def _positions(buf: npt.NDArray[np.uint8], byte: int) -> IntArray:
+    parts = [np.flatnonzero(buf[s:s + _SCAN] == byte) + s for s in range(0, len(buf), _SCAN)]
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+
+@dataclass
+class _Records:
+    """Data records (after the header) as byte ranges, with the line each starts on."""
+
+    start: IntArray
+    end: IntArray  # exclusive, without the line break
+    line: IntArray
+
+
+def _physical(buf: npt.NDArray[np.uint8], newlines: IntArray, body: int) -> _Records:
+    """One record per line from offset ``body`` on (no quoted line breaks)."""
+    nl = newlines[newlines >= body]
+    start = np.concatenate([[body], nl + 1]).astype(np.int64)
+    end = np.concatenate([nl, [len(buf)]]).astype(np.int64)
+    line = np.searchsorted(newlines, start).astype(np.int64) + 1
+    if start[-1] >= len(buf):  # the file ends with a line break: no last record
+        start, end, line = start[:-1], end[:-1], line[:-1]
+    return _Records(start, end, line)
+
+
+def _scanned(utf8: bytes, newlines: IntArray, body: int) -> _Records:
+    """Records found by a CSV scan (quoted line breaks); the slow path, for such files only."""
+    text = utf8[body:].decode("utf-8")
+    first_line = int(np.searchsorted(newlines, body)) + 1
+    line_start = np.concatenate([[0], newlines + 1]).astype(np.int64)  # offset of each line
+    starts: list[int] = []
+    ends: list[int] = []
+    lines: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    before = 0
+    for _ in reader:
+        first, last = first_line + before, first_line + reader.line_num - 1
+        starts.append(int(line_start[first - 1]))
+        end = int(line_start[last]) - 1 if last < len(line_start) else len(utf8)
+        ends.append(end)
+        lines.append(first)
+        before = reader.line_num
+    return _Records(np.asarray(starts, np.int64), np.asarray(ends, np.int64), np.asarray(lines, np.int64))
+
+
+def _strip_cr(buf: npt.NDArray[np.uint8], r: _Records) -> IntArray:
+    end = r.end.copy()
+    has = end > r.start
+    cr = np.zeros(len(end), dtype=bool)
+    cr[has] = buf[end[has] - 1] == 13
+    end[cr] -= 1
+    return end
+
+
+def _excerpt(utf8: bytes, start: int, end: int, limit: int = 200) -> str:
+    text = utf8[start:min(end, start + limit * 4)].decode("utf-8", errors="replace")
+    return text if len(text) <= limit and end - start <= limit * 4 else text[:limit] + "…"
+
+
+def read_csv_rows(path: str, data: bytes, header: list[str], forced: str | None) -> CsvRows:
+    """Parse a whole CSV file (see the module docstring); raises FatalInputError naming file and line."""
+    utf8, encoding = decide_encoding(path, data, forced)
+    buf = np.frombuffer(utf8, dtype=np.uint8)
+    newlines = _positions(buf, 10)
+    body = int(newlines[0]) + 1 if len(newlines) else len(utf8)
+    records = _physical(buf, newlines, body)
+    quoted = b'"' in utf8
+    if quoted and _quotes_span_lines(buf, newlines, body):
+        records = _scanned(utf8, newlines, body)
+    rows = _parse(path, utf8, buf, records, header, quoted)
+    if rows is None and quoted:  # rare: quotes that looked balanced per line but were not
+        rows = _parse(path, utf8, buf, _scanned(utf8, newlines, body), header, quoted)
+    if rows is None:
+        raise FatalInputError("the rows Arrow parsed do not match the file's lines (unbalanced quotes?)",
+                              file=path)
+    table, lines, malformed = rows
+    return CsvRows(table, lines, malformed, encoding)
+
+
+def _quotes_span_lines(buf: npt.NDArray[np.uint8], newlines: IntArray, body: int) -> bool:
+    """Whether some line holds an odd number of quotes (a quoted value may cross a line break)."""
+    quotes = _positions(buf[body:], 34)
+    if not len(quotes):
+        return False
+    per_line = np.bincount(np.searchsorted(newlines, quotes + body))
+    return bool((per_line % 2).any())
+
+
+def _parse(path: str, utf8: bytes, buf: npt.NDArray[np.uint8], r: _Records, header: list[str],
+           quoted: bool) -> tuple[pa.Table, IntArray, list[Malformed]] | None:
+    """Arrow's parse of the records, aligned to their lines; None when the two disagree."""
+    end = _strip_cr(buf, r)
+    length = end - r.start
+    blank = length == 0
+    long = length > MAX_ROW_BYTES
+    binary = np.zeros(len(length), dtype=bool)
+    if b"\x00" in utf8:
+        nul = _positions(buf, 0)
+        hit = np.searchsorted(r.start, nul, side="right") - 1
+        binary[hit[(hit >= 0) & (nul < r.end[np.maximum(hit, 0)])]] = True
+    malformed = [Malformed(int(r.line[i]), _excerpt(utf8, int(r.start[i]), int(end[i])),
+                           reasons.row_too_long(int(length[i]), MAX_ROW_BYTES))
+                 for i in np.flatnonzero(long)]
+    malformed += [Malformed(int(r.line[i]),
+                            _excerpt(utf8, int(r.start[i]), int(end[i])).replace("\x00", "\\0"),
+                            reasons.binary_row())
+                  for i in np.flatnonzero(binary & ~long)]
+    keep = ~(blank | long | binary)
+    data = utf8
+    if (long | binary).any():  # take them out so Arrow never sees them
+        pieces = [utf8[:int(r.start[0])] if len(r.start) else utf8]
+        pieces += [utf8[int(s):int(e)] + b"\n" for s, e in zip(r.start[keep], r.end[keep], strict=True)]
+        data = b"".join(pieces)
+    invalid: list[str] = []
+
+    def on_invalid(row: pcsv.InvalidRow) -> str:
+        invalid.append(row.text)
+        return "skip"
+
+    table = _arrow(path, data, header, quoted, on_invalid)
+    cand = np.flatnonzero(keep)
+    if table.num_rows + len(invalid) != len(cand):
+        return None
+    bad_rows = _locate(utf8, r.start[cand], end[cand], invalid)
+    if bad_rows is None:
+        return None
+    good = np.ones(len(cand), dtype=bool)
+    good[bad_rows] = False
+    for i, text in zip(bad_rows, invalid, strict=True):
+        malformed.append(Malformed(int(r.line[cand[i]]), text, _field_count_reason(text, len(header))))
+    malformed.sort(key=lambda m: m.line)
+    return table, r.line[cand[good]], malformed
+
+
+def _field_count_reason(text: str, expected: int) -> str:
+    fields = next(csv.reader(io.StringIO(text, newline="")), [])
+    return reasons.column_count(expected, len(fields))
+
+
+def _locate(utf8: bytes, start: IntArray, end: IntArray, texts: list[str]) -> list[int] | None:
+    """Which candidate records are the rows Arrow refused, found by their text.
+
+    Arrow reports refused rows in file order within a block; the search goes on from the last
+    find (so ordered reports cost one pass over the file) and wraps around once.
+    """
+    found: list[int] = []
+    taken: set[int] = set()
+    cursor = int(start[0]) if len(start) else 0
+    for text in texts:
+        raw = text.encode("utf-8")
+        hit = _find_record(utf8, start, end, raw, cursor, taken)
+        if hit is None:
+            hit = _find_record(utf8, start, end, raw, int(start[0]), taken)
+        if hit is None:
+            return None
+        found.append(hit)
+        taken.add(hit)
+        cursor = int(start[hit])
+    return found
+
+
+def _find_record(utf8: bytes, start: IntArray, end: IntArray, raw: bytes, pos: int,
+                 taken: set[int]) -> int | None:
+    while (pos := utf8.find(raw, pos)) >= 0:
+        i = int(np.searchsorted(start, pos))
+        if i < len(start) and start[i] == pos and end[i] - pos in (len(raw), len(raw.rstrip(b"\r"))) \
+                and i not in taken:
+            return i
+        pos += 1
+    return None
+
+
+def _arrow(path: str, data: bytes, header: list[str], quoted: bool,
+           on_invalid: Callable[[pcsv.InvalidRow], str]) -> pa.Table:
+    nl = data.find(b"\n")
+    if nl < 0 or not data[nl + 1:].strip(b"\r\n"):  # a header alone: a valid, empty table
+        return pa.table({h: pa.array([], pa.string()) for h in header})
+    try:
+        return pcsv.read_csv(
+            io.BytesIO(data),
+            read_options=pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=_BLOCK_BYTES),
+            parse_options=pcsv.ParseOptions(newlines_in_values=quoted, invalid_row_handler=on_invalid),
+            convert_options=pcsv.ConvertOptions(
+                column_types={h: pa.string() for h in header},
+                null_values=[""],  # NA, NULL, N/A are values, not guessed to mean "empty"
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise FatalInputError(f"cannot parse CSV: {exc}", file=path) from exc

@@ -19,6 +19,7 @@ Python walks records only for a file whose quoted values hold line breaks.
 
 from __future__ import annotations
 
+import _csv
 import csv
 import io
 from collections.abc import Callable
@@ -136,6 +137,12 @@ def _physical(buf: npt.NDArray[np.uint8], newlines: IntArray, body: int) -> _Rec
     return _Records(start, end, line)
 
 
+def _csv_reader(text: str) -> _csv.Reader:
+    # a field may be as long as a row (the module's default limit is 128 KiB)
+    csv.field_size_limit(max(csv.field_size_limit(), 2 * MAX_ROW_BYTES))
+    return csv.reader(io.StringIO(text, newline=""))
+
+
 def _scanned(utf8: bytes, newlines: IntArray, body: int) -> _Records:
     """Records found by a CSV scan (quoted line breaks); the slow path, for such files only."""
     text = utf8[body:].decode("utf-8")
@@ -144,7 +151,7 @@ def _scanned(utf8: bytes, newlines: IntArray, body: int) -> _Records:
     starts: list[int] = []
     ends: list[int] = []
     lines: list[int] = []
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = _csv_reader(text)
     before = 0
     for _ in reader:
         first, last = first_line + before, first_line + reader.line_num - 1
@@ -246,7 +253,7 @@ def _parse(path: str, utf8: bytes, buf: npt.NDArray[np.uint8], r: _Records, head
 
 
 def _field_count_reason(text: str, expected: int) -> str:
-    fields = next(csv.reader(io.StringIO(text, newline="")), [])
+    fields = next(_csv_reader(text), [])
     return reasons.column_count(expected, len(fields))
 
 

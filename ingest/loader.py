@@ -8,11 +8,13 @@ Steps, all column-wise:
    already in the store, write the rejects file;
 3. resolve entities: one ``Patient`` per ID number whatever scheme its claims come from, and one
    ``Phone``/``BankAccount``/``Address``/``Employer`` node per normalised value, linked to persons;
-4. upsert nodes, then relationships, in batches; each batch is one store transaction.
+4. upsert nodes, then relationships, in batches, all inside one load transaction where the store
+   offers one (``GraphStore.atomic_loads``): an ingest that fails leaves the store as it was.
 
 Idempotent by construction: every write is an upsert keyed by the model's keys, and the load
 batch id is a digest of the input files, so re-running the same folder (also after a crash
-half-way) writes the same values again and ends in the same graph as one clean run.
+half-way, which on DuckDB leaves nothing of the load behind) ends in the same graph as one clean
+run.
 """
 
 from __future__ import annotations
@@ -414,6 +416,9 @@ def _check_parsed(parsing: dict[str, Future[tuple[RawTable, float]]]) -> None:
 
 
 def _raise_fatal(problems: list[FatalInputError]) -> None:
+    if len(problems) == 1:  # keep where it was found (file, line, column) as fields
+        p = problems[0]
+        raise FatalInputError(f"{p.reason}. Nothing was loaded.", file=p.file, line=p.line, column=p.column)
     message = "; ".join(str(p) for p in problems) + ". Nothing was loaded."
     raise FatalInputError(message, file=None, line=None, column=problems[0].column)
 
@@ -452,6 +457,19 @@ class _Writer:
 
     def _run(self) -> None:
         self.go.wait()
+        try:
+            # One transaction for the whole load where the store can: a failure anywhere (out of
+            # memory included) leaves the store exactly as it was.
+            with self.store.load_transaction():
+                self._drain()
+                if self.error is not None or self.discard:
+                    raise _Abandon
+        except _Abandon:
+            pass
+        except BaseException as exc:  # the commit itself failed; handed over by close()
+            self.error = self.error or exc
+
+    def _drain(self) -> None:
         while (item := self.queue.get()) is not None:
             if self.error is not None or self.discard:
                 continue  # drain after a failure (close() raises it) or an aborted ingest
@@ -478,8 +496,9 @@ class _Writer:
             self.phases[f"write:{w.name}"] = self.phases.get(f"write:{w.name}", 0.0) + spent
 
     def close(self, *, discard: bool = False) -> None:
-        """Wait for every submitted write (or drop the unstarted ones); re-raise the first failure."""
-        if discard and not self.go.is_set():
+        """Wait for every submitted write and commit them all, or (``discard``) roll back; re-raise
+        the first failure."""
+        if discard:
             self.discard = True
         self.go.set()
         if self.thread.is_alive():
@@ -487,6 +506,10 @@ class _Writer:
             self.thread.join()
         if self.error is not None:
             raise self.error
+
+
+class _Abandon(Exception):
+    """Raised inside the load transaction to roll it back (an aborted or failed ingest)."""
 
 
 def ingest_dir(

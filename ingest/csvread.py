@@ -3,9 +3,11 @@
 What "exact" means here (docs/data-contract.md, "Formats and encodings"):
 
 - The encoding is decided per file and proved for the whole file: UTF-8 (with or without BOM)
-  when the whole file is UTF-8; GB18030 only when the file shows no UTF-8 text before its first
-  byte that is not UTF-8, and the whole file is GB18030. A UTF-8 file with a stray byte is an
-  error naming the line and byte offset, never re-read as another encoding.
+  when the whole file is UTF-8 (unless it decodes as GB18030 too and reads as more Chinese that
+  way: short GB18030 texts can be valid UTF-8); GB18030 when the whole file is GB18030 and shows
+  fewer than two Chinese characters in UTF-8 before its first byte that is not UTF-8. Otherwise
+  (a UTF-8 file with a stray byte, binary data) it is an error naming the line and byte offset,
+  never a silent re-read as another encoding.
 - Only the empty value is empty: ``NA``, ``NULL`` and ``N/A`` are text (a person may be named NA).
 - Quoted values may hold line breaks; a row's line is the line it starts on.
 - Rows (records, quoted line breaks included) up to :data:`MAX_ROW_BYTES` are read; longer
@@ -22,6 +24,7 @@ from __future__ import annotations
 import _csv
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,7 +42,8 @@ UTF8_BOM = b"\xef\xbb\xbf"
 _SCAN = 64 << 20  # bytes compared at a time when looking for line breaks (bounds the temporaries)
 # Arrow parses in blocks; a row may straddle one block boundary, so a block holds the longest row.
 _BLOCK_BYTES = 2 * MAX_ROW_BYTES + (1 << 20)
-# Non-ASCII characters that must decode as UTF-8 before a bad byte for the file to count as UTF-8.
+# Chinese characters that must decode as UTF-8 before a bad byte for the file to count as UTF-8
+# (GB18030 text passes for a UTF-8 Chinese character only by chance, and breaks right after).
 _UTF8_EVIDENCE = 2
 
 
@@ -67,6 +71,22 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
+# Lead bytes of 2-byte UTF-8 sequences (U+0080-U+07FF: Latin, Greek, Cyrillic ... but no Chinese).
+# Short GB18030 texts can be valid UTF-8 only through them ("医" is D2 BD, UTF-8 for "ҽ").
+_TWO_BYTE_LEAD = re.compile(rb"[\xc2-\xdf][\x80-\xbf]")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def _reads_better_as_gb18030(data: bytes) -> bool:
+    """Whether a file valid as UTF-8 is GB18030 after all: it decodes as GB18030 and reads as
+    more Chinese characters that way."""
+    try:
+        gb = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return len(_HAN.findall(gb)) > len(_HAN.findall(data.decode("utf-8")))
+
+
 def _first_bad_utf8(data: bytes) -> int:
     try:
         data.decode("utf-8")
@@ -88,11 +108,12 @@ def decide_encoding(path: str, data: bytes, forced: str | None) -> tuple[bytes, 
         data = data[len(UTF8_BOM):]
         forced = forced or "utf-8"
     if _is_utf8(data):
+        if forced is None and _TWO_BYTE_LEAD.search(data) and _reads_better_as_gb18030(data):
+            return data.decode("gb18030").encode("utf-8"), "gb18030"
         return data, "utf-8"
     bad = _first_bad_utf8(data)
-    prefix = data[:bad].decode("utf-8")
-    non_ascii = sum(1 for ch in prefix if ord(ch) > 127)
-    if forced is not None or non_ascii >= _UTF8_EVIDENCE:
+    han = len(_HAN.findall(data[:bad].decode("utf-8")))
+    if forced is not None or han >= _UTF8_EVIDENCE:
         raise FatalInputError(
             f"not valid UTF-8 at {_where(data, bad)} (byte 0x{data[bad]:02x}); the file is UTF-8 "
             "before it, so it is not read as another encoding: correct that byte or export the file "
@@ -181,7 +202,7 @@ def read_csv_rows(path: str, data: bytes, header: list[str], forced: str | None)
     """Parse a whole CSV file (see the module docstring); raises FatalInputError naming file and line."""
     utf8, encoding = decide_encoding(path, data, forced)
     buf = np.frombuffer(utf8, dtype=np.uint8)
-    newlines = _positions(buf, 10)
+    newlines = _line_ends(utf8, buf)
     body = int(newlines[0]) + 1 if len(newlines) else len(utf8)
     records = _physical(buf, newlines, body)
     quoted = b'"' in utf8
@@ -195,6 +216,19 @@ def read_csv_rows(path: str, data: bytes, header: list[str], forced: str | None)
                               file=path)
     table, lines, malformed = rows
     return CsvRows(table, lines, malformed, encoding)
+
+
+def _line_ends(utf8: bytes, buf: npt.NDArray[np.uint8]) -> IntArray:
+    """Offsets of the line ends: every ``\\n``, and a carriage return not followed by one (Arrow and
+    editors take a lone ``\\r`` for a line end too)."""
+    ends = _positions(buf, 10)
+    if b"\r" in utf8:
+        cr = _positions(buf, 13)
+        after = np.minimum(cr + 1, len(buf) - 1)
+        lone = cr[(cr + 1 >= len(buf)) | (buf[after] != 10)]
+        if len(lone):
+            ends = np.union1d(ends, lone).astype(np.int64)
+    return ends
 
 
 def _quotes_span_lines(buf: npt.NDArray[np.uint8], newlines: IntArray, body: int) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +67,7 @@ def base(folder: Path, persons: list[dict[str, str]], claims: list[dict[str, str
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> DuckDBStore:
+def store(tmp_path: Path) -> Iterator[DuckDBStore]:
     s = DuckDBStore(tmp_path / "g.duckdb")
     s.apply_schema()
     yield s

@@ -320,12 +320,19 @@ class _TableValidator:
             present = self._present(text)
             ok = _np_bool(pc.match_substring_regex(text, r"^-?[0-9]+(\.[0-9]{1,2})?$"))
             bad = present & ~ok
-            # more than 12 integer digits cannot be a claim (and would overflow 64-bit cents)
-            huge = ok & ~_np_bool(pc.match_substring_regex(text, r"^-?0*[0-9]{0,12}(\.|$)"))
-            safe = pc.if_else(pa.array(ok & ~huge), text, pa.scalar("0"))
+            # more than 12 integer digits cannot be a claim (and would overflow 64-bit cents);
+            # only values longer than 12 characters can have that many, so only they are matched
+            huge = np.zeros(len(ok), dtype=bool)
+            long = np.flatnonzero(ok & (_np_bool(pc.greater(pc.binary_length(text), 12))))
+            if len(long):
+                digits = pc.take(text, pa.array(long))
+                huge[long] = ~_np_bool(pc.match_substring_regex(digits, r"^-?0*[0-9]{0,12}(\.|$)"))
+            usable_text = ok & ~huge
+            safe = text if usable_text.all() else pc.if_else(pa.array(usable_text), text, pa.scalar("0"))
             cents = np.round(safe.cast(pa.float64()).to_numpy(zero_copy_only=False) * 100)
-            sign = np.where(_np_bool(pc.starts_with(text, "-")), -1.0, 1.0)
-            cents = np.where(huge, sign * (limit + 1), cents)
+            if huge.any():  # shown as written, beyond the limit whatever their size
+                sign = np.where(_np_bool(pc.starts_with(text, "-")), -1.0, 1.0)
+                cents = np.where(huge, sign * (limit + 1), cents)
             usable = present
         self.rej.add(bad, lambda idx: [reasons.bad_amount(col.name, v) for v in _values(text, idx)])
         good = usable & ~bad

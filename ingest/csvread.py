@@ -182,7 +182,7 @@ def _csv_reader(text: str) -> _csv.Reader:
     return csv.reader(io.StringIO(text, newline=""))
 
 
-def _scanned(utf8: bytes, newlines: IntArray, body: int) -> _Records:
+def _scanned(path: str, utf8: bytes, newlines: IntArray, body: int) -> _Records:
     """Records found by a CSV scan (quoted line breaks); the slow path, for such files only."""
     text = utf8[body:].decode("utf-8")
     first_line = int(np.searchsorted(newlines, body)) + 1
@@ -192,13 +192,17 @@ def _scanned(utf8: bytes, newlines: IntArray, body: int) -> _Records:
     lines: list[int] = []
     reader = _csv_reader(text)
     before = 0
-    for _ in reader:
-        first, last = first_line + before, first_line + reader.line_num - 1
-        starts.append(int(line_start[first - 1]))
-        end = int(line_start[last]) - 1 if last < len(line_start) else len(utf8)
-        ends.append(end)
-        lines.append(first)
-        before = reader.line_num
+    try:
+        for _ in reader:
+            first, last = first_line + before, first_line + reader.line_num - 1
+            starts.append(int(line_start[first - 1]))
+            end = int(line_start[last]) - 1 if last < len(line_start) else len(utf8)
+            ends.append(end)
+            lines.append(first)
+            before = reader.line_num
+    except csv.Error as exc:  # a quoted value longer than any row may be (an unclosed quote)
+        raise FatalInputError(f"cannot parse CSV: {exc} (an unclosed quote?)", file=path,
+                              line=first_line + before) from exc
     return _Records(np.asarray(starts, np.int64), np.asarray(ends, np.int64), np.asarray(lines, np.int64))
 
 
@@ -225,10 +229,10 @@ def read_csv_rows(path: str, data: bytes, header: list[str], forced: str | None)
     records = _physical(buf, newlines, body)
     quoted = b'"' in utf8
     if quoted and _quotes_span_lines(buf, newlines, body):
-        records = _scanned(utf8, newlines, body)
+        records = _scanned(path, utf8, newlines, body)
     rows = _parse(path, utf8, buf, records, header, quoted)
     if rows is None and quoted:  # rare: quotes that looked balanced per line but were not
-        rows = _parse(path, utf8, buf, _scanned(utf8, newlines, body), header, quoted)
+        rows = _parse(path, utf8, buf, _scanned(path, utf8, newlines, body), header, quoted)
     if rows is None:
         raise FatalInputError("the rows Arrow parsed do not match the file's lines (unbalanced quotes?)",
                               file=path)

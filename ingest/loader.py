@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from graph.errors import FatalInputError
+from graph.errors import FatalInputError, StoreError
 from graph.port import GraphStore
 from ingest.contract import DATE_GRACE_ENV, DEFAULT_DATE_GRACE_DAYS, LOAD_ORDER
 from ingest.folder import scan
@@ -224,6 +224,12 @@ def ingest_dir(
                 future.cancel()
             try:
                 writer.close(discard=not ok)
+            except StoreError as exc:
+                if not store.atomic_loads:
+                    raise
+                # the load transaction rolled back: say so, as the exit code 1 promises
+                raise type(exc)(f"{exc}. Nothing of this ingest was written: the store is as it was "
+                                "before it") from exc
             finally:
                 if bar is not None:
                     bar(-1)

@@ -324,8 +324,9 @@ def test_14_an_ingest_that_runs_out_of_memory_leaves_the_store_as_it_was(tmp_pat
     with DuckDBStore(db, read_only=True) as s:
         before = fingerprint(s)
     written: list[int] = []
-    with DuckDBStore(db, memory_limit="14MB") as s, pytest.raises(StoreError, match="Out of Memory"):
+    with DuckDBStore(db, memory_limit="14MB") as s, pytest.raises(StoreError, match="Out of Memory") as err:
         ingest_dir(s, update, on_batch=written.append)
+    assert "Nothing of this ingest was written" in str(err.value)
     assert written  # some writes went through before memory ran out...
     with DuckDBStore(db, read_only=True) as s:
         assert fingerprint(s) == before  # ...yet none of them stayed

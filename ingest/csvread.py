@@ -223,12 +223,12 @@ def _excerpt(utf8: bytes, start: int, end: int, limit: int = 200) -> str:
 def read_csv_rows(path: str, data: bytes, header: list[str], forced: str | None) -> CsvRows:
     """Parse a whole CSV file (see the module docstring); raises FatalInputError naming file and line.
 
-    The usual file — UTF-8 from its first MiB on, no quotes, blank lines, lone CRs, NUL bytes or
-    overlong lines — goes straight to Arrow, which proves the UTF-8 as it converts every value;
-    its rows are then on consecutive lines. Anything else (or a file Arrow refuses as UTF-8, or
-    with malformed rows) takes the exact path: the encoding proved over the whole file first, and
-    every record's line worked out from the bytes. The fast path keeps the parsing thread inside
-    Arrow, where it does not hold the GIL the validating thread needs.
+    The usual file (UTF-8 from its first MiB on; after the header no quotes, blank lines, lone
+    CRs, NUL bytes or overlong lines) goes straight to Arrow, which proves the UTF-8 as it
+    converts every value; its rows are then on consecutive lines. Anything else (or a file Arrow
+    refuses as UTF-8, or with malformed rows) takes the exact path: the encoding proved over the
+    whole file first, and every record's line worked out from the bytes. The fast path keeps the
+    parsing thread inside Arrow, where it does not hold the GIL the validating thread needs.
     """
     if forced is None and _looks_utf8(data) and _plain(data):
         invalid: list[str] = []
@@ -259,12 +259,14 @@ def _looks_utf8(data: bytes) -> bool:
 
 
 def _plain(data: bytes) -> bool:
-    """Whether every line is one row: no quotes, blank lines, lone CRs, NUL bytes or overlong lines."""
-    if b'"' in data or b"\x00" in data or b"\n\n" in data or b"\n\r\n" in data:
+    """Whether every line after the header is one row: no quotes (a quoted header is fine), blank
+    lines, lone CRs, NUL bytes or overlong lines."""
+    body = data.find(b"\n") + 1
+    if any(data.find(mark, body) >= 0 for mark in (b'"', b"\x00", b"\n\n", b"\n\r\n")):
         return False
-    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+    if data.find(b"\r", body) >= 0 and data.count(b"\r", body) != data.count(b"\r\n", body):
         return False
-    pos = 0
+    pos = body
     while len(data) - pos > MAX_ROW_BYTES:  # a line break in every window of the row limit
         nl = data.rfind(b"\n", pos, pos + MAX_ROW_BYTES + 1)
         if nl < 0:

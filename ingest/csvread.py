@@ -262,7 +262,10 @@ def _plain(data: bytes) -> bool:
     """Whether every line after the header is one row: no quotes (a quoted header is fine), blank
     lines, lone CRs, NUL bytes or overlong lines."""
     body = data.find(b"\n") + 1
-    if any(data.find(mark, body) >= 0 for mark in (b'"', b"\x00", b"\n\n", b"\n\r\n")):
+    if any(data.find(mark, body) >= 0 for mark in (b'"', b"\x00")):
+        return False
+    # a blank line right after the header starts at the header's own line break
+    if any(data.find(mark, max(body - 1, 0)) >= 0 for mark in (b"\n\n", b"\n\r\n")):
         return False
     if data.find(b"\r", body) >= 0 and data.count(b"\r", body) != data.count(b"\r\n", body):
         return False

@@ -260,7 +260,7 @@ def _looks_utf8(data: bytes) -> bool:
 
 def _plain(data: bytes) -> bool:
     """Whether every line after the header is one row: no quotes (a quoted header is fine), blank
-    lines, lone CRs, NUL bytes or overlong lines."""
+    lines, lone CRs, NUL bytes or lines longer than half an Arrow block."""
     body = data.find(b"\n") + 1
     if any(data.find(mark, body) >= 0 for mark in (b'"', b"\x00")):
         return False
@@ -269,9 +269,12 @@ def _plain(data: bytes) -> bool:
         return False
     if data.find(b"\r", body) >= 0 and data.count(b"\r", body) != data.count(b"\r\n", body):
         return False
+    # Arrow's blocks hold a row when a line break falls in every half block (longer rows take the
+    # exact path, whose blocks are sized from the longest row)
+    window = _BLOCK_BYTES // 2
     pos = body
-    while len(data) - pos > MAX_ROW_BYTES:  # a line break in every window of the row limit
-        nl = data.rfind(b"\n", pos, pos + MAX_ROW_BYTES + 1)
+    while len(data) - pos > window:
+        nl = data.rfind(b"\n", pos, pos + window + 1)
         if nl < 0:
             return False
         pos = nl + 1

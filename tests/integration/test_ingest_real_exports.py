@@ -263,6 +263,10 @@ def test_10_long_rows_load_and_rows_over_the_limit_are_rejected_with_their_line(
     assert report.table("claims").loaded == 2
     [(table, line, reason)] = read_rejects(folder / "_rejects")
     assert (table, line) == ("claims", 3) and "longer than the 16,777,216-byte limit" in reason
+    # a long row alone, in an otherwise plain file
+    plain = base(tmp_path / "plain", [person(0)], [claim("C1", PIDS[0], diagnosis_code="x" * (5 << 20)),
+                                                     claim("C2", PIDS[0])])
+    assert ingest_dir(store, plain).table("claims").loaded == 2
 
 
 # 11 --------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Concurrency model (see docs/operations.md): one process owns the file read-write
 which also runs scheduled detection in-process, or a CLI command when no server runs. DuckDB's
 file lock refuses a second writer; we turn that into :class:`StoreUnavailable` saying what to do.
 Inside the process one ``DuckDBStore`` is shared by all threads: reads use a cursor per thread,
-writes are serialised by a lock and each batch is one transaction.
+writes are serialised by a lock and each batch is one transaction — or, inside
+:meth:`DuckDBStore.load_transaction`, a whole ingest is one transaction (all or nothing).
 
 Indexes: plain ART indexes on node keys and on relationship ``src``/``dst``. Maintaining them
 during a bulk load costs as much as building them afterwards, and ingest must not pay for them,
@@ -65,9 +66,23 @@ _SINGLE_OWNER = (
 )
 
 
+@contextlib.contextmanager
+def _store_errors() -> Iterator[None]:
+    """DuckDB's errors as the store's: a value that does not fit, a failed store, a refused write."""
+    try:
+        yield
+    except duckdb.ConversionException as exc:
+        raise InputError(f"a value does not fit its property type: {exc}") from exc
+    except duckdb.Error as exc:
+        if isinstance(exc, duckdb.IOException | duckdb.FatalException):
+            raise StoreUnavailable(f"the store failed: {exc}") from exc
+        raise StoreError(f"the store refused the write: {exc}") from exc
+
+
 class DuckDBStore(GraphStore):
     kind = "duckdb"
     query_language = "sql"
+    atomic_loads = True
 
     def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False,
                  memory_limit: str | None = None, threads: int = 0,
@@ -117,6 +132,9 @@ class DuckDBStore(GraphStore):
         self._tx_labels: set[str] = set()
         self._analyst_view = AnalystView(None if self.path == ":memory:" else self.path,
                                          memory_limit=memory_limit)
+        # the open load transaction's cursor and the thread that owns it (load_transaction)
+        self._load_cur: duckdb.DuckDBPyConnection | None = None
+        self._load_thread: int | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, read_only: bool = False) -> DuckDBStore:
@@ -143,35 +161,83 @@ class DuckDBStore(GraphStore):
             raise StoreError(f"the store {self.path} was opened read-only")
 
     def _transaction(self, work: Any, *args: Any) -> Any:
-        """Run ``work(cur, *args)`` in one transaction under the write lock."""
+        """Run ``work(cur, *args)`` in one transaction under the write lock.
+
+        Inside this thread's :meth:`load_transaction` the work joins the load's transaction
+        instead; the load commits or rolls it back with everything else.
+        """
         self._check_writable()
         with self._write_lock:
+            if self._load_cur is not None and self._load_thread == threading.get_ident():
+                try:
+                    with _store_errors():
+                        return work(self._load_cur, *args)
+                finally:
+                    self._small = None
             cur = self._con.cursor()
             try:
-                cur.begin()
-                try:
-                    result = work(cur, *args)
-                    cur.commit()
-                except BaseException:
-                    cur.rollback()
-                    raise
-                self._data_version += 1
-                self._node_cache.invalidate(self._tx_labels)
-                # the index holds these labels' rows too: a node write there renews it
-                if self._tx_changes_index or self._tx_labels & INDEXED_LABELS:
-                    self._invalidate_read_index()
+                with _store_errors():
+                    cur.begin()
+                    try:
+                        result = work(cur, *args)
+                        cur.commit()
+                    except BaseException:
+                        cur.rollback()
+                        raise
+                self._committed()
                 return result
-            except duckdb.ConversionException as exc:
-                raise InputError(f"a value does not fit its property type: {exc}") from exc
-            except duckdb.Error as exc:
-                if isinstance(exc, duckdb.IOException | duckdb.FatalException):
-                    raise StoreUnavailable(f"the store failed: {exc}") from exc
-                raise StoreError(f"the store refused the write: {exc}") from exc
             finally:
-                self._small = None
-                self._tx_changes_index = False
-                self._tx_labels = set()
+                self._end_transaction()
                 cur.close()
+
+    @contextlib.contextmanager
+    def load_transaction(self) -> Iterator[None]:
+        """This thread's writes until the block ends are one transaction (see the port).
+
+        DuckDB keeps the uncommitted rows of a large load in its own storage (spilling to disk
+        under its memory limit), so a whole city fits one transaction; an out-of-memory error
+        anywhere, or any exception, rolls all of it back.
+        """
+        self._check_writable()
+        with self._write_lock:
+            if self._load_cur is not None:
+                raise StoreError("a load transaction is already open")
+            cur = self._con.cursor()
+            try:
+                with _store_errors():
+                    cur.begin()
+                self._load_cur, self._load_thread = cur, threading.get_ident()
+                try:
+                    yield
+                except BaseException:
+                    with contextlib.suppress(duckdb.Error):
+                        cur.rollback()
+                    raise
+                self._load_cur = None
+                with _store_errors():
+                    try:
+                        cur.commit()
+                    except BaseException:
+                        with contextlib.suppress(duckdb.Error):
+                            cur.rollback()
+                        raise
+                self._committed()
+            finally:
+                self._load_cur, self._load_thread = None, None
+                self._end_transaction()
+                cur.close()
+
+    def _committed(self) -> None:
+        self._data_version += 1
+        self._node_cache.invalidate(self._tx_labels)
+        # the index holds these labels' rows too: a node write there renews it
+        if self._tx_changes_index or self._tx_labels & INDEXED_LABELS:
+            self._invalidate_read_index()
+
+    def _end_transaction(self) -> None:
+        self._small = None
+        self._tx_changes_index = False
+        self._tx_labels = set()
 
     def _small_tables(self) -> frozenset[str]:
         small = self._small

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, TypeAlias
@@ -230,6 +231,20 @@ class GraphStore(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release connections/drivers."""
+
+    # -- loads -------------------------------------------------------------------------------
+    # Whether :meth:`load_transaction` makes a whole load atomic in this adapter.
+    atomic_loads: bool = False
+
+    def load_transaction(self) -> AbstractContextManager[None]:
+        """Make every write of the calling thread, until the block ends, one all-or-nothing load.
+
+        On a clean exit everything is committed at once; on an exception (out of memory
+        included) nothing of it stays. Other threads' writes wait until the block ends.
+        Adapters that can do so set :attr:`atomic_loads`; this default keeps each write call's
+        own transaction (per batch), so a failed load may leave earlier batches behind.
+        """
+        return nullcontext()
 
     # -- conveniences built on the primitives ----------------------------------------------
     def nodes_frame(self, label: str, columns: Sequence[str] | None = None) -> pd.DataFrame:

@@ -1,7 +1,9 @@
 """Commands of this package for the ``medfraud`` CLI: ``ingest`` and ``generate``.
 
-``ingest`` exits 0 when every row loaded, 2 when some rows were rejected (see the rejects files),
-and 1 on a fatal error (raised as ``FatalInputError`` and printed by ``api.cli.main``).
+``ingest`` exits 0 when every row loaded (fields left out of loaded rows are warnings, listed in
+the warnings files, and do not change the code), 2 when some rows were rejected (see the rejects
+files), and 1 on a fatal error (raised and printed by ``api.cli.main``); after exit 1 the store
+is as it was before (docs/data-contract.md, "Commands and exit codes").
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ def ingest(
     rejects: Annotated[
         Path | None, typer.Option(help="folder for the rejects files (default: IN_DIR/_rejects)")
     ] = None,
+    warnings: Annotated[
+        Path | None, typer.Option(help="folder for the warnings files (default: IN_DIR/_warnings)")
+    ] = None,
+    date_grace_days: Annotated[
+        int | None,
+        typer.Option(help="days after today a date may lie (default: MEDFRAUD_INGEST_DATE_GRACE_DAYS or 31)"),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
     """Validate a folder of bureau exports and load it into the configured store."""
@@ -29,7 +38,8 @@ def ingest(
     from ingest.loader import ingest_dir
 
     with open_store() as store:
-        report = ingest_dir(store, in_dir, encoding=encoding, rejects_dir=rejects, progress=progress)
+        report = ingest_dir(store, in_dir, encoding=encoding, rejects_dir=rejects, warnings_dir=warnings,
+                            progress=progress, date_grace_days=date_grace_days)
     typer.echo(str(report))
     raise typer.Exit(report.exit_code)
 

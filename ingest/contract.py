@@ -7,6 +7,7 @@ values from here, so the contract is stated once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from graph.model import INJURY_CAUSES, INSTITUTION_KINDS, SCHEMES, VISIT_TYPES
@@ -24,6 +25,9 @@ class Column:
     values: tuple[str, ...] = ()  # allowed values of an enum column
     int_range: tuple[int, int] | None = None
     float_range: tuple[float, float] | None = None  # allowed values of a ``degrees`` column
+    # an optional identifier whose value cannot be normalised costs only the field (a warning),
+    # not the row
+    warn_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,9 +62,9 @@ PERSONS = Table(
         Column("name", required=True),
         Column("gender", "enum", values=GENDERS),
         Column("birth_date", "date"),
-        Column("phone", "phone"),
+        Column("phone", "phone", warn_only=True),
         Column("address", "address"),
-        Column("bank_account", "account"),
+        Column("bank_account", "account", warn_only=True),
         Column("employer_id"),
         Column("death_date", "date"),
     ),
@@ -134,3 +138,17 @@ CLAIMS = Table(
 TABLES: dict[str, Table] = {t.name: t for t in (INSTITUTIONS, PERSONS, DOCTORS, INJURY_CASES, CLAIMS)}
 LOAD_ORDER: tuple[str, ...] = tuple(TABLES)
 FILE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".xlsx")
+
+
+# -- limits (docs/data-contract.md, "Limits") ---------------------------------------------------
+# The most one claim may state, total or reimbursed: far above any real stay (a year of
+# intensive care is a few million yuan), far below where cents stop being exact in a float.
+MAX_CLAIM_AMOUNT_YUAN = 10_000_000
+# Dates before this, or after today plus the grace, are typing errors (0001-01-01, 2099-...).
+EARLIEST_DATE = date(1900, 1, 1)
+DEFAULT_DATE_GRACE_DAYS = 31
+DATE_GRACE_ENV = "MEDFRAUD_INGEST_DATE_GRACE_DAYS"
+# A CSV row (one record, quoted line breaks included) may be this long; longer ones are rejected.
+MAX_ROW_BYTES = 16 << 20
+# The only value that means "empty" in a text file: no word (NA, NULL, N/A) is guessed to be one.
+NULL_TOKENS: tuple[str, ...] = ("",)

@@ -7,8 +7,7 @@ reject them with a reason instead of fixing them silently.
 Rules (docs/data-contract.md):
 - text: leading/trailing whitespace trimmed; empty becomes missing.
 - ID numbers: trimmed and upper-cased (a trailing ``x`` is the check character ``X``).
-- phones: full-width digits made half-width; spaces, dashes, dots and brackets removed; a
-  ``+86`` / ``0086`` / ``86`` country prefix removed; the result must be 11 digits.
+- phones: mobiles, landlines, 400/800 numbers, with extensions (see :func:`phone`).
 - addresses: NFKC (full-width letters, digits and punctuation made half-width), whitespace runs
   collapsed to one space and removed next to Chinese characters, so ``３号 楼`` and ``3号楼`` are
   the same address.
@@ -98,13 +97,68 @@ def id_number(arr: StrColumn) -> StrColumn:
     return pc.ascii_upper(text(arr))
 
 
+# Phones as Chinese exports write them (docs/data-contract.md, "Phones"). The normal form is the
+# digits a caller dials inside China: a mobile's 11 digits, a landline's area code (with its 0)
+# and number, a 400/800 service number; an extension follows after a dash.
+_EXT_MARK = r"^(?P<num>.*?)\s*(?:转|分机|ext\.?|x|#)\s*(?P<ext>[0-9]{1,6})$"
+_EXT_DASH = r"^(?P<num>.*[0-9])-(?P<ext>[0-9]{1,6})$"
+_SEPARATORS = r"[\s\-\.()]"
+_MOBILE = r"^1[3-9][0-9]{9}$"
+# 3-digit area codes (010 Beijing, 02x) have 8-digit numbers; 4-digit ones 7 or 8 digits.
+_LANDLINE = r"^0(?:10|2[0-9])[0-9]{8}$|^0[3-9][0-9]{2}[0-9]{7,8}$"
+_SERVICE = r"^[48]00[0-9]{7}$"
+
+
+def _dial_digits(s: StrColumn) -> StrColumn:
+    """Separators and a +86 / 0086 / 86 country prefix removed (a landline's area code gets its 0)."""
+    s = pc.replace_substring_regex(s, _SEPARATORS, "")
+    s = pc.replace_substring_regex(s, r"^(?:\+86|0086|86)(1[3-9][0-9]{9})$", r"\1")
+    return pc.replace_substring_regex(s, r"^(?:\+86|0086)0?([1-9][0-9]{8,10})$", r"0\1")
+
+
+def _matches(s: StrColumn, pattern: str) -> BoolArray:
+    return _mask(pc.match_substring_regex(s, pattern))
+
+
 def phone(arr: StrColumn) -> tuple[StrColumn, BoolArray]:
-    """Normalised phones and the mask of present values that are not 11 digits afterwards."""
+    """Normalised phones and the mask of present values that are no phone number afterwards.
+
+    Mobiles, landlines (area code of 3 or 4 digits, number of 7 or 8, with or without dashes or
+    brackets), 400/800 service numbers, each with an optional ``+86``/``0086`` prefix; a landline
+    or service number may carry an extension after ``转``, ``分机``, ``ext``, ``x``, ``#`` or a
+    last dash. ``0571-87654321``, ``(0571)8765 4321`` and ``+86 571 87654321`` are all
+    ``057187654321``; ``0571-87654321-808`` and ``0571 87654321转808`` are ``057187654321-808``.
+    Values with nothing to reshape (the bulk: mobiles written plainly) are matched once, and
+    the extension rules run only on the others.
+    """
     s = text(pc.utf8_normalize(arr.cast(pa.string()), form="NFKC"))
-    s = pc.replace_substring_regex(s, r"[\s\-\.()]", "")
-    s = pc.replace_substring_regex(s, r"^(?:\+86|0086|86)([0-9]{11})$", r"\1")
-    bad = _mask(pc.invert(pc.match_substring_regex(s, r"^[0-9]{11}$")))
-    return s, bad
+    if isinstance(s, pa.ChunkedArray):
+        s = s.combine_chunks()
+    plain = _matches(s, _MOBILE)
+    if plain.all() or len(s) == 0:
+        return s, np.zeros(len(s), dtype=bool)
+    rest = pc.filter(s, pa.array(~plain))
+    marked = pc.extract_regex(pc.utf8_lower(rest), _EXT_MARK)
+    has_mark = _mask(marked.is_valid())
+    num = pc.if_else(pa.array(has_mark), pc.struct_field(marked, "num"), rest)
+    ext = pc.if_else(pa.array(has_mark), pc.struct_field(marked, "ext"), pa.scalar(None, pa.string()))
+    # "0571-87654321-808": the last dash starts an extension only when what precedes it is
+    # already a whole landline ("010-8765-4321" is one number written in three groups).
+    dashed = pc.extract_regex(num, _EXT_DASH)
+    head = _dial_digits(pc.struct_field(dashed, "num"))
+    dash_ext = _mask(dashed.is_valid()) & ~has_mark & (_matches(head, _LANDLINE) | _matches(head, _SERVICE))
+    digits = pc.if_else(pa.array(dash_ext), head, _dial_digits(num))
+    ext = pc.if_else(pa.array(dash_ext), pc.struct_field(dashed, "ext"), ext)
+    mobile = _matches(digits, _MOBILE)
+    fixed = _matches(digits, _LANDLINE) | _matches(digits, _SERVICE)
+    has_ext = _mask(ext.is_valid())
+    ok = (mobile & ~has_ext) | fixed
+    full = pc.if_else(pa.array(has_ext), pc.binary_join_element_wise(digits, ext, "-"), digits)
+    present = _mask(rest.is_valid())
+    out = pc.replace_with_mask(s, pa.array(~plain), pc.if_else(pa.array(ok), full, rest))
+    bad = np.zeros(len(s), dtype=bool)
+    bad[~plain] = present & ~ok
+    return out, bad
 
 
 def address(arr: StrColumn) -> StrColumn:

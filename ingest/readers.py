@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -19,23 +18,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from graph.errors import FatalInputError
-from ingest import reasons
-from ingest.contract import FILE_SUFFIXES, TABLES, Table
+from ingest.contract import TABLES, Table
+from ingest.csvread import UTF8_BOM, Malformed, read_csv_rows
+from ingest.folder import scan
 
-_UTF8_BOM = b"\xef\xbb\xbf"
 _DETECT_BYTES = 4 << 20
-_BLANK_LINE = re.compile(rb"\n(?=\r?\n)")
-
-
-@dataclass
-class Malformed:
-    line: int
-    text: str
-    reason: str
 
 
 @dataclass
@@ -55,29 +45,8 @@ class RawTable:
 
 
 def find_tables(in_dir: Path) -> dict[str, Path]:
-    """The input file of each table present in ``in_dir`` (``<table>.csv|.parquet|.xlsx``)."""
-    if not in_dir.is_dir():
-        raise FatalInputError("not a folder", file=str(in_dir))
-    found: dict[str, Path] = {}
-    for name in TABLES:
-        paths = [
-            in_dir / f"{name}{suffix}" for suffix in FILE_SUFFIXES if (in_dir / f"{name}{suffix}").is_file()
-        ]
-        if len(paths) > 1:
-            raise FatalInputError(
-                f"table {name} is given twice ({', '.join(p.name for p in paths)}); keep one file per table",
-                file=str(in_dir),
-            )
-        if paths:
-            found[name] = paths[0]
-    if not found:
-        raise FatalInputError(
-            "no input tables found; expected files named "
-            + ", ".join(f"{n}.csv" for n in TABLES)
-            + " (or .parquet / .xlsx)",
-            file=str(in_dir),
-        )
-    return found
+    """The input file of each table present in ``in_dir`` (see :mod:`ingest.folder`)."""
+    return scan(in_dir).tables
 
 
 @dataclass
@@ -175,8 +144,8 @@ def _header_end(data: bytes) -> int:
 
 
 def _csv_header(path: Path, utf8_first_line: bytes) -> list[str]:
-    if utf8_first_line.startswith(_UTF8_BOM):
-        utf8_first_line = utf8_first_line[len(_UTF8_BOM) :]
+    if utf8_first_line.startswith(UTF8_BOM):
+        utf8_first_line = utf8_first_line[len(UTF8_BOM) :]
     line = utf8_first_line.decode("utf-8", errors="replace").rstrip("\r")
     header = [h.strip() for h in next(csv.reader([line]), [])]
     if not any(header):
@@ -199,7 +168,7 @@ def _check_columns(path: Path, names: list[str], spec: Table) -> None:
 
 def detect_encoding(data: bytes) -> str:
     """UTF-8 when the start of the file decodes as UTF-8, else GB18030 (what Chinese Excel writes)."""
-    if data.startswith(_UTF8_BOM):
+    if data.startswith(UTF8_BOM):
         return "utf-8"
     head = data[:_DETECT_BYTES]
     if len(data) > _DETECT_BYTES:
@@ -225,70 +194,10 @@ def _to_utf8(path: Path, data: bytes, encoding: str) -> bytes:
 
 
 def _read_csv(path: Path, name: str, data: bytes, encoding: str | None) -> RawTable:
-    chosen = encoding or detect_encoding(data)
-    utf8 = _to_utf8(path, data, chosen)
-    if utf8.startswith(_UTF8_BOM):
-        utf8 = utf8[len(_UTF8_BOM) :]
-    header = _csv_header(path, utf8[: _header_end(utf8)])
-    invalid: list[tuple[str, int]] = []
-
-    def on_invalid(row: pcsv.InvalidRow) -> str:
-        invalid.append((row.text, row.actual_columns))
-        return "skip"
-
-    try:
-        table = pcsv.read_csv(
-            io.BytesIO(utf8),
-            read_options=pcsv.ReadOptions(column_names=header, skip_rows=1),
-            parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid),
-            convert_options=pcsv.ConvertOptions(
-                column_types={h: pa.string() for h in header},
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        if encoding is None and chosen == "utf-8" and "UTF8" in str(exc):
-            return _read_csv(path, name, data, "gb18030")
-        raise FatalInputError(f"cannot parse CSV: {exc}", file=str(path)) from exc
-    skipped, malformed = _skipped_lines(utf8, invalid, len(header))
-    lines = np.arange(table.num_rows, dtype=np.int64) + 2
-    for line in skipped:
-        lines[lines >= line] += 1
-    return RawTable(name, path, table, lines, "", chosen, malformed)
-
-
-def _skipped_lines(
-    utf8: bytes, invalid: list[tuple[str, int]], expected: int
-) -> tuple[list[int], list[Malformed]]:
-    """Line numbers of blank lines and of rows with the wrong field count (both skipped by Arrow)."""
-    skipped: list[int] = []
-    if b"\n\n" in utf8 or b"\n\r\n" in utf8:
-        count, last = 0, 0
-        for m in _BLANK_LINE.finditer(utf8):
-            count += utf8.count(b"\n", last, m.start() + 1)
-            last = m.start() + 1
-            if m.end() < len(utf8) - 2:  # trailing blank lines precede no row
-                skipped.append(count + 1)
-    malformed: list[Malformed] = []
-    cursor: dict[bytes, int] = {}
-    for text, actual in invalid:
-        needle = b"\n" + text.encode("utf-8")
-        pos = cursor.get(needle, 0)
-        while True:
-            pos = utf8.find(needle, pos)
-            end = pos + len(needle)
-            if pos < 0 or end == len(utf8) or utf8[end : end + 1] in (b"\n", b"\r"):
-                break
-            pos += 1
-        if pos < 0:
-            continue
-        cursor[needle] = pos + 1
-        line = utf8.count(b"\n", 0, pos + 1) + 1
-        skipped.append(line)
-        malformed.append(Malformed(line, text, reasons.column_count(expected, actual)))
-    skipped.sort()
-    return skipped, malformed
+    head = data[: _header_end(data)]
+    header = _csv_header(path, _to_utf8(path, head, encoding or detect_encoding(head)))
+    rows = read_csv_rows(str(path), data, header, encoding)
+    return RawTable(name, path, rows.table, rows.lines, "", rows.encoding, rows.malformed)
 
 
 def _read_parquet(path: Path, name: str, data: bytes) -> RawTable:

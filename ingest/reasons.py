@@ -70,11 +70,49 @@ def bad_bool(col: str, value: str) -> str:
 
 
 def bad_phone(value: str) -> str:
-    return f"phone: '{value}' is not an 11-digit phone number"
+    return (f"phone: '{value}' is not a phone number (mobile, landline with area code, 400/800 number, "
+            "optional extension)")
 
 
 def bad_account(value: str) -> str:
     return f"bank_account: '{value}' is not a bank account number (8-32 digits)"
+
+
+def not_finite(col: str, value: str) -> str:
+    return f"{col}: '{value}' is not a finite number"
+
+
+def amount_over_limit(col: str, value: str, limit: str) -> str:
+    return f"{col} {value} is above the per-claim limit of {limit} yuan"
+
+
+def date_outside_window(col: str, value: str, earliest: str, latest: str) -> str:
+    return f"{col} {value} is outside the accepted dates {earliest} to {latest}"
+
+
+def death_before_birth(death: str, birth: str) -> str:
+    return f"death_date {death} < birth_date {birth}"
+
+
+def referenced_row_rejected(col: str, value: str, what: str, file: str, line: int) -> str:
+    return f"{col} {value} not loaded: {what} rejected at {file} line {line}"
+
+
+def row_too_long(size: int, limit: int) -> str:
+    return f"row of {size:,} bytes is longer than the {limit:,}-byte limit"
+
+
+def binary_row() -> str:
+    return "row holds binary data (a NUL byte), not text"
+
+
+# -- warnings: the row loads, the field does not --------------------------------------------
+def unknown_file(name: str) -> str:
+    return f"{name}: not a contract table name; the file was not loaded"
+
+
+def near_table_name(name: str, expected: str) -> str:
+    return f"{name}: looks like {expected} but is not its exact name; the file was not loaded"
 
 
 def not_found(col: str, value: str) -> str:

@@ -1,9 +1,15 @@
-"""Rejects files: each refused row with its line number, the reason, and the row as it was read."""
+"""Rejects and warnings files.
+
+A rejects file holds each refused row with its line number, the reason and the row as it was
+read; a warnings file each field left out of a loaded row: line, field, the value as written and
+the reason.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -29,8 +35,18 @@ def rejects_frame(raw: RawTable, validated: Validated) -> pd.DataFrame:
     return frame.sort_values("line", kind="stable").reset_index(drop=True)
 
 
+def warnings_frame(raw: RawTable, validated: Validated) -> pd.DataFrame:
+    w = validated.warnings
+    return pd.DataFrame({
+        "line": raw.lines[np.asarray([x.row for x in w], dtype=np.int64)] if w else np.zeros(0, np.int64),
+        "field": [x.column for x in w],
+        "value": [x.value for x in w],
+        "reason": [x.reason for x in w],
+    })
+
+
 def write_rejects(path: Path, frame: pd.DataFrame) -> None:
-    """Write (or, with nothing rejected, remove a stale) rejects file; BOM so Excel reads Chinese."""
+    """Write (or, with nothing in it, remove a stale) rejects or warnings file; BOM so Excel reads Chinese."""
     if frame.empty:
         path.unlink(missing_ok=True)
         return

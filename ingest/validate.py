@@ -20,7 +20,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest import normalise, reasons
-from ingest.contract import TABLES, Column, Table
+from ingest.contract import (
+    DEFAULT_DATE_GRACE_DAYS,
+    EARLIEST_DATE,
+    MAX_CLAIM_AMOUNT_YUAN,
+    TABLES,
+    Column,
+    Table,
+)
 from ingest.idnumber import analyse
 from ingest.readers import RawTable
 
@@ -58,6 +65,15 @@ class RefContext:
     institution_kinds: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
     doctors: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
     injury_cases: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
+    # keys rejected in this ingest, per attribute: (keys, their lines, file name), so that a row
+    # referring to one says where it went rather than "not found"
+    rejected: dict[str, tuple[pa.Array, IntArray, str]] = field(default_factory=dict)
+
+    def add_rejected(self, attr: str, keys: pa.Array | pa.ChunkedArray, lines: IntArray, file: str) -> None:
+        empty = (pa.array([], pa.string()), np.zeros(0, np.int64), file)
+        old_keys, old_lines, _ = self.rejected.get(attr, empty)
+        self.rejected[attr] = (pa.concat_arrays([old_keys, _flat(keys)]),
+                               np.concatenate([old_lines, lines]).astype(np.int64), file)
 
     def add(self, attr: str, keys: pa.Array | pa.ChunkedArray) -> None:
         current = getattr(self, attr)
@@ -143,6 +159,25 @@ class Validated:
     rejected_rows: IntArray  # row indexes into the raw table
     reasons: list[str]
     source_file: str
+    provided: tuple[str, ...] = ()  # contract columns the file has (an absent one is "not provided")
+    warnings: list[FieldWarning] = field(default_factory=list)
+    rejected_keys: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))  # first key column
+    has_extra: bool = False  # whether the file has columns outside the contract
+
+
+@dataclass
+class FieldWarning:
+    """A field left out of a loaded row: its row index (into the raw table), column, value, reason."""
+
+    row: int
+    column: str
+    value: str
+    reason: str
+
+
+# what a rejected row of each referred-to table is called in a reason
+_REFERRED = {"persons": "person", "institution_ids": "institution", "doctors": "doctor",
+             "injury_cases": "injury case"}
 
 
 def _const(text: str) -> Callable[[IntArray], list[str]]:
@@ -150,13 +185,9 @@ def _const(text: str) -> Callable[[IntArray], list[str]]:
 
 
 class _TableValidator:
-    def __init__(
-        self,
-        raw: RawTable,
-        refs: RefContext,
-        today: date,
-        repeated: dict[str, tuple[RepeatedIds, int]] | None = None,
-    ) -> None:
+    def __init__(self, raw: RawTable, refs: RefContext, today: date,
+                 repeated: dict[str, tuple[RepeatedIds, int]] | None = None,
+                 latest: date | None = None) -> None:
         self.raw = raw
         self.repeated = repeated or {}  # column -> (whole-file encoding, this chunk's first row)
         self.spec: Table = TABLES[raw.name]
@@ -168,6 +199,15 @@ class _TableValidator:
         self.cents: dict[str, IntArray] = {}
         self.col_bad: dict[str, BoolArray] = {}  # values already rejected, not looked up again
         self.lookups: dict[str, _Lookup] = {}  # repeated columns, as dictionary indexes
+        self.warned: list[tuple[IntArray, str, list[str], str | None, Callable[[str], str]]] = []
+        latest = latest or today + timedelta(days=DEFAULT_DATE_GRACE_DAYS)
+        self.window = ((EARLIEST_DATE - _EPOCH).days, (latest - _EPOCH).days)
+
+    def warn(self, mask: BoolArray, column: str, original: pa.Array, reason: Callable[[str], str]) -> None:
+        """Rows whose ``column`` value is left out (not linked) rather than the row rejected."""
+        idx = np.flatnonzero(mask)
+        if len(idx):
+            self.warned.append((idx, column, _values(original, idx), None, reason))
 
     # -- columns -------------------------------------------------------------------------
     def column(self, col: Column) -> None:
@@ -231,7 +271,7 @@ class _TableValidator:
 
     def _col_date(self, col: Column, raw: pa.Array) -> pa.Array:
         if pa.types.is_date(raw.type) or pa.types.is_timestamp(raw.type):
-            return raw.cast(pa.date32())
+            return self._in_window(col, raw.cast(pa.date32()))
         # A year of claims has a few hundred distinct dates: parse each once.
         encoded = pc.dictionary_encode(raw.cast(pa.string()))
         text = normalise.text(encoded.dictionary)
@@ -244,29 +284,69 @@ class _TableValidator:
         bad = present & ~ok_value[idx]
         self.rej.add(bad, lambda i: [reasons.bad_date(col.name, v) for v in _values(text, idx[i])])
         dates = pc.take(parsed.cast(pa.date32()), encoded.indices)
-        return pc.if_else(pa.array(present & ~bad), dates, pa.scalar(None, pa.date32()))
+        return self._in_window(col, pc.if_else(pa.array(present & ~bad), dates, pa.scalar(None, pa.date32())))
+
+    def _in_window(self, col: Column, dates: pa.Array) -> pa.Array:
+        """Reject dates outside the contract's window (1900-01-01 to today + grace)."""
+        days = self._days(dates)
+        lo, hi = self.window
+        out = self._present(dates) & ((days < lo) | (days > hi))
+        self.rej.add(out, lambda idx: [
+            reasons.date_outside_window(col.name, _day_text(d), _day_text(lo), _day_text(hi))
+            for d in days[idx]])
+        return dates
+
+    @staticmethod
+    def _days(dates: pa.Array) -> IntArray:
+        days = pc.fill_null(dates.cast(pa.int32()), 0).to_numpy(zero_copy_only=False)
+        return np.asarray(days, dtype=np.int64)
 
     def _col_amount(self, col: Column, raw: pa.Array) -> pa.Array:
+        limit = MAX_CLAIM_AMOUNT_YUAN * 100
+        present = self._present(raw)
         if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type) or pa.types.is_decimal(raw.type):
-            x = raw.cast(pa.float64()).to_numpy(zero_copy_only=False)
-            cents = np.round(np.nan_to_num(x) * 100)
-            bad = ~np.isnan(x) & (np.abs(np.nan_to_num(x) * 100 - cents) > 1e-6)
+            x = np.where(present, raw.cast(pa.float64()).to_numpy(zero_copy_only=False), 0.0)
+            finite = np.isfinite(x)
             text = raw.cast(pa.string())
+            self.rej.add(present & ~finite,
+                         lambda idx: [reasons.not_finite(col.name, v) for v in _values(text, idx)])
+            # |x| capped before scaling so that no value overflows the cents (1e300 is "too large")
+            x = np.where(finite, np.clip(x, -2.0 * MAX_CLAIM_AMOUNT_YUAN, 2.0 * MAX_CLAIM_AMOUNT_YUAN), 0.0)
+            cents = np.round(x * 100)
+            bad = present & finite & (np.abs(x * 100 - cents) > 1e-6)
+            usable = present & finite
         else:
             text = normalise.text(raw.cast(pa.string()))
+            present = self._present(text)
             ok = _np_bool(pc.match_substring_regex(text, r"^-?[0-9]+(\.[0-9]{1,2})?$"))
-            bad = self._present(text) & ~ok
-            safe = pc.if_else(pa.array(ok), text, pa.scalar("0"))
+            bad = present & ~ok
+            # more than 12 integer digits cannot be a claim (and would overflow 64-bit cents);
+            # only values longer than 12 characters can have that many, so only they are matched
+            huge = np.zeros(len(ok), dtype=bool)
+            long = np.flatnonzero(ok & (_np_bool(pc.greater(pc.binary_length(text), 12))))
+            if len(long):
+                digits = pc.take(text, pa.array(long))
+                huge[long] = ~_np_bool(pc.match_substring_regex(digits, r"^-?0*[0-9]{0,12}(\.|$)"))
+            usable_text = ok & ~huge
+            safe = text if usable_text.all() else pc.if_else(pa.array(usable_text), text, pa.scalar("0"))
             cents = np.round(safe.cast(pa.float64()).to_numpy(zero_copy_only=False) * 100)
+            if huge.any():  # shown as written, beyond the limit whatever their size
+                sign = np.where(_np_bool(pc.starts_with(text, "-")), -1.0, 1.0)
+                cents = np.where(huge, sign * (limit + 1), cents)
+            usable = present
         self.rej.add(bad, lambda idx: [reasons.bad_amount(col.name, v) for v in _values(text, idx)])
-        present = self._present(text)
-        negative = present & ~bad & (cents < 0)
-        self.rej.add(
-            negative, lambda idx: [reasons.negative_amount(col.name, _cents_text(c)) for c in cents[idx]]
-        )
-        cents_arr = np.where(present & ~bad, cents, 0).astype(np.int64)
+        good = usable & ~bad
+        negative = good & (cents < 0)
+        self.rej.add(negative, lambda idx: [
+            reasons.negative_amount(col.name, _cents_text(c) if c >= -limit else v)
+            for c, v in zip(cents[idx], _values(text, idx), strict=True)])
+        over = good & (cents > limit)
+        self.rej.add(over, lambda idx: [
+            reasons.amount_over_limit(col.name, v, f"{MAX_CLAIM_AMOUNT_YUAN:.2f}")
+            for v in _values(text, idx)])
+        cents_arr = np.where(good, cents, 0).astype(np.int64)
         self.cents[col.name] = cents_arr
-        return pa.array(cents_arr / 100.0, pa.float64(), mask=~(present & ~bad))
+        return pa.array(cents_arr / 100.0, pa.float64(), mask=~good)
 
     def _col_int(self, col: Column, raw: pa.Array) -> pa.Array:
         lo, hi = col.int_range or (-(2**62), 2**62)
@@ -324,7 +404,17 @@ class _TableValidator:
     def _col_phone(self, col: Column, raw: pa.Array) -> pa.Array:
         original = raw.cast(pa.string())
         values, bad = normalise.phone(original)
-        self.rej.add(bad, lambda idx: [reasons.bad_phone(v) for v in _values(original, idx)])
+        return self._bad_identifier(col, original, values, bad, reasons.bad_phone)
+
+    def _bad_identifier(self, col: Column, original: pa.Array, values: pa.Array, bad: BoolArray,
+                        reason: Callable[[str], str]) -> pa.Array:
+        """A value that does not normalise: a warning (field left out) or a reject, per the contract."""
+        if not bad.any():
+            return values
+        if col.warn_only:
+            self.warn(bad, col.name, original, reason)
+            return pc.if_else(pa.array(bad), pa.scalar(None, pa.string()), values)
+        self.rej.add(bad, lambda idx: [reason(v) for v in _values(original, idx)])
         return values
 
     def _col_address(self, col: Column, raw: pa.Array) -> pa.Array:
@@ -333,8 +423,7 @@ class _TableValidator:
     def _col_account(self, col: Column, raw: pa.Array) -> pa.Array:
         original = raw.cast(pa.string())
         values, bad = normalise.account(original)
-        self.rej.add(bad, lambda idx: [reasons.bad_account(v) for v in _values(original, idx)])
-        return values
+        return self._bad_identifier(col, original, values, bad, reasons.bad_account)
 
     # -- rules across columns ------------------------------------------------------------
     def person_identity(self) -> None:
@@ -369,6 +458,12 @@ class _TableValidator:
         self.out["birth_date"] = pa.array(
             np.where(has_b, given_days, a.birth_days).astype(np.int32), pa.int32(), mask=~(has_b | ok_id)
         ).cast(pa.date32())
+        birth, death = self.out["birth_date"], self.out["death_date"]
+        b, d = self._days(birth), self._days(death)
+        early = self._present(birth) & self._present(death) & (d < b)
+        self.rej.add(early, lambda idx: [
+            reasons.death_before_birth(_day_text(x), _day_text(y))
+            for x, y in zip(d[idx], b[idx], strict=True)])
 
     def amounts_and_dates(self) -> None:
         total = self.cents["total_amount"]
@@ -395,7 +490,7 @@ class _TableValidator:
             ],
         )
 
-    def reference(self, col: str, known: pa.Array) -> None:
+    def reference(self, col: str, known: pa.Array, attr: str = "") -> None:
         values = self.out[col]
         lookup = self.lookups.get(col)
         # a repeated ID number is looked up once per distinct value (a person's claims repeat it)
@@ -403,6 +498,21 @@ class _TableValidator:
         missing = self._present(values) & ~found
         if col in self.col_bad:
             missing &= ~self.col_bad[col]
+        rejected = self.refs.rejected.get(attr)
+        if rejected is not None and missing.any():
+            keys, lines, file = rejected
+            idx = np.flatnonzero(missing)
+            at = pc.index_in(pc.take(values, pa.array(idx)), keys)
+            hit = _np_bool(at.is_valid())
+            pos = np.asarray(pc.fill_null(at, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+            where = {int(i): int(lines[p]) for i, p, h in zip(idx, pos, hit, strict=True) if h}
+            was_rejected = np.zeros(self.n, dtype=bool)
+            was_rejected[list(where)] = True
+            what = _REFERRED[attr]
+            self.rej.add(was_rejected, lambda ix: [
+                reasons.referenced_row_rejected(col, v, what, file, where[int(i)])
+                for i, v in zip(ix, _values(values, ix), strict=True)])
+            missing &= ~was_rejected
         self.rej.add(missing, lambda idx: [reasons.not_found(col, v) for v in _values(values, idx)])
 
     def pharmacy_visits(self) -> None:
@@ -443,8 +553,18 @@ class _TableValidator:
         if not good.all():
             table = table.filter(pa.array(good))
         idx = np.flatnonzero(self.rej.bad)
+        warnings = [
+            FieldWarning(int(i), column, value, reason(value))
+            for rows, column, values, _, reason in self.warned
+            for i, value in zip(rows.tolist(), values, strict=True)
+            if not self.rej.bad[i]  # a rejected row is reported once, in the rejects file
+        ]
+        warnings.sort(key=lambda w: w.row)
+        provided = tuple(c for c in self.spec.column_names if c in self.raw.table.column_names)
         return Validated(
-            self.spec.name, table, idx, [self.rej.reason_of(i) for i in idx.tolist()], str(self.raw.path)
+            self.spec.name, table, idx, [self.rej.reason_of(i) for i in idx.tolist()], str(self.raw.path),
+            provided, warnings, pc.take(self.out[self.spec.key[0]], pa.array(idx, pa.int64())),
+            bool(self.raw.extra_columns),
         )
 
 
@@ -504,6 +624,7 @@ def validate(
     today: date | None = None,
     duplicates: dict[int, str] | None = None,
     repeated: dict[str, tuple[RepeatedIds, int]] | None = None,
+    latest: date | None = None,
 ) -> Validated:
     """Validate and normalise one table; references resolve against ``refs`` (updated by the caller).
 
@@ -511,29 +632,29 @@ def validate(
     its whole-file encoding and this chunk's first row) are given when ``raw`` is one chunk of a
     larger file; by default both are worked out from ``raw`` itself.
     """
-    v = _TableValidator(raw, refs, today or date.today(), repeated)
+    v = _TableValidator(raw, refs, today or date.today(), repeated, latest)
     for col in v.spec.columns:
         v.column(col)
     name = v.spec.name
     if name == "persons":
         v.person_identity()
     elif name == "doctors":
-        v.reference("institution_id", refs.institution_ids)
+        v.reference("institution_id", refs.institution_ids, "institution_ids")
     elif name == "injury_cases":
-        v.reference("person_id", refs.persons)
+        v.reference("person_id", refs.persons, "persons")
     elif name == "claims":
         v.amounts_and_dates()
-        v.reference("person_id", refs.persons)
-        v.reference("institution_id", refs.institution_ids)
-        v.reference("doctor_id", refs.doctors)
-        v.reference("injury_case_id", refs.injury_cases)
+        v.reference("person_id", refs.persons, "persons")
+        v.reference("institution_id", refs.institution_ids, "institution_ids")
+        v.reference("doctor_id", refs.doctors, "doctors")
+        v.reference("injury_case_id", refs.injury_cases, "injury_cases")
         v.pharmacy_visits()
     v.duplicates(duplicate_reasons(raw) if duplicates is None else duplicates)
     return v.result()
 
 
 def validate_chunks(
-    raw: RawTable, refs: RefContext, rows: int, *, today: date | None = None
+    raw: RawTable, refs: RefContext, rows: int, *, today: date | None = None, latest: date | None = None
 ) -> Iterator[Validated]:
     """Validate ``raw`` ``rows`` rows at a time (so loading a chunk can overlap validating the next).
 
@@ -558,12 +679,9 @@ def validate_chunks(
             raw.encoding,
         )
         local = {i - start: r for i, r in dups.items() if start <= i < end}
-        v = validate(
-            part,
-            refs,
-            today=today,
-            duplicates=local,
-            repeated={c: (ids, start) for c, ids in repeated_ids.items()},
-        )
+        v = validate(part, refs, today=today, duplicates=local,
+                     repeated={c: (ids, start) for c, ids in repeated_ids.items()}, latest=latest)
         v.rejected_rows = v.rejected_rows + start
+        for w in v.warnings:
+            w.row += start
         yield v

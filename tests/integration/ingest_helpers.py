@@ -34,6 +34,11 @@ def _hash(frame: pd.DataFrame, keys: list[str]) -> tuple[int, int]:
     return len(frame), int(pd.util.hash_pandas_object(frame, index=False).sum()) & (2**63 - 1)
 
 
+def read_warnings(warnings_dir: Path) -> set[tuple[str, int, str]]:
+    """(table, line, reason) of every field left out of a loaded row."""
+    return read_rejects(warnings_dir)
+
+
 def read_rejects(rejects_dir: Path) -> set[tuple[str, int, str]]:
     got: set[tuple[str, int, str]] = set()
     for path in sorted(rejects_dir.glob("*.csv")):

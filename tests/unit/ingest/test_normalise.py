@@ -88,3 +88,33 @@ def test_addresses_repeated_across_rows_normalise_alike() -> None:
         "3号楼", None, "中a文", "3号楼", None, "Rm 3号", "中a文"]
     sliced = pa.chunked_array([pa.array(raw).slice(3), pa.array(raw).slice(0, 3)])
     assert normalise.address(sliced).to_pylist() == ["3号楼", None, "Rm 3号", "中a文", "3号楼", None, "中a文"]
+
+
+def test_landlines_service_numbers_and_extensions_have_one_normal_form() -> None:
+    written = {
+        "057187654321": "057187654321",  # Hangzhou: 4-digit area code, 8-digit number
+        "0571-87654321": "057187654321",
+        "(0571) 8765 4321": "057187654321",
+        "+86 571 87654321": "057187654321",  # the area code's 0 dropped after +86
+        "0086-571-87654321": "057187654321",
+        "010-1234-5678": "01012345678",  # Beijing, written in groups: no extension
+        "021 87654321": "02187654321",
+        "0571-87654321-808": "057187654321-808",  # a last dash after a whole number
+        "0571 87654321转808": "057187654321-808",
+        "0571-87654321 ext. 808": "057187654321-808",
+        "0571-87654321分机808": "057187654321-808",
+        "400-123-4567": "4001234567",
+        "800 123 4567 转 2": "8001234567-2",
+    }
+    values, bad = normalise.phone(pa.array(list(written)))
+    assert values.to_pylist() == list(written.values())
+    assert not bad.any()
+
+
+def test_what_is_no_phone_number_is_flagged() -> None:
+    values, bad = normalise.phone(
+        pa.array(["0571-876", "13812345678转8", "前台", "NULL", "057187654321999", ""])
+    )
+    assert bad.tolist() == [True, True, True, True, True, False]
+    # left as written: the validator reports the original text and links nothing
+    assert values.to_pylist()[:4] == ["0571-876", "13812345678转8", "前台", "NULL"]

@@ -134,9 +134,11 @@ def neighbours(label: str) -> str:
         "AND ($until IS NULL OR r.date IS NULL OR r.date <= $until) "
         "WITH k, r, m, outgoing, label, m[$key_props[label]] AS key "
         "ORDER BY k, r.date IS NULL, r.date DESC, key "
-        "WITH k, collect({type: type(r), outgoing: outgoing, rel_props: properties(r), label: label, "
-        "key: key, props: properties(m)}) AS hits "
-        "RETURN k AS seed, size(hits) AS total, hits[0..$cap] AS kept"
+        "WITH k, collect({r: r, m: m, outgoing: outgoing, label: label, key: key}) AS hits "
+        # properties only for the kept neighbours: a hub has thousands, a picture shows a hundred
+        "RETURN k AS seed, size(hits) AS total, [h IN hits[0..$cap] | {type: type(h.r), "
+        "outgoing: h.outgoing, rel_props: properties(h.r), label: h.label, key: h.key, "
+        "props: properties(h.m)}] AS kept"
     )
 
 

@@ -84,9 +84,13 @@ class _IndexedEdges:
         dst = edges["dst"].astype(str).to_numpy()
         self.names, codes = np.unique(np.concatenate([src, dst]), return_inverse=True)
         n = len(src)
-        self.source = codes[:n].astype(np.int64)
-        self.target = codes[n:].astype(np.int64)
-        self.weight = weights
+        # GDS builds adjacency lists in the order relationships arrive, and Leiden's local moves
+        # follow them: the detectors' edge lists come in no fixed order (parallel aggregation), so
+        # they are sorted here, or the same city could give slightly different rings run to run.
+        order = np.lexsort((codes[n:], codes[:n]))
+        self.source = codes[:n][order].astype(np.int64)
+        self.target = codes[n:][order].astype(np.int64)
+        self.weight = weights[order]
 
     @property
     def node_count(self) -> int:

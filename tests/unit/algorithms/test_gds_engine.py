@@ -229,3 +229,14 @@ def test_resolution_mapping_reproduces_cpm_when_degrees_are_equal(resolution: fl
     by_cpm = {frozenset(g.index) for _, g in cpm.groupby(cpm)}
     assert by_modularity == by_cpm
     assert len(by_cpm) in {1, 6, 24}  # the regimes: all merged, the cliques, singletons
+
+
+def test_the_projection_does_not_depend_on_the_order_edges_arrive_in() -> None:
+    """GDS Leiden follows adjacency order, so a reshuffled edge list must project identically."""
+    sent = []
+    for frame in (TWO_TRIANGLES, TWO_TRIANGLES.sample(frac=1.0, random_state=5)):
+        runner = RecordingQueryRunner()
+        engine_with(runner).communities(frame, resolution=0.5, seed=42)
+        (project,) = _calls(runner, "gds.graph.project(")
+        sent.append(project.parameters["relationships"])
+    assert sent[0] == sent[1]

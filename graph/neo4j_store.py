@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import neo4j
 import pandas as pd
@@ -76,6 +76,11 @@ _WRITE_REFUSED_CODES = frozenset({
 })
 # Keyed paging on the key index: pages small enough to stay well inside the transaction timeout.
 _STREAM_PAGE = 50_000
+T = TypeVar("T")
+
+
+def _records(result: neo4j.Result) -> list[Record]:
+    return list(result)
 
 
 def _values(result: neo4j.Result) -> list[list[Any]]:
@@ -165,14 +170,20 @@ class Neo4jStore(GraphStore):
             raise StoreError(f"Neo4j driver failed to {action}: {exc}") from exc
 
     def _read(self, statement: str, params: dict[str, Any], action: str) -> list[Record]:
+        return self._read_as(statement, params, action, _records)
+
+    def _read_as(self, statement: str, params: dict[str, Any], action: str,
+                 take: Callable[[neo4j.Result], T]) -> T:
+        """A READ-routed query with a timeout, its answer taken off the driver by ``take``."""
         with self._errors(action):
-            records, _, _ = self._driver.execute_query(
+            answer: T = self._driver.execute_query(
                 Query(statement, timeout=self._timeout_s),
                 parameters_=params,
                 routing_=RoutingControl.READ,
                 database_=self._database,
+                result_transformer_=take,
             )
-        return list(records)
+        return answer
 
     def _write(self, work: Callable[[ManagedTransaction], int], action: str) -> int:
         with self._errors(action), self._driver.session(database=self._database) as session:
@@ -425,13 +436,7 @@ class Neo4jStore(GraphStore):
         page = max(1, min(batch_size, _STREAM_PAGE))
         last = ""  # before every key (see cy.stream_nodes_page)
         while True:
-            params = {"last": last, "limit": page}
-            with self._errors(f"stream {label} nodes"):
-                rows: list[list[Any]] = self._driver.execute_query(
-                    Query(statement, timeout=self._timeout_s), parameters_=params,
-                    routing_=RoutingControl.READ, database_=self._database,
-                    result_transformer_=_values,
-                )
+            rows = self._read_as(statement, {"last": last, "limit": page}, f"stream {label} nodes", _values)
             if not rows:
                 return
             columns_ = list(zip(*rows, strict=True))

@@ -21,6 +21,10 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from graph.neo4j_store import Neo4jStore
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_SH = ROOT / "deploy" / "neo4j-local" / "run.sh"
@@ -35,6 +39,15 @@ class Neo4jServer:
     user: str
     password: str
     database: str = "neo4j"
+
+    def open_store(self) -> Neo4jStore:
+        """A :class:`Neo4jStore` on this server, configured as ``env()`` would configure medfraud."""
+        from graph.neo4j_store import Neo4jStore
+        from graph.settings import load_settings
+
+        return Neo4jStore.from_settings(load_settings(
+            store="neo4j", neo4j_uri=self.uri, neo4j_user=self.user, neo4j_password=self.password,
+            neo4j_database=self.database))
 
     def env(self) -> dict[str, str]:
         """The ``MEDFRAUD_*`` variables that point medfraud (CLI, API) at this server."""

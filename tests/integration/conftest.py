@@ -21,15 +21,11 @@ def open_test_store(kind: str, request: pytest.FixtureRequest, folder: Path) -> 
         duck = DuckDBStore(folder / "graph.duckdb")
         duck.apply_schema()
         return duck
-    from graph.neo4j_store import Neo4jStore
-    from graph.settings import load_settings
     from tests.neo4j_live import wipe
 
     server = request.getfixturevalue("neo4j_server")
     wipe(server)
-    neo = Neo4jStore.from_settings(load_settings(
-        store="neo4j", neo4j_uri=server.uri, neo4j_user=server.user, neo4j_password=server.password,
-        neo4j_database=server.database))
+    neo = server.open_store()
     neo.apply_schema()
     return neo
 

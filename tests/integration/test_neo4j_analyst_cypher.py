@@ -14,16 +14,13 @@ import pytest
 
 from graph.errors import InvalidRequest, WriteRefused
 from graph.neo4j_store import Neo4jStore
-from graph.settings import load_settings
 
 pytestmark = pytest.mark.neo4j
 
 
 @pytest.fixture(scope="module")
 def store(neo4j_db: Any) -> Iterator[Neo4jStore]:
-    settings = load_settings(store="neo4j", neo4j_uri=neo4j_db.uri, neo4j_user=neo4j_db.user,
-                             neo4j_password=neo4j_db.password, neo4j_database=neo4j_db.database)
-    s = Neo4jStore.from_settings(settings)
+    s = neo4j_db.open_store()
     s.apply_schema()
     s.upsert_nodes("Patient", pd.DataFrame({"person_id": ["P1", "P2"], "name": ["张伟", "李娜"]}))
     s.upsert_nodes("Phone", pd.DataFrame({"phone": ["13800000001"]}))

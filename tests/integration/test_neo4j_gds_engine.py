@@ -15,7 +15,6 @@ import pytest
 from algorithms.gds_engine import GdsEngine
 from graph.errors import StoreError
 from graph.neo4j_store import Neo4jStore
-from graph.settings import load_settings
 
 pytestmark = pytest.mark.neo4j
 
@@ -28,9 +27,7 @@ EDGES = pd.DataFrame({
 
 @pytest.fixture(scope="module")
 def store(neo4j_db: Any) -> Iterator[Neo4jStore]:
-    s = Neo4jStore.from_settings(load_settings(
-        store="neo4j", neo4j_uri=neo4j_db.uri, neo4j_user=neo4j_db.user, neo4j_password=neo4j_db.password,
-        neo4j_database=neo4j_db.database))
+    s = neo4j_db.open_store()
     yield s
     s.close()
 

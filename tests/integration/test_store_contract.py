@@ -65,13 +65,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[GraphStore]
         yield s
         s.close()
         return
-    from graph.neo4j_store import Neo4jStore
-    from graph.settings import load_settings
-
     server = request.getfixturevalue("neo4j_db")
-    settings = load_settings(store="neo4j", neo4j_uri=server.uri, neo4j_user=server.user,
-                             neo4j_password=server.password, neo4j_database=server.database)
-    n = Neo4jStore.from_settings(settings)
+    n = server.open_store()
     n.apply_schema()
     n.delete_everything()
     yield n

@@ -154,7 +154,7 @@ class GdsEngine:
     @classmethod
     def from_store(cls, store: GraphStore) -> GdsEngine:
         """Share the Neo4j store's driver (one connection pool, same database)."""
-        from graph.neo4j_store import Neo4jStore
+        from graph.neo4j.store import Neo4jStore
 
         if not isinstance(store, Neo4jStore):
             raise ConfigError("the gds engine needs the Neo4j store: set MEDFRAUD_STORE=neo4j")

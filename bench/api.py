@@ -50,7 +50,7 @@ from api.app import create_app
 from api.auth import issue_token
 from api.settings import ApiSettings, AuditSettings
 from bench.city import OUT, city_db
-from graph.duckdb_store import DuckDBStore
+from graph.duckdb.store import DuckDBStore
 from graph.settings import Settings
 
 SERVER_P95_TARGET_MS = 50.0

@@ -102,7 +102,7 @@ def _api_p95(env: dict[str, str], embedded_db: Path, samples: int) -> dict[str, 
     from api.app import create_app
     from api.settings import ApiSettings, AuditSettings
     from bench.api import AUDIT_KEY, SECRET, Workload, pct, pick_workload, running, server_side
-    from graph.duckdb_store import DuckDBStore
+    from graph.duckdb.store import DuckDBStore
     from graph.factory import open_store
     from graph.settings import load_settings
 

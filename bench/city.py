@@ -19,7 +19,7 @@ OUT = Path(__file__).resolve().parent / "out"
 
 def city_db(persons: int, seed: int) -> Path:
     """The cached DuckDB file of a generated city, building it on first use."""
-    from graph.duckdb_store import DuckDBStore
+    from graph.duckdb.store import DuckDBStore
     from ingest.generator import generate_city
     from ingest.loader import ingest_dir
 

@@ -65,7 +65,7 @@ def detect_phase(db: Path, edges_out: Path, repeats: int) -> None:
     from algorithms.job import run_detection
     from algorithms.projections import covisit_projection, load_inputs
     from algorithms.settings import DetectionSettings
-    from graph.duckdb_store import DuckDBStore
+    from graph.duckdb.store import DuckDBStore
 
     settings = DetectionSettings()
     store = DuckDBStore(db)

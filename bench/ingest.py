@@ -52,7 +52,7 @@ print(json.dumps({"seconds": time.perf_counter() - started,
 _INGEST = """
 import json, os, resource, sys, time
 from pathlib import Path
-from graph.duckdb_store import DuckDBStore
+from graph.duckdb.store import DuckDBStore
 from ingest.loader import ingest_dir
 store = DuckDBStore(sys.argv[2], memory_limit="4GB")
 store.apply_schema()
@@ -77,7 +77,7 @@ from collections import Counter
 from pathlib import Path
 sys.path.insert(0, ".")
 from tests.unit.graph.neo4j_recording import RecordingDriver
-from graph.neo4j_store import Neo4jStore
+from graph.neo4j.store import Neo4jStore
 from graph.settings import Settings
 from ingest.loader import ingest_dir
 driver = RecordingDriver()

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graph.duckdb_store import DuckDBStore
+from graph.duckdb.store import DuckDBStore
 from graph.model import REL_TYPES, NodeRef
 
 

@@ -15,11 +15,11 @@ def open_store(settings: Settings | None = None, *, read_only: bool = False) -> 
     settings = settings or load_settings()
     store: GraphStore
     if settings.store == "neo4j":
-        from graph.neo4j_store import Neo4jStore
+        from graph.neo4j.store import Neo4jStore
 
         store = Neo4jStore.from_settings(settings)
     else:
-        from graph.duckdb_store import DuckDBStore
+        from graph.duckdb.store import DuckDBStore
 
         store = DuckDBStore.from_settings(settings, read_only=read_only)
     if not read_only:

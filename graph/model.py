@@ -1,7 +1,7 @@
 """The graph model: the one source of truth for labels, keys, properties and relationship types.
 
 Both stores are generated from this module: Neo4j constraints and indexes
-(:func:`neo4j_schema_statements`) and the DuckDB tables (``graph.duckdb_store``). The Cypher lint
+(:func:`neo4j_schema_statements`) and the DuckDB tables (``graph.duckdb.store``). The Cypher lint
 test feeds the same labels, types and property keys to Neo4j's linter, so a query that names
 something outside the model fails CI. ``docs/graph-model.md`` draws it.
 

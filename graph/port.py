@@ -1,7 +1,7 @@
 """The store port: the few primitives everything above ``graph/`` needs, and nothing more.
 
-Two adapters implement it: ``graph.duckdb_store.DuckDBStore`` (embedded, the default) and
-``graph.neo4j_store.Neo4jStore``. Business logic — subgraph assembly, ring scoring, access rules —
+Two adapters implement it: ``graph.duckdb.store.DuckDBStore`` (embedded, the default) and
+``graph.neo4j.store.Neo4jStore``. Business logic — subgraph assembly, ring scoring, access rules —
 lives above this port and is written once. ``tests/integration/test_store_contract.py`` runs the
 same known-answer suite against every adapter.
 

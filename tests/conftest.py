@@ -87,7 +87,7 @@ def city_truth(city_dir: Path) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def city_db_path(city_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A DuckDB file holding ``city_dir`` ingested; copy it (see ``city_store``) before writing."""
-    from graph.duckdb_store import DuckDBStore
+    from graph.duckdb.store import DuckDBStore
     from ingest.loader import ingest_dir
 
     path = tmp_path_factory.mktemp("city_db") / "city.duckdb"
@@ -103,7 +103,7 @@ def city_db_path(city_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 @pytest.fixture
 def city_store(city_db_path: Path, tmp_path: Path) -> Iterator[Any]:
     """A DuckDBStore on a fresh copy of the ingested city, closed after the test."""
-    from graph.duckdb_store import DuckDBStore
+    from graph.duckdb.store import DuckDBStore
 
     copy = tmp_path / "city.duckdb"
     shutil.copyfile(city_db_path, copy)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from graph.neo4j_store import Neo4jStore
+    from graph.neo4j.store import Neo4jStore
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_SH = ROOT / "deploy" / "neo4j-local" / "run.sh"
@@ -42,7 +42,7 @@ class Neo4jServer:
 
     def open_store(self) -> Neo4jStore:
         """A :class:`Neo4jStore` on this server, configured as ``env()`` would configure medfraud."""
-        from graph.neo4j_store import Neo4jStore
+        from graph.neo4j.store import Neo4jStore
         from graph.settings import load_settings
 
         return Neo4jStore.from_settings(load_settings(

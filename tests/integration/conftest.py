@@ -16,7 +16,7 @@ STORES = ["duckdb", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 def open_test_store(kind: str, request: pytest.FixtureRequest, folder: Path) -> GraphStore:
     """An empty store of ``kind`` with the schema applied (Neo4j: the live server, wiped)."""
     if kind == "duckdb":
-        from graph.duckdb_store import DuckDBStore
+        from graph.duckdb.store import DuckDBStore
 
         duck = DuckDBStore(folder / "graph.duckdb")
         duck.apply_schema()

@@ -11,7 +11,7 @@ import pytest
 
 from algorithms.job import run_detection
 from api.masking import KeyCipher
-from graph.duckdb_store import DuckDBStore
+from graph.duckdb.store import DuckDBStore
 from tests.integration.api_server import SECRET, ApiClient, serve
 
 NODE = "id label key title props ringIds riskScore cutCount"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from api.schema import schema_sdl
-from graph.duckdb_store import DuckDBStore
+from graph.duckdb.store import DuckDBStore
 from graph.model import Node
 from tests.integration import api_graph as g
 from tests.integration.api_server import ApiClient, serve

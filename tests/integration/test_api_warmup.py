@@ -8,7 +8,7 @@ from api.entities import ring_picture_rels
 from api.ringindex import RingIndexCache
 from api.settings import ApiSettings
 from api.warmup import warm_ring_pictures
-from graph.duckdb_store import DuckDBStore
+from graph.duckdb.store import DuckDBStore
 
 
 def test_the_top_rings_pictures_are_in_the_node_cache_after_warming(city_store: DuckDBStore) -> None:

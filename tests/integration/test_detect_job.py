@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from algorithms.job import run_detection
 from algorithms.settings import DetectionSettings
-from graph.duckdb_store import DuckDBStore
+from graph.duckdb.store import DuckDBStore
 from tests.unit.algorithms.handmade import CityBuilder, collusion_city, day
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from graph.duckdb_store import DuckDBStore
+from graph.duckdb.store import DuckDBStore
 from graph.errors import FatalInputError
 from graph.model import NodeRef
 from ingest.generator import generate_city
@@ -89,8 +89,8 @@ def test_gb18030_and_parquet_give_the_same_graph_as_utf8(tmp_path: Path) -> None
 _KILLER = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
-    import graph.duckdb_writes as writes
-    from graph.duckdb_store import DuckDBStore
+    import graph.duckdb.writes as writes
+    from graph.duckdb.store import DuckDBStore
     from ingest.loader import ingest_dir
 
     original = writes.upsert_nodes_batch

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from graph.duckdb_store import DuckDBStore
+from graph.duckdb.store import DuckDBStore
 from graph.errors import FatalInputError, StoreError
 from graph.model import NodeRef
 from ingest.contract import TABLES

@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from graph.duckdb_store import DuckDBStore
+from graph.duckdb.store import DuckDBStore
 from graph.port import DerivedData, GraphStore
 from queries.library import list_named_queries, run_named_query
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from graph.errors import InvalidRequest, WriteRefused
-from graph.neo4j_store import Neo4jStore
+from graph.neo4j.store import Neo4jStore
 
 pytestmark = pytest.mark.neo4j
 

@@ -22,9 +22,9 @@ import pytest
 
 from algorithms.evaluate import evaluate_files
 from algorithms.parity import compare_exports, format_parity
-from graph.duckdb_store import DuckDBStore
+from graph.duckdb.store import DuckDBStore
 from graph.model import NodeRef
-from graph.neo4j_store import Neo4jStore
+from graph.neo4j.store import Neo4jStore
 from graph.port import GraphStore
 from graph.settings import load_settings
 from queries.library import list_named_queries, run_named_query

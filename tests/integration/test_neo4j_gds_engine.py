@@ -14,7 +14,7 @@ import pytest
 
 from algorithms.gds_engine import GdsEngine
 from graph.errors import StoreError
-from graph.neo4j_store import Neo4jStore
+from graph.neo4j.store import Neo4jStore
 
 pytestmark = pytest.mark.neo4j
 

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from graph.duckdb_store import DuckDBStore
+from graph.duckdb.store import DuckDBStore
 from graph.model import NodeRef
 from graph.port import Expansion
 

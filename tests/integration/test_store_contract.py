@@ -58,7 +58,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[GraphStore]
     kind: str = request.param
     s: GraphStore
     if kind == "duckdb":
-        from graph.duckdb_store import DuckDBStore
+        from graph.duckdb.store import DuckDBStore
 
         s = DuckDBStore(tmp_path / "contract.duckdb", threads=2)
         s.apply_schema()

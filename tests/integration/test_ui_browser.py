@@ -293,7 +293,7 @@ def live_app(ui_city_store_path: Path, tmp_path_factory: pytest.TempPathFactory)
 
     from api.app import create_app
     from api.settings import ApiSettings
-    from graph.duckdb_store import DuckDBStore
+    from graph.duckdb.store import DuckDBStore
     from graph.settings import Settings
 
     secret = "ui-browser-test-secret-0123456789abcdef"
@@ -476,7 +476,7 @@ def test_police_token_outside_its_cases_draws_nothing(live_app: LiveApp) -> None
 def ui_city_store_path(city_db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the fixture city with one detection run in it, so there are rings to draw."""
     from algorithms.job import run_detection
-    from graph.duckdb_store import DuckDBStore
+    from graph.duckdb.store import DuckDBStore
 
     path = tmp_path_factory.mktemp("ui-city") / "city.duckdb"
     shutil.copyfile(city_db_path, path)

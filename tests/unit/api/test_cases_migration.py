@@ -6,7 +6,7 @@ import pandas as pd
 
 from api.access import compute_police_scope
 from api.cases import qualify_legacy_agencies
-from graph.duckdb_store import DuckDBStore
+from graph.duckdb.store import DuckDBStore
 
 
 def test_legacy_cases_get_kind_qualified_agencies_once() -> None:

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 
 from api.ringindex import RingIndexCache
-from graph.duckdb_store import DuckDBStore
+from graph.duckdb.store import DuckDBStore
 from graph.model import NodeRef
 from graph.port import DerivedData
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from api.subgraph import expand, path_edges, paths
-from graph.duckdb_store import DuckDBStore
+from graph.duckdb.store import DuckDBStore
 from graph.errors import InvalidRequest, NotFound
 from graph.model import NodeRef
 

@@ -1,6 +1,6 @@
 """A recording stand-in for the Neo4j driver, for unit tests and the Cypher lint test.
 
-It offers the surface :class:`graph.neo4j_store.Neo4jStore` uses — ``execute_query`` and
+It offers the surface :class:`graph.neo4j.store.Neo4jStore` uses — ``execute_query`` and
 ``session().execute_write`` / ``execute_read`` with ``tx.run`` — records every statement with its
 parameters, routing, database and timeout, and answers from a ``responder`` (statement,
 parameters) -> :class:`Reply`. Like the real driver's trap, any keyword argument to
@@ -156,7 +156,7 @@ class RecordingDriver:
         result = FakeResult(reply.records, reply.query_type)
         if result_transformer_ is not None:
             return result_transformer_(result)
-        # A plan as the server returns for EXPLAIN of a plain read (see graph.neo4j_guard).
+        # A plan as the server returns for EXPLAIN of a plain read (see graph.neo4j.guard).
         plan = {"operatorType": f"ProduceResults@{database_ or 'neo4j'}", "args": {}, "children": []}
         summary = SimpleNamespace(query_type=reply.query_type, plan=plan)
         return EagerResult(list(result), summary, result.keys())  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from graph.duckdb_store import DuckDBStore
+from graph.duckdb.store import DuckDBStore
 from graph.port import pseudonym
 from tests.integration import api_graph as g
 

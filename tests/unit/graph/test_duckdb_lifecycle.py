@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from graph.duckdb_store import DuckDBStore
+from graph.duckdb.store import DuckDBStore
 from graph.errors import StoreUnavailable
 from graph.model import NodeRef
 from graph.settings import load_settings
@@ -19,7 +19,7 @@ from graph.settings import load_settings
 WRITER = textwrap.dedent("""
     import os, sys
     import pandas as pd
-    from graph.duckdb_store import DuckDBStore
+    from graph.duckdb.store import DuckDBStore
     path, how = sys.argv[1], sys.argv[2]
     s = DuckDBStore(path)
     s.apply_schema()
@@ -56,7 +56,7 @@ def test_a_second_process_gets_a_clear_refusal(tmp_path: Path) -> None:
     owner.apply_schema()
     try:
         probe = textwrap.dedent(f"""
-            from graph.duckdb_store import DuckDBStore
+            from graph.duckdb.store import DuckDBStore
             from graph.errors import StoreUnavailable
             for read_only in (False, True):
                 try:

@@ -10,9 +10,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-import graph.duckdb_store as duckdb_store
-import graph.duckdb_writes as writes
-from graph.duckdb_store import DuckDBStore
+import graph.duckdb.store as duckdb_store
+import graph.duckdb.writes as writes
+from graph.duckdb import reads
+from graph.duckdb.store import DuckDBStore
 from graph.errors import InputError, SchemaError, StoreError
 from graph.model import NodeRef
 
@@ -249,7 +250,6 @@ def test_neighbour_lookups_use_the_index(store: DuckDBStore) -> None:
         "src": [f"c{i}" for i in range(5000)], "dst": ["H1", "H2"] * 2500,
         "dst_label": ["Institution"] * 5000, "date": [date(2024, 1, 1)] * 5000}))
     store.ensure_indexes()
-    from graph import duckdb_reads
 
     captured: list[str] = []
 
@@ -262,7 +262,7 @@ def test_neighbour_lookups_use_the_index(store: DuckDBStore) -> None:
                 captured.append(self.cur.execute("EXPLAIN ANALYZE " + sql, params).fetchall()[0][1])
             return self.cur.execute(sql, params)
 
-    duckdb_reads.neighbours(Explaining(store._cursor()), [NodeRef("Claim", "c7")], rel_types=["TREATED_AT"],
+    reads.neighbours(Explaining(store._cursor()), [NodeRef("Claim", "c7")], rel_types=["TREATED_AT"],
                             labels=["Institution"], since=date(2023, 1, 1), until=None, cap=10,
                             direction="out")
     assert "Index Scan" in captured[0] and "Sequential Scan" not in captured[0]

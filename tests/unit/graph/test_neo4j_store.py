@@ -20,7 +20,7 @@ from graph.errors import (
     WriteRefused,
 )
 from graph.model import NODE_TYPES, REL_TYPES, NodeRef, neo4j_schema_statements
-from graph.neo4j_store import Neo4jStore
+from graph.neo4j.store import Neo4jStore
 from graph.port import DerivedData
 from graph.settings import Settings
 from tests.unit.graph.neo4j_recording import RecordingDriver, Reply, default_reply, neo4j_error

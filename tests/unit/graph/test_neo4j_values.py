@@ -13,7 +13,7 @@ from neo4j.time import DateTime as Neo4jDateTime
 
 from graph.errors import SchemaError
 from graph.model import node_type
-from graph.neo4j_values import arrow_batch, arrow_type, from_neo4j, rows_as_columns, to_neo4j
+from graph.neo4j.values import arrow_batch, arrow_type, from_neo4j, rows_as_columns, to_neo4j
 
 PATIENT = node_type("Patient")
 RING = node_type("Ring")

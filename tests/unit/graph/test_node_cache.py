@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from graph.model import Node
-from graph.node_cache import NodeCache
+from graph.serving.node_cache import NodeCache
 
 
 class Backing:

@@ -15,10 +15,10 @@ from typing import Any
 
 import duckdb
 
-from graph.duckdb_adjacency import AdjacencyIndex
-from graph.duckdb_schema import SQL_TYPES, node_table, quote, rel_table
+from graph.duckdb.schema import SQL_TYPES, node_table, quote, rel_table
 from graph.model import NODE_TYPES, REL_TYPES, Edge, Node, NodeRef, RelType, node_type, rel_type
 from graph.port import Direction, Expansion
+from graph.serving.adjacency import AdjacencyIndex
 
 
 def placeholders(n: int) -> str:

@@ -4,7 +4,7 @@ One typed table per node label (``n_<Label>``) and per relationship type (``r_<T
 ``src``, ``dst``, ``src_label``, ``dst_label`` and the type's properties). Keys are not declared
 ``PRIMARY KEY``: DuckDB maintains such constraints with an ART index on every insert, which halves
 bulk-load speed; the adapter keeps keys unique itself (single writer, anti-join inserts) and builds
-plain ART indexes when a read first needs them (see ``graph.duckdb_store``).
+plain ART indexes when a read first needs them (see ``graph.duckdb.store``).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ How it talks to Neo4j
   each batch in its own managed transaction (``session.execute_write``), so the driver retries a
   batch that hit a transient error (deadlock, leader switch) and a failed batch leaves nothing
   half-written.
-- Statements come from :mod:`graph.neo4j_statements`; only model labels, types and property names
+- Statements come from :mod:`graph.neo4j.statements`; only model labels, types and property names
   are interpolated, values never.
 - Analyst Cypher (:meth:`Neo4jStore.read_query`) is planned with ``EXPLAIN`` first and refused
   unless Neo4j classifies it as read-only (``summary.query_type == "r"``); it then runs in a READ
@@ -46,7 +46,6 @@ from neo4j.exceptions import (
 )
 
 from graph import model
-from graph import neo4j_statements as cy
 from graph.errors import (
     ConfigError,
     InvalidRequest,
@@ -57,15 +56,16 @@ from graph.errors import (
     WriteRefused,
 )
 from graph.model import NODE_TYPES, REL_TYPES, Edge, Node, NodeRef, node_type, rel_type
-from graph.neo4j_guard import check_analyst_plan
-from graph.neo4j_values import (
+from graph.neo4j import statements as cy
+from graph.neo4j.guard import check_analyst_plan
+from graph.neo4j.values import (
     arrow_batch,
     arrow_column,
     arrow_type,
     from_neo4j,
     props_from_neo4j,
 )
-from graph.neo4j_writes import node_batches, relationship_batches, replace_batches
+from graph.neo4j.writes import node_batches, relationship_batches, replace_batches
 from graph.port import DerivedData, Direction, Expansion, GraphStore, QueryResult, Rows
 from graph.settings import Settings
 

@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graph.duckdb_schema import SQL_TYPES, node_table, quote, rel_table
+from graph.duckdb.schema import SQL_TYPES, node_table, quote, rel_table
 from graph.errors import InputError, SchemaError
 from graph.model import NodeType, Prop, RelType, node_type
 from graph.port import Rows

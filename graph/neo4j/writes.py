@@ -3,7 +3,7 @@
 A city's claims table has millions of rows; as Python dicts it would take gigabytes. So the table is
 checked once as columns (names, key presence, end labels), then sliced, and only one slice at a time
 is turned into the list of maps a Bolt parameter needs. Values are converted by the model's
-property types (:func:`graph.neo4j_values.to_neo4j`).
+property types (:func:`graph.neo4j.values.to_neo4j`).
 
 :func:`replace_batches` serves ``replace_relationships``: it sorts the rows by source once
 (columnar), so that each batch of sources finds its rows in one contiguous slice.
@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from graph.errors import SchemaError
 from graph.model import node_type, rel_type
-from graph.neo4j_values import rows_as_columns, to_neo4j
+from graph.neo4j.values import rows_as_columns, to_neo4j
 from graph.port import Rows
 
 Record = dict[str, Any]

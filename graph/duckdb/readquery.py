@@ -137,7 +137,7 @@ def analyst_view_selects(columns_of: dict[str, list[tuple[str, str]]]) -> dict[s
     ``columns_of`` maps each store table to its (column, SQL type) pairs. Tables of the model
     only; cases, notes and the relationships to them are left out.
     """
-    from graph.duckdb_schema import node_table, quote, rel_table
+    from graph.duckdb.schema import node_table, quote, rel_table
     from graph.model import NODE_TYPES, REL_TYPES
 
     out: dict[str, str] = {}

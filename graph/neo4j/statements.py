@@ -1,4 +1,4 @@
-"""The Cypher statements :class:`graph.neo4j_store.Neo4jStore` sends, one small builder each.
+"""The Cypher statements :class:`graph.neo4j.store.Neo4jStore` sends, one small builder each.
 
 Every value travels as a parameter (``$rows``, ``$keys``, ...). The only text interpolated into a
 statement is a label, relationship type or property name, and each builder takes those from

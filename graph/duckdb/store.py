@@ -28,11 +28,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from graph import duckdb_reads as reads
-from graph import duckdb_writes as writes
-from graph.duckdb_adjacency import AdjacencyIndex, IndexUnusable, indexable
-from graph.duckdb_readquery import ANALYST_CATALOG, AnalystView, run_read_query
-from graph.duckdb_schema import (
+from graph.duckdb import reads, writes
+from graph.duckdb.readquery import ANALYST_CATALOG, AnalystView, run_read_query
+from graph.duckdb.schema import (
     REL_ENDPOINT_COLUMNS,
     all_indexes,
     cluster_sql,
@@ -46,8 +44,9 @@ from graph.duckdb_schema import (
 )
 from graph.errors import InputError, MedfraudError, StoreError, StoreUnavailable
 from graph.model import NODE_TYPES, REL_TYPES, Node, NodeRef, node_type, rel_type
-from graph.node_cache import NodeCache
 from graph.port import DerivedData, Direction, Expansion, GraphStore, QueryResult, Rows
+from graph.serving.adjacency import AdjacencyIndex, IndexUnusable, indexable
+from graph.serving.node_cache import NodeCache
 from graph.settings import Settings
 
 log = logging.getLogger("medfraud.store")
@@ -116,7 +115,7 @@ class DuckDBStore(GraphStore):
         self._indexed: set[str] = set()
         self._small: frozenset[str] | None = None
         self._closed = False
-        # the in-memory read index (graph/duckdb_adjacency.py): built on request, dropped by any
+        # the in-memory read index (graph/serving/adjacency.py): built on request, dropped by any
         # write to a data relationship or to a label whose rows it holds, then rebuilt
         self._index_enabled = read_index
         self._index_wanted = False

@@ -29,9 +29,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from graph.duckdb_nodecolumns import NodeColumns, fixed_width, positions_of
-from graph.duckdb_schema import node_table, quote, rel_table
+from graph.duckdb.schema import node_table, quote, rel_table
 from graph.model import Node, NodeRef, RelType, node_type
+from graph.serving.nodecolumns import NodeColumns, fixed_width, positions_of
 
 NULL_DAY = int(np.iinfo(np.int32).min)
 EPOCH = date(1970, 1, 1)

@@ -66,7 +66,7 @@ def demo(
     from algorithms.export import write_export
     from algorithms.job import run_detection
     from algorithms.settings import DetectionSettings
-    from api.auth import issue_token
+    from api.security.auth import issue_token
     from api.settings import ApiSettings
     from graph.factory import open_store
     from graph.settings import Settings, load_settings
@@ -106,7 +106,7 @@ def demo(
             return
         import uvicorn
 
-        from api.app import create_app
+        from api.http.app import create_app
 
         api = load_settings(ApiSettings)
         token = issue_token(settings.secret, sub="demo-investigator", role="investigator",

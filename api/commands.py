@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from api.auth import AgencyKind, Role
+from api.security.auth import AgencyKind, Role
 from api.settings import ApiSettings, AuditSettings
 from graph.settings import Settings, load_settings
 
@@ -22,7 +22,7 @@ def serve(
     """Serve the GraphQL API, /healthz, /metrics and /ui (the server owns the store file)."""
     import uvicorn
 
-    from api.app import create_app
+    from api.http.app import create_app
     from graph.factory import open_store
 
     settings: Settings = load_settings()
@@ -47,7 +47,7 @@ def token(
     ttl: Annotated[int | None, typer.Option(help="seconds of validity (MEDFRAUD_API_TOKEN_TTL_S)")] = None,
 ) -> None:
     """Issue a bearer token; the token alone is printed on the last line."""
-    from api.auth import issue_token
+    from api.security.auth import issue_token
     from graph.errors import InvalidRequest
 
     settings: Settings = load_settings()
@@ -67,7 +67,7 @@ def export_schema(
     out: Annotated[Path, typer.Option(help="where to write the SDL ('-' for stdout)")] = SCHEMA_FILE,
 ) -> None:
     """Write the GraphQL schema as SDL (docs/schema.graphql is diffed against the live schema in tests)."""
-    from api.schema import schema_sdl
+    from api.gql.schema import schema_sdl
 
     sdl = schema_sdl()
     if str(out) == "-":
@@ -88,7 +88,7 @@ def audit_verify(
 ) -> None:
     """Check the chain under MEDFRAUD_AUDIT_KEY; exits 1 naming the first bad line when the log was
     edited, cut, reordered or rewritten without the key."""
-    from api.audit import verify
+    from api.security.audit import verify
 
     target = path or load_settings(ApiSettings).audit_log
     result = verify(target, load_settings(AuditSettings).key)
@@ -106,7 +106,7 @@ def audit_new_segment(
 ) -> None:
     """Set a log that does not verify aside (kept, renamed) and start a new one whose first record
     states the break; the server refuses to start on a bad log until this is done."""
-    from api.audit import new_segment
+    from api.security.audit import new_segment
 
     target = path or load_settings(ApiSettings).audit_log
     aside = new_segment(target, load_settings(AuditSettings).key)
@@ -120,7 +120,7 @@ cases_app = typer.Typer(help="Investigation cases kept in the store.", no_args_i
 def cases_qualify_agencies() -> None:
     """Rewrite cases opened before agency kinds (agency X -> bureau:X, shared Y -> police:Y); stop the
     server first (it owns the store)."""
-    from api.cases import qualify_legacy_agencies
+    from api.workflow.cases import qualify_legacy_agencies
     from graph.factory import open_store
 
     with open_store(load_settings()) as store:

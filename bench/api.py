@@ -46,8 +46,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from api.app import create_app
-from api.auth import issue_token
+from api.http.app import create_app
+from api.security.auth import issue_token
 from api.settings import ApiSettings, AuditSettings
 from bench.city import OUT, city_db
 from graph.duckdb.store import DuckDBStore
@@ -170,7 +170,7 @@ class Breakdown:
 
 def instrument(store: DuckDBStore, breakdown: Breakdown) -> Callable[[], None]:
     """Time the store's calls and the audit append; returns a function that undoes it."""
-    from api.audit import AuditLog
+    from api.security.audit import AuditLog
 
     for name in STORE_CALLS:
         setattr(store, name, breakdown.wrap(f"store.{name}", getattr(store, name)))
@@ -334,7 +334,7 @@ def start_server(db: Path, port: int, audit_log: Path) -> subprocess.Popen[bytes
         }
     )
     code = (
-        "import uvicorn\nfrom api.app import create_app\n"
+        "import uvicorn\nfrom api.http.app import create_app\n"
         f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', access_log=False)\n"
     )
     root = Path(__file__).resolve().parents[1]

@@ -99,7 +99,7 @@ def _city(persons: int, seed: int) -> tuple[Path, Path]:
 
 def _api_p95(env: dict[str, str], embedded_db: Path, samples: int) -> dict[str, float]:
     """Server-side p95 per request kind (ms) on the store ``env`` configures, in this process."""
-    from api.app import create_app
+    from api.http.app import create_app
     from api.settings import ApiSettings, AuditSettings
     from bench.api import AUDIT_KEY, SECRET, Workload, pct, pick_workload, running, server_side
     from graph.duckdb.store import DuckDBStore
@@ -121,7 +121,7 @@ def _api_p95(env: dict[str, str], embedded_db: Path, samples: int) -> dict[str, 
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    from api.auth import issue_token
+    from api.security.auth import issue_token
 
     token = issue_token(SECRET, sub="bench", role="investigator", agency="bench", ttl_s=3600)
     headers = {"Authorization": f"Bearer {token}"}

@@ -1,6 +1,6 @@
 """Domain errors of medfraud, in one place and free of any HTTP or GraphQL import.
 
-Every package raises these; ``api/errors.py`` maps them to HTTP statuses and GraphQL error codes
+Every package raises these; ``api/gql/errors.py`` maps them to HTTP statuses and GraphQL error codes
 in one table, and the CLI maps them to exit codes. The hierarchy::
 
     MedfraudError

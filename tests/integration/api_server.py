@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import uvicorn
 
-from api.app import create_app
-from api.auth import issue_token
+from api.http.app import create_app
+from api.security.auth import issue_token
 from api.settings import ApiSettings, AuditSettings
 from graph.port import GraphStore
 from graph.settings import Settings

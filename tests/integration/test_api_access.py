@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from api.masking import KeyCipher
+from api.security.masking import KeyCipher
 from graph.port import GraphStore
 from tests.integration import api_graph as g
 from tests.integration.api_server import SECRET, ApiClient, serve

@@ -21,9 +21,9 @@ import jwt
 import pandas as pd
 import pytest
 
-from api.app import create_app
-from api.audit import verify
-from api.masking import KeyCipher
+from api.http.app import create_app
+from api.security.audit import verify
+from api.security.masking import KeyCipher
 from api.settings import ApiSettings, AuditSettings
 from graph.errors import AuditError, ConfigError
 from graph.port import GraphStore

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from api.audit import verify
-from api.masking import KeyCipher
+from api.security.audit import verify
+from api.security.masking import KeyCipher
 from graph.port import GraphStore
 from tests.integration import api_graph as g
 from tests.integration.api_server import AUDIT_KEY, SECRET, ApiClient, serve

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from algorithms.job import run_detection
-from api.masking import KeyCipher
+from api.security.masking import KeyCipher
 from graph.duckdb.store import DuckDBStore
 from tests.integration.api_server import SECRET, ApiClient, serve
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from api.schema import schema_sdl
+from api.gql.schema import schema_sdl
 from graph.duckdb.store import DuckDBStore
 from graph.model import Node
 from tests.integration import api_graph as g

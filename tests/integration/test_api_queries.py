@@ -27,7 +27,7 @@ def test_no_token_or_bad_token_is_401(api: ApiClient) -> None:
     assert api.post("{ rings { totalCount } }", token="not-a-jwt").status_code == 401
     expired = api.token("investigator", ttl_s=-10 + 60)  # valid for 50 s
     assert api.post("{ rings { totalCount } }", token=expired).status_code == 200
-    from api.auth import issue_token
+    from api.security.auth import issue_token
 
     stale = issue_token(api.secret, sub="x", role="investigator", agency="A", ttl_s=60, now=0)
     response = api.post("{ rings { totalCount } }", token=stale)

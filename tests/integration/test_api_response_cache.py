@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api.masking import KeyCipher
+from api.security.masking import KeyCipher
 from graph.duckdb.store import DuckDBStore
 from tests.integration import api_graph as g
 from tests.integration.api_server import SECRET, ApiClient, serve

@@ -33,8 +33,8 @@ from typing import Any
 import pytest
 from graphql import get_named_type
 
-from api.masking import KeyCipher
-from api.schema import build_schema
+from api.gql.schema import build_schema
+from api.security.masking import KeyCipher
 from graph.port import GraphStore
 from tests.integration import api_graph as g
 from tests.integration.api_server import SECRET, ApiClient, serve

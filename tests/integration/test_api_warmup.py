@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from algorithms.job import run_detection
-from api import subgraph as sg
-from api.entities import ring_picture_rels
-from api.ringindex import RingIndexCache
+from api.gql.entities import ring_picture_rels
 from api.settings import ApiSettings
-from api.warmup import warm_ring_pictures
 from graph.duckdb.store import DuckDBStore
+from graph.serving import pictures as sg
+from graph.serving.ring_index import RingIndexCache
+from graph.serving.warmup import warm_ring_pictures
 
 
 def test_the_top_rings_pictures_are_in_the_node_cache_after_warming(city_store: DuckDBStore) -> None:

@@ -1,6 +1,6 @@
 """The /ui page in Debian's headless chromium, against the real app over real HTTP.
 
-The server is ``api.app.create_app`` on a DuckDB store holding the fixture city and a detection
+The server is ``api.http.app.create_app`` on a DuckDB store holding the fixture city and a detection
 run, under uvicorn on a free loopback port. Chromium is driven through the DevTools protocol with
 a tiny websocket client (no WebDriver dependency): it opens ``/ui#token=...&ring=...``, waits
 until the page says it has drawn the ring, then the test reads the DOM, checks that every request
@@ -238,7 +238,7 @@ def test_ui_router_serves_the_page_and_only_its_assets() -> None:
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from api.ui import router
+    from api.http.ui import router
 
     app = FastAPI()
     app.include_router(router)
@@ -275,7 +275,7 @@ class LiveApp:
     patient_name: str
 
     def token(self, role: str, agency: str = "bureau-1") -> str:
-        from api.auth import issue_token
+        from api.security.auth import issue_token
 
         return issue_token(self.secret, sub=f"ui-test-{role}", role=role, agency=agency, ttl_s=3600)
 
@@ -291,7 +291,7 @@ def _free_socket() -> socket.socket:
 def live_app(ui_city_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     import uvicorn
 
-    from api.app import create_app
+    from api.http.app import create_app
     from api.settings import ApiSettings
     from graph.duckdb.store import DuckDBStore
     from graph.settings import Settings

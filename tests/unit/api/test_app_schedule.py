@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-import api.app as app_module
+import api.http.app as app_module
 
 
 def test_a_scheduled_run_is_followed_by_the_renewal(monkeypatch: pytest.MonkeyPatch) -> None:

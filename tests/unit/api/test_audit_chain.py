@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api.audit import GENESIS, AuditLog, head_path, new_segment, verify
+from api.security.audit import GENESIS, AuditLog, head_path, new_segment, verify
 from graph.errors import AuditError
 
 KEY = "unit-audit-key-0123456789abcdefghij"

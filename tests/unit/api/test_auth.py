@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from api.access import Action, require
-from api.auth import AgencyKind, Principal, Role, decode_token, issue_token, principal_from_header
+from api.security.access import Action, require
+from api.security.auth import AgencyKind, Principal, Role, decode_token, issue_token, principal_from_header
 from graph.errors import AccessDenied, AuthenticationError, InvalidRequest
 
 SECRET = "unit-test-secret-0123456789abcdef0123"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from api.access import compute_police_scope
-from api.cases import qualify_legacy_agencies
+from api.security.access import compute_police_scope
+from api.workflow.cases import qualify_legacy_agencies
 from graph.duckdb.store import DuckDBStore
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.audit import AuditLog
-from api.auth import Role, decode_token
 from api.cli import app
-from api.schema import schema_sdl
+from api.gql.schema import schema_sdl
+from api.security.audit import AuditLog
+from api.security.auth import Role, decode_token
 
 SECRET = "cli-test-secret-0123456789abcdef0123456789"
 

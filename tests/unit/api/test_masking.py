@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.masking import (
+from api.security.masking import (
     KeyCipher,
     mask_account,
     mask_id,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from api.access import ALLOWED, Action
-from api.permissions import PERMISSIONS
-from api.schema import Mutation, Query
+from api.gql.schema import Mutation, Query
+from api.security.access import ALLOWED, Action
+from api.security.permissions import PERMISSIONS
 
 
 def test_every_root_field_declares_exactly_one_action() -> None:

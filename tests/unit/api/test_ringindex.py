@@ -6,10 +6,10 @@ import json
 
 import pandas as pd
 
-from api.ringindex import RingIndexCache
 from graph.duckdb.store import DuckDBStore
 from graph.model import NodeRef
 from graph.port import DerivedData
+from graph.serving.ring_index import RingIndexCache
 
 
 def write_run(store: DuckDBStore, run_id: str, members: list[str], score: float) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.scrub import scrub
+from api.security.scrub import scrub
 
 
 def test_identifiers_are_masked_wherever_they_stand() -> None:

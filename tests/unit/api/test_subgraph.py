@@ -8,10 +8,10 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from api.subgraph import expand, path_edges, paths
 from graph.duckdb.store import DuckDBStore
 from graph.errors import InvalidRequest, NotFound
 from graph.model import NodeRef
+from graph.serving.pictures import expand, path_edges, paths
 
 HUB = "INST-HUB"
 
@@ -129,7 +129,7 @@ def test_expanding_claims_by_their_columns_matches_the_store(store: DuckDBStore)
 def test_a_reached_hub_above_the_skip_degree_is_drawn_not_expanded(
     store: DuckDBStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import api.subgraph as sg
+    import graph.serving.pictures as sg
 
     monkeypatch.setattr(sg, "HUB_SKIP_DEGREE", 30)
     out = expand(store, [NodeRef("Claim", "medical:C07")], hops=2, max_nodes=300, cap=100)

@@ -25,22 +25,22 @@ from strawberry.fastapi import GraphQLRouter
 from algorithms.job import run_detection
 from algorithms.schedule import SchedulerHandle, start_background_scheduler
 from algorithms.settings import DetectionSettings
-from api.access import ScopeCache
-from api.audit import AuditLog
-from api.audit_extension import client_of, record_refused
-from api.auth import Principal, Role, principal_from_header
-from api.context import Context, Services
-from api.deps import ServicesDep, StoreDep, current_user, unauthorized
-from api.detection import DetectionRunner
-from api.hygiene import check_production
-from api.masking import KeyCipher
-from api.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware, render_counters
-from api.response_cache import ResponseCache
-from api.schema import build_schema
+from api.gql.context import Context, Services
+from api.gql.response_cache import ResponseCache
+from api.gql.schema import build_schema
+from api.http.deps import ServicesDep, StoreDep, current_user, unauthorized
+from api.http.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware, render_counters
+from api.security.access import ScopeCache
+from api.security.audit import AuditLog
+from api.security.audit_extension import client_of, record_refused
+from api.security.auth import Principal, Role, principal_from_header
+from api.security.hygiene import check_production
+from api.security.masking import KeyCipher
 from api.settings import ApiSettings, AuditSettings
-from api.warmup import Warmup
+from api.workflow.detection import DetectionRunner
 from graph.errors import AuditError, AuthenticationError, MedfraudError
 from graph.port import GraphStore
+from graph.serving.warmup import Warmup
 from graph.settings import Settings, load_settings
 
 log = logging.getLogger("medfraud.api")
@@ -242,8 +242,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         return PlainTextResponse(metrics.render() + render_counters(counters),
                                  media_type="text/plain; version=0.0.4")
 
-    if importlib.util.find_spec("api.ui") is not None:
-        from api import ui
+    if importlib.util.find_spec("api.http.ui") is not None:
+        from api.http import ui
 
         app.include_router(ui.router)
 

@@ -1,6 +1,6 @@
 """Per-request GraphQL context: the caller, the scoped store, and what the request touched (for audit).
 
-``ctx.store`` is a :class:`api.scope.ScopedStore`: the only view of the data resolvers get.
+``ctx.store`` is a :class:`api.security.scope.ScopedStore`: the only view of the data resolvers get.
 Writes (cases, reviews) use ``ctx.writer``, the raw store, after their own ownership checks.
 
 Store calls run in worker threads under a time limit (``MEDFRAUD_API_STORE_TIMEOUT_S``) so a slow
@@ -22,23 +22,23 @@ import anyio.to_thread
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from api.access import PoliceScope, ScopeCache
-from api.audit import AuditLog
-from api.auth import Principal, Role
-from api.masking import MASKED_KEY_LABELS, TOKEN_PREFIX, KeyCipher, mask_key, unmask_key
-from api.metrics import Metrics
-from api.response_cache import ResponseCache
-from api.ringindex import RingIndex, RingIndexCache
-from api.scope import ScopedStore, Visibility
+from api.gql.response_cache import ResponseCache
+from api.http.metrics import Metrics
+from api.security.access import PoliceScope, ScopeCache
+from api.security.audit import AuditLog
+from api.security.auth import Principal, Role
+from api.security.masking import MASKED_KEY_LABELS, TOKEN_PREFIX, KeyCipher, mask_key, unmask_key
+from api.security.scope import ScopedStore, Visibility
 from api.settings import ApiSettings
 from graph.errors import InvalidRequest, QueryTimeout
 from graph.model import Node, NodeRef
 from graph.port import GraphStore
+from graph.serving.ring_index import RingIndex, RingIndexCache
 from graph.settings import Settings
 
 if TYPE_CHECKING:
-    from api.detection import DetectionRunner
-    from api.warmup import Warmup
+    from api.workflow.detection import DetectionRunner
+    from graph.serving.warmup import Warmup
 
 T = TypeVar("T")
 
@@ -95,7 +95,7 @@ class Context(BaseContext):
 
     @property
     def store(self) -> ScopedStore:
-        """Every read of this request goes through here (see :mod:`api.scope`)."""
+        """Every read of this request goes through here (see :mod:`api.security.scope`)."""
         if self._scoped is None:
             self._scoped = ScopedStore(
                 self.services.store, Visibility(self.principal.role, self.scope()),
@@ -104,7 +104,7 @@ class Context(BaseContext):
 
     @property
     def writer(self) -> GraphStore:
-        """The raw store, for mutations only (they check ownership themselves, in api.cases)."""
+        """The raw store, for mutations only (they check ownership themselves, in api.workflow.cases)."""
         return self.services.store
 
     @property
@@ -128,7 +128,7 @@ class Context(BaseContext):
             raise QueryTimeout(f"the store did not answer within {limit:g} s") from None
 
     async def _load_nodes(self, refs: Sequence[NodeRef]) -> list[Node | None]:
-        from api.subgraph import fetch_nodes
+        from graph.serving.pictures import fetch_nodes
 
         found = await self.run(fetch_nodes, self.store, list(refs))
         return [found.get(r) for r in refs]

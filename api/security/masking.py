@@ -76,7 +76,7 @@ PROP_MASKS: dict[str, dict[str, _Masker]] = {
 MASKED_KEY_LABELS = frozenset({"Patient", "Phone", "BankAccount", "Address"})
 # Unknown input columns may hold anything, and free text may quote anyone: a masked role gets
 # neither as raw props (rings' and findings' evidence and review reason come scrubbed through
-# their own fields, see api.scrub).
+# their own fields, see api.security.scrub).
 DROPPED_WHEN_MASKED = frozenset({"extra", "evidence", "review_reason", "title", "text"})
 
 

@@ -28,7 +28,7 @@ from graphql import ExecutionResult, OperationDefinitionNode, OperationType
 from strawberry.extensions import SchemaExtension
 
 if TYPE_CHECKING:
-    from api.context import Services
+    from api.gql.context import Services
 
 # Root fields whose answer depends only on the data and the caller. Free-form and named queries
 # (time limits, analysts' ad-hoc text), mutations and detection status are always run.

@@ -8,7 +8,7 @@
 - The store is told the same time limit the client sees (the smaller of the query limit and the
   store-call limit), so a query the client gave up on does not go on running.
 - An answer is cut at ``MEDFRAUD_API_READ_QUERY_MAX_BYTES`` (encoded JSON), and says so with
-  ``truncated``; every value is made encodable first (see :func:`api.masking.json_safe`).
+  ``truncated``; every value is made encodable first (see :func:`api.security.masking.json_safe`).
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from strawberry.scalars import JSON
 
-from api.masking import MASKED_KEY_LABELS, TOKEN_PREFIX, json_safe, unmask_params
-from api.types import QueryRows
+from api.gql.types import QueryRows
+from api.security.masking import MASKED_KEY_LABELS, TOKEN_PREFIX, json_safe, unmask_params
 from graph.errors import InvalidRequest
 from graph.port import KEY_NAMESPACE, QueryResult, pseudonym
 from queries import library
 
 if TYPE_CHECKING:
-    from api.context import Context
+    from api.gql.context import Context
 
 
 def view_key(secret: str) -> str:

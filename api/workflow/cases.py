@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from api.access import shared_agencies
-from api.auth import AgencyKind, Principal, agency_ref
+from api.security.access import shared_agencies
+from api.security.auth import AgencyKind, Principal, agency_ref
 from graph.errors import InvalidRequest, NotFound
 from graph.model import Node, NodeRef, node_type
 from graph.port import GraphStore

@@ -21,7 +21,7 @@ from datetime import date, datetime
 
 import networkx as nx
 
-from api.scope import GraphReader
+from api.security.scope import GraphReader
 from graph.errors import InvalidRequest, NotFound
 from graph.model import REL_TYPES, Edge, Node, NodeRef, rel_type
 from graph.port import Expansion

@@ -24,11 +24,11 @@ import anyio.to_thread
 from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
-from api.masking import json_safe
+from api.security.masking import json_safe
 from graph.errors import AuditError, MedfraudError
 
 if TYPE_CHECKING:
-    from api.context import AuditTrail, Services
+    from api.gql.context import AuditTrail, Services
 
 ENTITY_CAP = 1_000
 

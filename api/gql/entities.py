@@ -14,10 +14,7 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.types import Info
 
-from api import subgraph as sg
-from api.masking import mask_id
-from api.scrub import scrub
-from api.types import (
+from api.gql.types import (
     GraphEdge,
     GraphNode,
     PageInfo,
@@ -40,10 +37,13 @@ from api.types import (
     shown_props,
     title_of,
 )
+from api.security.masking import mask_id
+from api.security.scrub import scrub
 from graph.model import Node, NodeRef
+from graph.serving import pictures as sg
 
 if TYPE_CHECKING:
-    from api.context import Context
+    from api.gql.context import Context
 
 # Where an entity's claims hang, and in which direction from the entity.
 CLAIM_RELS: dict[str, tuple[str, str]] = {
@@ -643,7 +643,7 @@ def case_contents(ctx: Context, case_id: str) -> dict[str, list[Node]]:
 
 
 def make_case(ctx: Context, node: Node) -> Case:
-    from api.access import shared_agencies
+    from api.security.access import shared_agencies
 
     ctx.note_case(node.key)
     p = node.props

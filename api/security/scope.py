@@ -1,13 +1,13 @@
 """The one scope layer: every read a request makes goes through a :class:`ScopedStore`.
 
-A request never sees the store itself. :class:`api.context.Context` hands resolvers a
+A request never sees the store itself. :class:`api.gql.context.Context` hands resolvers a
 ``ScopedStore`` built from the caller (role, agency kind and id, the cases shared with that
 agency), which filters nodes, relationships, ring memberships and findings *before* any resolver
 sees them. Resolvers therefore cannot forget a check: what they are given is already what the
 caller may see. Anything filtered out reads as absent, and is recorded on the request's audit
-trail as out of scope (:attr:`api.context.AuditTrail.hidden`).
+trail as out of scope (:attr:`api.gql.context.AuditTrail.hidden`).
 
-Rules (see :mod:`api.access` for the roles):
+Rules (see :mod:`api.security.access` for the roles):
 
 - investigator, admin: everything;
 - analyst: everything but cases and case notes (and the links to them);
@@ -26,11 +26,11 @@ from typing import Protocol
 
 import pandas as pd
 
-from api.access import PoliceScope
-from api.auth import Role
-from api.ringindex import RingIndex
+from api.security.access import PoliceScope
+from api.security.auth import Role
 from graph.model import Node, NodeRef, node_type
 from graph.port import Direction, Expansion, GraphStore
+from graph.serving.ring_index import RingIndex
 
 # Labels an analyst has no business with (investigations, not data).
 ANALYST_HIDDEN = frozenset({"Case", "CaseNote"})
@@ -92,7 +92,7 @@ class Visibility:
 
 
 class ScopedStore:
-    """The store as one caller may see it (reads only; writes go through :mod:`api.cases`)."""
+    """The store as one caller may see it (reads only; writes go through :mod:`api.workflow.cases`)."""
 
     def __init__(self, store: GraphStore, visibility: Visibility, *,
                  ring_index: Callable[[], RingIndex], on_hidden: Callable[[NodeRef], None]) -> None:

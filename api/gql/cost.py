@@ -9,7 +9,7 @@ document must stay within ``MEDFRAUD_API_MAX_COST``; a request over it is refuse
 ``BAD_REQUEST``, before any store call.
 
 Store time is bounded separately, per request (``MEDFRAUD_API_REQUEST_STORE_S``, see
-:meth:`api.context.Context.run`).
+:meth:`api.gql.context.Context.run`).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ Roles
 A case belongs to the agency that opened it: only that agency's investigators (or an admin)
 share it or move its status (:func:`require_owner`).
 
-Object-level checks live in one place, :class:`api.scope.ScopedStore`, which every read of a
+Object-level checks live in one place, :class:`api.security.scope.ScopedStore`, which every read of a
 request goes through; resolvers never check roles or scopes themselves.
 """
 
@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from api.auth import Principal, Role
+from api.security.auth import Principal, Role
 from graph.errors import AccessDenied
 from graph.model import Node, NodeRef
 from graph.port import GraphStore

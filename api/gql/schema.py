@@ -2,7 +2,7 @@
 
 Field names follow /tmp contract shared with the UI (camelCase by strawberry's default). Each
 top-level resolver checks the role first, runs its store work in a worker thread under the store
-time limit, and presents nodes through :func:`api.types.present` (masking + audit trail).
+time limit, and presents nodes through :func:`api.gql.types.present` (masking + audit trail).
 """
 
 from __future__ import annotations
@@ -29,14 +29,10 @@ from strawberry.extensions import (
 from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext, Info
 
-from api import cases as case_ops
-from api import freeform, permissions
-from api import subgraph as sg
-from api.access import Action, require_owner
-from api.audit_extension import AuditExtension
-from api.context import Context
-from api.cost import CostLimit
-from api.entities import (
+from api.gql import freeform
+from api.gql.context import Context
+from api.gql.cost import CostLimit
+from api.gql.entities import (
     Case,
     CaseNote,
     Claim,
@@ -63,12 +59,9 @@ from api.entities import (
     make_ring,
     subgraph_of,
 )
-from api.errors import ErrorCodes, MaskUnexpected, is_unexpected
-from api.hygiene import NoSuggestions
-from api.masking import MASKED_KEY_LABELS, TOKEN_PREFIX
-from api.response_cache import ResponseCacheExtension
-from api.settings import ApiSettings
-from api.types import (
+from api.gql.errors import ErrorCodes, MaskUnexpected, is_unexpected
+from api.gql.response_cache import ResponseCacheExtension
+from api.gql.types import (
     DetectionRunInfo,
     NamedQuery,
     NamedQueryParam,
@@ -85,8 +78,16 @@ from api.types import (
     present_edge,
     search_hit,
 )
+from api.security import permissions
+from api.security.access import Action, require_owner
+from api.security.audit_extension import AuditExtension
+from api.security.hygiene import NoSuggestions
+from api.security.masking import MASKED_KEY_LABELS, TOKEN_PREFIX
+from api.settings import ApiSettings
+from api.workflow import cases as case_ops
 from graph.errors import InvalidRequest, NotFound
 from graph.model import NODE_TYPES, Node, claim_key
+from graph.serving import pictures as sg
 from queries import library
 
 SEARCHABLE = (*tuple(n.label for n in NODE_TYPES if not n.derived), "Ring")

@@ -1,6 +1,6 @@
 """Bearer tokens: HS256 JWTs carrying who (``sub``), ``role``, the agency (``agency_kind`` + ``agency``).
 
-The secret is ``MEDFRAUD_SECRET`` (graph.settings); in prod :func:`api.hygiene.check_secret` also
+The secret is ``MEDFRAUD_SECRET`` (graph.settings); in prod :func:`api.security.hygiene.check_secret` also
 refuses weak ones. Every failure — missing header, bad signature, expired, a lifetime longer than
 ``MEDFRAUD_API_TOKEN_MAX_TTL_S``, an empty subject or agency, an unknown role or agency kind, a
 kind the role cannot have — is an :class:`~graph.errors.AuthenticationError` (HTTP 401). The

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from api.auth import Principal, principal_from_header
-from api.context import Services
+from api.gql.context import Services
+from api.security.auth import Principal, principal_from_header
 from graph.errors import AuthenticationError
 from graph.port import GraphStore
 

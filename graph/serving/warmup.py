@@ -17,14 +17,14 @@ import logging
 import threading
 import time
 
-from api import subgraph as sg
-from api.entities import ring_picture_rels
-from api.ringindex import RingIndexCache
+from api.gql.entities import ring_picture_rels
 from api.settings import ApiSettings
 from graph.errors import MedfraudError
 from graph.port import GraphStore
+from graph.serving import pictures as sg
+from graph.serving.ring_index import RingIndexCache
 
-log = logging.getLogger("medfraud.api.warmup")
+log = logging.getLogger("medfraud.serving.warmup")
 
 # the ring picture's own defaults (Ring.subgraph): 1 hop, 300 nodes
 PICTURE_HOPS = 1

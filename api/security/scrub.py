@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from api.masking import mask_account, mask_id, mask_name, mask_phone
+from api.security.masking import mask_account, mask_id, mask_name, mask_phone
 
 _ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])|(?<!\d)\d{15}(?!\d)")
 _PHONE = re.compile(r"(?<!\d)(1\d{2})[ -]?(\d{4})[ -]?(\d{4})(?!\d)")

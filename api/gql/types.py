@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from api.auth import Role
-from api.masking import display_title, json_safe, mask_props, masked_title
+from api.security.auth import Role
+from api.security.masking import display_title, json_safe, mask_props, masked_title
 from graph.errors import InvalidRequest
 from graph.model import Edge, Node, NodeRef
 
 if TYPE_CHECKING:
-    from api.context import Context
+    from api.gql.context import Context
 
 
 @strawberry.input(name="NodeRef")
@@ -265,7 +265,7 @@ def node_id(ctx: Context, ref: NodeRef) -> str:
 def present(ctx: Context, node: Node, *, rings: list[tuple[str, float]] | None = None,
             cut: int = 0) -> GraphNode:
     ctx.note(node)
-    memberships = rings or []  # already what the caller may see (api.scope.ScopedStore.rings_of)
+    memberships = rings or []  # already what the caller may see (api.security.scope.ScopedStore.rings_of)
     return GraphNode(
         id=strawberry.ID(node_id(ctx, node.ref)),
         label=node.label,

@@ -1,9 +1,9 @@
 """Role checks as field permissions: each root field declares the action it performs.
 
-The action table is :data:`api.access.ALLOWED`; a field declares ``permission_classes=[may(...)]``
+The action table is :data:`api.security.access.ALLOWED`; a field declares ``permission_classes=[may(...)]``
 and strawberry checks it before the resolver runs, so resolvers never check roles. A refusal is
 :class:`graph.errors.AccessDenied` (``FORBIDDEN``). What a permitted caller then *sees* is the
-scope layer's business (:mod:`api.scope`). ``tests/unit/api/test_permissions.py`` fails for a root
+scope layer's business (:mod:`api.security.scope`). ``tests/unit/api/test_permissions.py`` fails for a root
 field without a declared action.
 """
 
@@ -16,7 +16,7 @@ import strawberry
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from api.access import ALLOWED, Action
+from api.security.access import ALLOWED, Action
 from graph.errors import AccessDenied
 
 

@@ -1,0 +1,1 @@
+"""The GraphQL schema: context, types, resolvers, free-form queries, cost limits, error mapping."""

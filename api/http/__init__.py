@@ -1,0 +1,1 @@
+"""HTTP plumbing: the FastAPI app (``app``), request dependencies, metrics and the /ui page."""

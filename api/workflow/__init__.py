@@ -1,0 +1,1 @@
+"""Investigation workflow: cases, reviews and sharing (``cases``) and the detection runner."""

@@ -156,9 +156,10 @@ class GdsEngine:
         """Share the Neo4j store's driver (one connection pool, same database)."""
         from graph.neo4j.store import Neo4jStore
 
-        if not isinstance(store, Neo4jStore):
+        adapter = store.adapter()
+        if not isinstance(adapter, Neo4jStore):
             raise ConfigError("the gds engine needs the Neo4j store: set MEDFRAUD_STORE=neo4j")
-        return cls(cls._open(store.driver, store.database))
+        return cls(cls._open(adapter.driver, adapter.database))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GdsEngine:

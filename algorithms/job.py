@@ -44,11 +44,12 @@ _THREAD_LOCKS_GUARD = threading.Lock()
 
 
 def lock_path_for(store: GraphStore) -> Path:
-    """The lock file next to the DuckDB file, or one per store kind in the temp dir."""
-    path = getattr(store, "path", None)
-    if path is not None and str(path) not in ("", ":memory:"):
-        return Path(f"{path}.detect.lock")
-    return Path(tempfile.gettempdir()) / f"medfraud-detect-{store.kind}-{os.getuid()}.lock"
+    """The lock file next to the DuckDB file, or one per store location in the temp dir."""
+    location = store.location
+    if store.kind == "duckdb" and location not in ("", ":memory:"):
+        return Path(f"{location}.detect.lock")
+    digest = hashlib.sha256(location.encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"medfraud-detect-{store.kind}-{digest}-{os.getuid()}.lock"
 
 
 class DetectionLock:
@@ -133,12 +134,9 @@ def make_engine(name: str, store: GraphStore | None = None) -> CommunityEngine:
     if name == "gds":
         from algorithms import gds_engine
 
-        factory: Any = gds_engine.GdsEngine
-        if store is not None and hasattr(factory, "from_store"):
-            engine: CommunityEngine = factory.from_store(store)
-            return engine
-        engine = factory()
-        return engine
+        if store is not None:
+            return gds_engine.GdsEngine.from_store(store)
+        return gds_engine.GdsEngine()
     raise ConfigError(f"unknown detection engine {name!r}; use igraph or gds")
 
 

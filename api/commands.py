@@ -18,17 +18,30 @@ SCHEMA_FILE = Path("docs/schema.graphql")
 def serve(
     host: Annotated[str | None, typer.Option(help="interface to listen on (MEDFRAUD_API_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (MEDFRAUD_API_PORT)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="API processes (Neo4j only; the embedded store "
+                                                    "is owned by one process)")] = 1,
 ) -> None:
     """Serve the GraphQL API, /healthz, /metrics and /ui (the server owns the store file)."""
     import uvicorn
 
     from api.http.app import create_app
+    from graph.errors import ConfigError
     from graph.factory import open_store
 
     settings: Settings = load_settings()
     api = load_settings(ApiSettings)
     # what the server creates (store, audit log, its head) is readable by its own user only
     os.umask(0o077)
+    if workers > 1:
+        if settings.store != "neo4j":
+            raise ConfigError("--workers needs MEDFRAUD_STORE=neo4j: the embedded DuckDB file is owned by "
+                              "one process, so the embedded server runs one (docs/operations.md)")
+        # each worker opens its own driver and serving layer; scheduled detection runs apart
+        # (`medfraud schedule`), so N workers never race for the same run
+        uvicorn.run("api.http.app:worker_app", factory=True, workers=workers, host=host or api.host,
+                    port=port if port is not None else api.port, log_level=settings.log_level.lower(),
+                    access_log=False)
+        return
     # Opened here, not in the app's start-up, so that a store owned by another process is a
     # one-line error ("stop the other process...") rather than a failed ASGI lifespan.
     with open_store(settings) as store:

@@ -1,9 +1,15 @@
-"""Benchmark of the investigation API on a big city in the embedded DuckDB store.
+"""Benchmark of the investigation API on a big city, on the embedded store or on a live Neo4j.
 
-Targets (issue 5), on a 1,000,000-person city:
-- server-side: ``subgraph`` (2 hops, 300 nodes) p95 <= 50 ms and ``ring(id)`` with its subgraph
-  p95 <= 50 ms;
-- over HTTP with 32 concurrent clients: p95 <= 150 ms and zero errors.
+Targets, embedded (issues 5 and 12), on a 1,000,000-person city: server-side ``subgraph`` (2 hops,
+300 nodes) p95 <= 15 ms at a patient and <= 25 ms at an institution/doctor, ``ring(id)`` with its
+subgraph p95 <= 35 ms, ``rings(first: 20)`` and ``doubleClaims(first: 20)`` p95 <= 10 ms; over HTTP
+with 32 concurrent clients p95 <= 150 ms and zero errors.
+
+Targets on Neo4j (issues 9 and 12), 200,000 persons, ``--store neo4j``: server-side ``subgraph``
+and ``ring(id)`` p95 <= 50 ms; 32 concurrent clients over HTTP with 1 and 2 workers
+(``medfraud serve --workers N``): p50/p95/p99 and requests/s side by side, zero errors. The local
+Neo4j of ``deploy/neo4j-local`` is started and loaded through the port from the embedded city
+(the same nodes, relationships, rings and findings), so both stores answer for the same data.
 
 "Server-side" is the whole request inside the app (auth, GraphQL, store, masking, audit) driven
 in-process through ASGI, one request at a time, so no network or client time is counted. The HTTP
@@ -31,10 +37,12 @@ import io
 import os
 import pstats
 import random
+import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -43,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -51,10 +60,17 @@ from api.security.auth import issue_token
 from api.settings import ApiSettings, AuditSettings
 from bench.city import OUT, city_db
 from graph.duckdb.store import DuckDBStore
+from graph.port import GraphStore
 from graph.settings import Settings
 
-SERVER_P95_TARGET_MS = 50.0
 HTTP_P95_TARGET_MS = 150.0
+# server-side p95 targets per query, per store
+SERVER_TARGETS_MS = {
+    "duckdb": {"subgraph 2h/300 patient": 15.0, "subgraph 2h/300 inst/doctor": 25.0,
+               "ring(id)+subgraph": 35.0, "rings(first: 20)": 10.0, "doubleClaims(first: 20)": 10.0},
+    "neo4j": {"subgraph 2h/300 patient": 50.0, "subgraph 2h/300 inst/doctor": 50.0,
+              "ring(id)+subgraph": 50.0, "rings(first: 20)": 10.0, "doubleClaims(first: 20)": 10.0},
+}
 SECRET = "bench-api-secret-0123456789abcdef0123456789"
 # The audit chain's HMAC key: required in prod and different from the token secret.
 AUDIT_KEY = "bench-audit-key-7f3a9c1e5b2d8046-hmac"
@@ -66,6 +82,10 @@ SUBGRAPH_QUERY = (
     + SUBGRAPH_FIELDS
     + " } }"
 )
+RINGS_QUERY = ("query { rings(first: 20) { totalCount pageInfo { hasNextPage endCursor } "
+               "edges { cursor node { ringId kind score status memberCount } } } }")
+DOUBLE_CLAIMS_QUERY = ("query { doubleClaims(first: 20) { totalCount pageInfo { hasNextPage endCursor } "
+                       "edges { cursor node { findingId kind score } } } }")
 RING_QUERY = (
     "query R($id: ID!) { ring(id: $id) { ringId kind score status memberCount evidence "
     "members { type id title role } scoreHistory { runId score memberCount } "
@@ -101,6 +121,12 @@ class Workload:
 
     def ring_body(self, rnd: random.Random) -> dict[str, Any]:
         return {"query": RING_QUERY, "variables": {"id": rnd.choice(self.rings)}}
+
+    def rings_body(self, rnd: random.Random) -> dict[str, Any]:
+        return {"query": RINGS_QUERY, "variables": {}}
+
+    def double_claims_body(self, rnd: random.Random) -> dict[str, Any]:
+        return {"query": DOUBLE_CLAIMS_QUERY, "variables": {}}
 
 
 def pick_workload(store: DuckDBStore, seed: int, size: int = 2000) -> Workload:
@@ -168,7 +194,7 @@ class Breakdown:
         return out
 
 
-def instrument(store: DuckDBStore, breakdown: Breakdown) -> Callable[[], None]:
+def instrument(store: GraphStore, breakdown: Breakdown) -> Callable[[], None]:
     """Time the store's calls and the audit append; returns a function that undoes it."""
     from api.security.audit import AuditLog
 
@@ -220,6 +246,9 @@ def check(resp: httpx.Response) -> tuple[str | None, int]:
     if body.get("errors"):
         return f"GraphQL: {body['errors'][0].get('message')}", 0
     data = body["data"]
+    for listing in ("rings", "doubleClaims"):
+        if listing in data:
+            return None, len(data[listing]["edges"])
     sub = data["subgraph"] if "subgraph" in data else (data["ring"] or {}).get("subgraph")
     if sub is None:
         return "no subgraph in the answer", 0
@@ -262,7 +291,7 @@ async def running(app: Any) -> AsyncIterator[None]:
 
 
 async def measure_server_side(
-    store: DuckDBStore,
+    store: GraphStore,
     settings: Settings,
     api: ApiSettings,
     work: Workload,
@@ -280,19 +309,27 @@ async def measure_server_side(
         app = create_app(settings, store=store, api_settings=deployed,
                          audit_settings=AuditSettings(key=AUDIT_KEY))
         async with running(app):
-            # measured as a running server is: after it prepared the top rings' pictures
-            await asyncio.to_thread(app.state.services.warmup.wait)
+            # measured as a running server is: once its read index is built and the top rings'
+            # pictures are prepared
+            serving = app.state.services.store
+            t = time.perf_counter()
+            await asyncio.to_thread(serving.build_read_index, wait=True)
+            print(f"[{config}] in-memory read index: {serving.read_index_state} after "
+                  f"{time.perf_counter() - t:.1f} s", flush=True)
+            await asyncio.to_thread(serving.warmup.wait)
             await _measure_app(app, headers, work, n, profile, breakdown, store, out, config)
     return out
 
 
 async def _measure_app(app: Any, headers: dict[str, str], work: Workload, n: int, profile: bool,
-                       breakdown: bool, store: DuckDBStore, out: dict[str, Sample], config: str) -> None:
+                       breakdown: bool, store: GraphStore, out: dict[str, Sample], config: str) -> None:
     profiler = cProfile.Profile() if profile else None
     for name, make in (
         (f"subgraph 2h/300 patient [{config}]", work.subgraph_body),
         (f"subgraph 2h/300 inst/doctor [{config}]", work.hub_subgraph_body),
         (f"ring(id)+subgraph [{config}]", work.ring_body),
+        (f"rings(first: 20) [{config}]", work.rings_body),
+        (f"doubleClaims(first: 20) [{config}]", work.double_claims_body),
     ):
         if profiler:
             profiler.enable()
@@ -319,26 +356,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def start_server(db: Path, port: int, audit_log: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "MEDFRAUD_ENV": "prod",
-            "MEDFRAUD_STORE": "duckdb",
-            "MEDFRAUD_DUCKDB_PATH": str(db),
-            "MEDFRAUD_SECRET": SECRET,
-            "MEDFRAUD_AUDIT_KEY": AUDIT_KEY,
-            "MEDFRAUD_API_AUDIT_LOG": str(audit_log),
-        }
-    )
-    code = (
-        "import uvicorn\nfrom api.http.app import create_app\n"
-        f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', access_log=False)\n"
-    )
-    root = Path(__file__).resolve().parents[1]
-    return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=root)
 
 
 async def wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout_s: float = 300) -> None:
@@ -418,80 +435,139 @@ def line(name: str, values: list[float], target_ms: float, errors: int, extra: s
     return ok
 
 
+def copy_into(source: GraphStore, target: GraphStore) -> float:
+    """Every label and relationship type of ``source`` written into ``target``, through the port;
+    returns the seconds it took (rings and findings included, so both stores hold the same)."""
+    from graph.model import NODE_TYPES, REL_TYPES
+
+    t = time.perf_counter()
+    target.apply_schema()
+    for nt in NODE_TYPES:
+        for batch in source.stream_nodes(nt.label, batch_size=200_000):
+            target.upsert_nodes(nt.label, pa.Table.from_batches([batch]))
+    for rt in REL_TYPES:
+        for batch in source.stream_relationships(rt.type, batch_size=200_000):
+            target.upsert_relationships(rt.type, pa.Table.from_batches([batch]))
+    return time.perf_counter() - t
+
+
+def start_workers(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    """``medfraud serve --workers N`` as an operator runs it."""
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--workers", str(workers),
+                             "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, cwd=root, start_new_session=True)
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def http_phase(name: str, proc: subprocess.Popen[bytes], port: int, work: Workload,
+               args: argparse.Namespace) -> bool:
+    try:
+        base = f"http://127.0.0.1:{port}"
+        asyncio.run(wait_healthy(base, proc))
+        load = asyncio.run(http_load(base, work, args.clients, args.http_requests, args.http_seconds))
+    finally:
+        stop_server(proc)
+    print(f"HTTP, {args.clients} concurrent clients ({name}, loopback):")
+    rps = len(load.ms) / load.seconds if load.seconds else 0.0
+    ok = line("mixed subgraph/ring", load.ms, HTTP_P95_TARGET_MS, len(load.errors),
+              f"  {rps:.1f} req/s over {load.seconds:.1f} s")
+    for err in sorted(set(load.errors))[:3]:
+        print(f"    error: {err}")
+    return ok
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--persons", type=int, default=1_000_000)
+    ap.add_argument("--store", choices=["duckdb", "neo4j"], default="duckdb")
+    ap.add_argument("--persons", type=int, default=None, help="default 1,000,000 (duckdb), 200,000 (neo4j)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--samples", type=int, default=300, help="server-side requests per query")
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--http-requests", type=int, default=3000, help="requests in the HTTP phase")
     ap.add_argument("--http-seconds", type=float, default=90.0, help="time bound of the HTTP phase")
+    ap.add_argument("--workers", default="1,2", help="Neo4j: API worker counts of the HTTP phase")
+    ap.add_argument("--heap", default="4g", help="Neo4j's Java heap")
+    ap.add_argument("--pagecache-mb", type=int, default=2048)
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--breakdown", action="store_true", help="time store calls and audit per request")
     ap.add_argument("--skip-http", action="store_true")
     ap.add_argument("--skip-server-side", action="store_true")
     args = ap.parse_args()
+    persons = args.persons or (1_000_000 if args.store == "duckdb" else 200_000)
 
-    db = city_db(args.persons, args.seed)
-    settings = Settings(env="prod", store="duckdb", duckdb_path=db, secret=SECRET)
+    db = city_db(persons, args.seed)
+    duck_settings = Settings(env="prod", store="duckdb", duckdb_path=db, secret=SECRET)
     audit_log = OUT / f"api-bench-audit-{os.getpid()}.log"
     api = ApiSettings(audit_log=audit_log)
-    store = DuckDBStore.from_settings(settings)
+    targets = SERVER_TARGETS_MS[args.store]
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("MEDFRAUD_")}
+    server_env = {**base_env, "MEDFRAUD_ENV": "prod", "MEDFRAUD_SECRET": SECRET,
+                  "MEDFRAUD_AUDIT_KEY": AUDIT_KEY, "MEDFRAUD_API_AUDIT_LOG": str(audit_log)}
+    local = None
+    duck = DuckDBStore.from_settings(duck_settings)
     try:
-        ensure_rings(store)
-        t = time.perf_counter()
-        store.build_read_index(wait=True)
-        print(f"in-memory read index built in {time.perf_counter() - t:.1f} s "
-              f"(ready: {store.read_index_ready})", flush=True)
-        work = pick_workload(store, args.seed)
-        counts = store.count_nodes()
-        print(
-            f"city: {counts['Patient']:,} persons, {counts['Claim']:,} claims, "
-            f"{len(work.rings):,} live rings; audit fsync={api.audit_fsync}",
-            flush=True,
-        )
-        server = {} if args.skip_server_side else asyncio.run(
-            measure_server_side(store, settings, api, work, args.samples, args.profile, args.breakdown)
-        )
-    finally:
-        store.close()
+        ensure_rings(duck)
+        work = pick_workload(duck, args.seed)
+        counts = duck.count_nodes()
+        if args.store == "neo4j":
+            from tests.neo4j_live import LocalNeo4j, wipe
 
-    results: list[bool] = []
-    print("server-side (in-process ASGI, sequential):")
-    for name, s in server.items():
-        nodes = f"  nodes avg={statistics.fmean(s.nodes):.0f} max={max(s.nodes)}" if s.nodes else ""
-        results.append(line(name, s.ms, SERVER_P95_TARGET_MS, len(s.errors), nodes))
-        for err in sorted(set(s.errors))[:3]:
-            print(f"    error: {err}")
-
-    if not args.skip_http:
-        port = free_port()
-        proc = start_server(db, port, audit_log)
+            os.environ["NEO4J_HEAP"], os.environ["NEO4J_PAGECACHE_MB"] = args.heap, str(args.pagecache_mb)
+            work_dir = Path(tempfile.mkdtemp(prefix="medfraud-api-bench-"))
+            local = LocalNeo4j(work_dir / "neo4j", work_dir / "neo4j.log")
+            neo = local.wait_ready()
+            wipe(neo)
+            server_env.update(neo.env())
+            store: GraphStore = neo.open_store()
+            print(f"Neo4j (heap {args.heap}, page cache {args.pagecache_mb} MB) loaded through the port "
+                  f"in {copy_into(duck, store):.0f} s", flush=True)
+            duck.close()
+            settings = Settings(env="prod", secret=SECRET, store="neo4j", neo4j_uri=neo.uri,
+                                neo4j_user=neo.user, neo4j_password=neo.password,
+                                neo4j_database=neo.database)
+        else:
+            store, settings = duck, duck_settings
+            server_env.update({"MEDFRAUD_STORE": "duckdb", "MEDFRAUD_DUCKDB_PATH": str(db)})
+        print(f"city: {counts['Patient']:,} persons, {counts['Claim']:,} claims, {len(work.rings):,} live "
+              f"rings; store {args.store}; audit fsync={api.audit_fsync}; load {os.getloadavg()[0]:.1f}",
+              flush=True)
         try:
-            base = f"http://127.0.0.1:{port}"
-            asyncio.run(wait_healthy(base, proc))
-            load = asyncio.run(http_load(base, work, args.clients, args.http_requests, args.http_seconds))
+            server = {} if args.skip_server_side else asyncio.run(
+                measure_server_side(store, settings, api, work, args.samples, args.profile, args.breakdown))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        print(f"HTTP, {args.clients} concurrent clients (uvicorn, 1 process, loopback):")
-        rps = len(load.ms) / load.seconds if load.seconds else 0.0
-        results.append(
-            line(
-                "mixed subgraph/ring",
-                load.ms,
-                HTTP_P95_TARGET_MS,
-                len(load.errors),
-                f"  {rps:.1f} req/s over {load.seconds:.1f} s",
-            )
-        )
-        for err in sorted(set(load.errors))[:3]:
-            print(f"    error: {err}")
-    for leftover in OUT.glob(f"{audit_log.name}*"):  # the log and its head file
+            store.close()
+
+        results: list[bool] = []
+        print(f"server-side (in-process ASGI, sequential, {args.store}):")
+        for name, sample in server.items():
+            nodes = (f"  nodes avg={statistics.fmean(sample.nodes):.0f} max={max(sample.nodes)}"
+                     if sample.nodes else "")
+            target = targets[name.split(" [")[0]]
+            results.append(line(name, sample.ms, target, len(sample.errors), nodes))
+            for err in sorted(set(sample.errors))[:3]:
+                print(f"    error: {err}")
+
+        if not args.skip_http:
+            counts_of_workers = [int(w) for w in args.workers.split(",")] if args.store == "neo4j" else [1]
+            for workers in counts_of_workers:
+                port = free_port()
+                proc = start_workers(server_env, port, workers)
+                name = f"uvicorn, {workers} worker(s), {args.store}"
+                results.append(http_phase(name, proc, port, work, args))
+    finally:
+        if local is not None:
+            local.stop()
+    for leftover in OUT.glob(f"{audit_log.name}*"):  # the log, its head and lock files
         leftover.unlink()
     print("all targets met" if all(results) else "some targets MISSED")
     return 0

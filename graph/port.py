@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias
 
 import pandas as pd
 import pyarrow as pa
@@ -81,6 +81,16 @@ class DerivedData:
     findings: pd.DataFrame
     finding_claims: pd.DataFrame
     finding_persons: pd.DataFrame
+
+
+class SnapshotReader(Protocol):
+    """The streams of :meth:`GraphStore.snapshot`."""
+
+    def stream_nodes(self, label: str, columns: Sequence[str] | None = None, *,
+                     batch_size: int = 1_000_000) -> Iterator[pa.RecordBatch]: ...
+
+    def stream_relationships(self, rel_type: str, columns: Sequence[str] | None = None, *,
+                             batch_size: int = 1_000_000) -> Iterator[pa.RecordBatch]: ...
 
 
 class GraphStore(ABC):
@@ -223,6 +233,35 @@ class GraphStore(ABC):
         """
         raise AccessDenied(f"the {self.kind} store has no pseudonymised analyst view: analysts cannot run "
                            "free-form queries on it")
+
+    # -- change tracking and snapshots ------------------------------------------------------
+    @abstractmethod
+    def revisions(self) -> dict[str, str]:
+        """A token per label and relationship type, changed by every committed write to it.
+
+        Seen by every process that reads the store (Neo4j keeps them in the database; the embedded
+        store has one owning process, so it keeps them in memory). Labels and types never written
+        since the store was created may be absent. :mod:`graph.serving` compares two readings to
+        know which of its in-memory copies a write, its own or another process's, made stale.
+        """
+
+    def snapshot(self) -> AbstractContextManager[SnapshotReader]:
+        """A reader whose streams all see the same committed state, for building in-memory copies.
+
+        This default gives the store itself, which promises no more than each stream's own
+        consistency: callers compare :meth:`revisions` before and after and build again when they
+        differ (``graph.serving`` does). Adapters that can read in one transaction override it.
+        """
+        return nullcontext(self)
+
+    def adapter(self) -> GraphStore:
+        """The adapter itself, beneath any wrapper (the GDS engine shares the Neo4j driver)."""
+        return self
+
+    @property
+    def location(self) -> str:
+        """Where the data lives (a file path, a server URI and database): names locks and logs."""
+        return self.kind
 
     @abstractmethod
     def ping(self) -> None:

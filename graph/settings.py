@@ -33,11 +33,14 @@ class Settings(BaseSettings):
     duckdb_path: Path = Path("./data/medfraud.duckdb")
     duckdb_memory_limit: str = Field(default="6GB", description="DuckDB memory_limit pragma")
     duckdb_threads: int = Field(default=0, ge=0, description="0 = DuckDB's default (all cores)")
-    duckdb_read_index: bool = Field(
+    read_index: bool = Field(
         default=True,
         description="the API server keeps relationships and node rows in memory (~1.7 GB at 1M persons)")
-    duckdb_node_cache: int = Field(
+    node_cache: int = Field(
         default=100_000, ge=0, description="nodes kept in memory for reads (0 = off)")
+    revision_check_s: float = Field(
+        default=0.25, ge=0,
+        description="Neo4j: how often an API worker looks for other processes' writes (0 = every read)")
     neo4j_uri: str | None = None
     neo4j_user: str = "neo4j"
     neo4j_password: str | None = None

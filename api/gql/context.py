@@ -22,7 +22,6 @@ import anyio.to_thread
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from api.gql.response_cache import ResponseCache
 from api.http.metrics import Metrics
 from api.security.access import PoliceScope, ScopeCache
 from api.security.audit import AuditLog
@@ -33,12 +32,12 @@ from api.settings import ApiSettings
 from graph.errors import InvalidRequest, QueryTimeout
 from graph.model import Node, NodeRef
 from graph.port import GraphStore
-from graph.serving.ring_index import RingIndex, RingIndexCache
+from graph.serving.ring_index import RingIndex
+from graph.serving.store import ServingStore
 from graph.settings import Settings
 
 if TYPE_CHECKING:
     from api.workflow.detection import DetectionRunner
-    from graph.serving.warmup import Warmup
 
 T = TypeVar("T")
 
@@ -53,15 +52,13 @@ class Services:
 
     settings: Settings
     api: ApiSettings
-    store: GraphStore
+    # every read and write of the server passes through it (graph.serving)
+    store: ServingStore
     cipher: KeyCipher
     audit: AuditLog
     scopes: ScopeCache
-    rings: RingIndexCache = field(default_factory=RingIndexCache)
-    responses: ResponseCache = field(default_factory=lambda: ResponseCache(0))
     metrics: Metrics | None = None
     detection: DetectionRunner | None = None
-    warmup: Warmup | None = None
 
 
 @dataclass
@@ -139,7 +136,7 @@ class Context(BaseContext):
 
     def ring_index(self) -> RingIndex:
         """Ring membership of every node (in memory; reloaded after a detection run)."""
-        return self.services.rings.get(self.services.store)
+        return self.services.store.ring_index()
 
     # -- access ------------------------------------------------------------------------------
     @property

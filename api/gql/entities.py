@@ -7,7 +7,6 @@ list of claims asking for their patients costs one store call, not one per claim
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -60,28 +59,6 @@ IDENTIFIER_RELS: dict[str, tuple[str, str]] = {
     "EMPLOYED_BY": ("employer", "Employer"),
 }
 _BIG_CAP = 100_000
-# What a ring's picture follows from its members first: the co-visits for a collusive ring (claims,
-# which reach the clinic and doctor by their own columns); the shared identifiers for a
-# shared-identifier ring. A wider picture is one hop more (hops=2) or a subgraph query.
-RING_PICTURE_RELS: dict[str, list[str]] = {
-    "collusion": ["HAS_CLAIM"],
-    "shared_identifier": ["HAS_PHONE", "HAS_ACCOUNT", "LIVES_AT", "EMPLOYED_BY"],
-    "pharmacy_cash_out": ["HAS_CLAIM"],
-}
-# An identifier among a ring's members (a collusive ring's broker phone, say) is drawn with the
-# links that make it shared; without them it floats unconnected in the picture.
-MEMBER_LINKS = {"Phone": "HAS_PHONE", "BankAccount": "HAS_ACCOUNT", "Address": "LIVES_AT"}
-
-
-def ring_picture_rels(kind: str, members: Sequence[NodeRef]) -> list[str] | None:
-    """What the first hop of a ring's picture follows: what makes the ring, and its identifiers."""
-    base = RING_PICTURE_RELS.get(kind)
-    if base is None:
-        return None
-    links = [MEMBER_LINKS[lab] for lab in dict.fromkeys(m.label for m in members) if lab in MEMBER_LINKS]
-    return list(dict.fromkeys([*base, *links]))
-
-
 def ctx_of(info: Info) -> Context:
     return info.context  # type: ignore[no-any-return]
 
@@ -459,7 +436,7 @@ class Ring:
             return Subgraph(nodes=[], edges=[], truncated=False)
         return await ctx.run(build_subgraph, ctx, [n.ref for n in members], hops=hops, max_nodes=max_nodes,
                              skip_hub_seeds=True,
-                             first_hop_rel_types=ring_picture_rels(self.kind, [n.ref for n in members]),
+                             first_hop_rel_types=sg.ring_picture_rels(self.kind, [n.ref for n in members]),
                              known=members)
 
 

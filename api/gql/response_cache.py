@@ -2,13 +2,13 @@
 
 Why: investigators of one bureau open the same rings and people many times a day (a ring page is
 reloaded, shared in a meeting, compared), and building a 300-node picture costs tens of
-milliseconds of store reads and GraphQL work each time. Only the embedded store can say when its
-data changed (the API server is its single owner, see docs/operations.md); with Neo4j, where
-ingest may write at any moment, nothing is cached.
+milliseconds of store reads and GraphQL work each time. The answers live in the serving layer's
+:class:`~graph.serving.response_cache.ResponseCache`; its data version changes with every write
+the store's revision tokens report, on either store (:mod:`graph.serving.store`).
 
 What makes two requests "the same": the query text, operation and variables, and the caller
-(subject, role and agency: masking and access depend on them), under the same store data version
-and the same ring-membership index. Police tokens are never served from the cache: what they
+(subject, role and agency: masking and access depend on them), under the same data version
+(which ring membership is part of). Police tokens are never served from the cache: what they
 may see is recomputed per request from the cases shared with their agency.
 
 Audit is unchanged: a request served from the cache writes its own audit record with the entity
@@ -18,17 +18,14 @@ keys and cases of the cached answer (see ``ResponseCacheExtension`` and ``AuditE
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from graphql import ExecutionResult, OperationDefinitionNode, OperationType
 from strawberry.extensions import SchemaExtension
 
-if TYPE_CHECKING:
-    from api.gql.context import Services
+from api.gql.context import Context
+from graph.serving.response_cache import CachedAnswer
 
 # Root fields whose answer depends only on the data and the caller. Free-form and named queries
 # (time limits, analysts' ad-hoc text), mutations and detection status are always run.
@@ -36,44 +33,6 @@ CACHEABLE_FIELDS = frozenset({
     "patient", "doctor", "institution", "pharmacy", "claim", "injuryCase", "search", "subgraph",
     "paths", "rings", "ring", "doubleClaims", "anomalies", "cases", "case",
 })
-
-
-@dataclass(frozen=True)
-class CachedAnswer:
-    data: dict[str, Any]
-    entities: frozenset[str]
-    cases: frozenset[str]
-
-
-class ResponseCache:
-    """A bounded LRU of answers; thread-safe."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._lock = threading.Lock()
-        self._answers: OrderedDict[tuple[Any, ...], CachedAnswer] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: tuple[Any, ...]) -> CachedAnswer | None:
-        with self._lock:
-            answer = self._answers.get(key)
-            if answer is None:
-                self.misses += 1
-                return None
-            self._answers.move_to_end(key)
-            self.hits += 1
-            return answer
-
-    def put(self, key: tuple[Any, ...], answer: CachedAnswer) -> None:
-        with self._lock:
-            self._answers[key] = answer
-            self._answers.move_to_end(key)
-            while len(self._answers) > self.capacity:
-                self._answers.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._answers)
 
 
 def _cacheable_operation(document: Any, operation_name: str | None) -> bool:
@@ -93,16 +52,17 @@ class ResponseCacheExtension(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         ec = self.execution_context
         ctx = ec.context
-        services: Services | None = getattr(ctx, "services", None)
-        cache = services.responses if services is not None else None
-        version = getattr(services.store, "data_version", None) if services is not None else None
         key: tuple[Any, ...] | None = None
-        if (services is not None and cache is not None and cache.capacity > 0 and isinstance(version, int)
-                and not ctx.is_police and _cacheable_operation(ec.graphql_document, ec.operation_name)):
-            principal = ctx.principal
-            key = (ec.query, ec.operation_name, json.dumps(ec.variables or {}, sort_keys=True, default=str),
-                   principal.sub, principal.role.value, principal.agency_ref, version,
-                   services.rings.generation)
+        cache = None
+        if isinstance(ctx, Context):
+            store = ctx.services.store
+            cache = store.answers
+            if (cache.capacity > 0 and not ctx.is_police
+                    and _cacheable_operation(ec.graphql_document, ec.operation_name)):
+                principal = ctx.principal
+                key = (ec.query, ec.operation_name,
+                       json.dumps(ec.variables or {}, sort_keys=True, default=str),
+                       principal.sub, principal.role.value, principal.agency_ref, store.data_version)
         hit = cache.get(key) if cache is not None and key is not None else None
         if hit is not None:
             ctx.trail.entities.update(hit.entities)

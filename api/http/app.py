@@ -12,7 +12,8 @@ import functools
 import gc
 import importlib.util
 import logging
-from collections.abc import AsyncIterator, Callable
+import os
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
@@ -26,7 +27,6 @@ from algorithms.job import run_detection
 from algorithms.schedule import SchedulerHandle, start_background_scheduler
 from algorithms.settings import DetectionSettings
 from api.gql.context import Context, Services
-from api.gql.response_cache import ResponseCache
 from api.gql.schema import build_schema
 from api.http.deps import ServicesDep, StoreDep, current_user, unauthorized
 from api.http.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware, render_counters
@@ -40,7 +40,7 @@ from api.settings import ApiSettings, AuditSettings
 from api.workflow.detection import DetectionRunner
 from graph.errors import AuditError, AuthenticationError, MedfraudError
 from graph.port import GraphStore
-from graph.serving.warmup import Warmup
+from graph.serving.store import ServingOptions, ServingStore
 from graph.settings import Settings, load_settings
 
 log = logging.getLogger("medfraud.api")
@@ -91,17 +91,23 @@ class _Router(GraphQLRouter[Context, None]):
         return orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS)
 
 
-def _start_scheduler(store: GraphStore, finished: Callable[[], None]) -> SchedulerHandle:
-    """Scheduled detection in the server; after each run the ring index and pictures are renewed."""
+def _start_scheduler(store: ServingStore) -> SchedulerHandle:
+    """Scheduled detection in the server, writing through the serving layer (which renews rings)."""
     settings = load_settings(DetectionSettings)
 
     def job() -> object:
-        try:
-            return run_detection(store, settings, engine=settings.engine)
-        finally:
-            finished()
+        return run_detection(store, settings, engine=settings.engine)
 
     return start_background_scheduler(store, settings, job=job)
+
+
+def serving_options(settings: Settings, api: ApiSettings, kind: str) -> ServingOptions:
+    """The serving layer as configured; the embedded store's revisions are read before every read,
+    since they cost nothing there (they live in this process)."""
+    return ServingOptions(read_index=settings.read_index, node_cache=settings.node_cache,
+                          response_cache=api.response_cache,
+                          check_s=0.0 if kind == "duckdb" else settings.revision_check_s,
+                          warm_rings=api.warm_rings, hub_cap=api.hub_cap)
 
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None, *,
@@ -134,47 +140,33 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             opened = await anyio.to_thread.run_sync(open_store, settings)
         else:
             opened = store
-        ensure_indexes = getattr(opened, "ensure_indexes", None)
-        if callable(ensure_indexes):
-            # build the DuckDB indexes a bulk load dropped now, not on the first user's request
-            await anyio.to_thread.run_sync(ensure_indexes)
-        build_read_index = getattr(opened, "build_read_index", None)
-        if callable(build_read_index):
-            # in the background: expansions use SQL until the in-memory index is ready
-            build_read_index()
+        serving = ServingStore(opened, serving_options(settings, api, opened.kind), owns_inner=owned)
         services = Services(
-            settings=settings, api=api, store=opened, cipher=KeyCipher(settings.secret),
+            settings=settings, api=api, store=serving, cipher=KeyCipher(settings.secret),
             audit=audit_log, scopes=ScopeCache(api.scope_cache_s),
         )
         services.metrics = metrics
-        services.responses = ResponseCache(api.response_cache)
-        warmup = services.warmup = Warmup(opened, services.rings, api)
-
-        def detection_finished() -> None:
-            services.rings.invalidate()
-            warmup.start()
-
-        services.detection = DetectionRunner(opened, on_finished=detection_finished)
+        # the run's writes pass through the serving layer, which drops what they made stale
+        services.detection = DetectionRunner(serving)
         app.state.services = services
         # Everything alive now lives as long as the server (schema, settings, modules): keep it out
         # of the collector's full passes, which otherwise stall requests by tens of ms.
         gc.freeze()
         # A store handed in (tests, the demo) belongs to the caller, and so does its schedule.
-        scheduler = (_start_scheduler(opened, detection_finished)
-                     if (owned if schedule is None else schedule) else None)
-        warmup.start()
+        scheduler = _start_scheduler(serving) if (owned if schedule is None else schedule) else None
+        # in the background: reads go to the store until the in-memory index is ready
+        serving.start()
         try:
             yield
         finally:
             gc.unfreeze()  # what was frozen may be collected again once the server stops
-            warmup.stop()
+            serving.stop()
             if scheduler is not None:
                 scheduler.stop()
             if services.detection is not None:
                 services.detection.wait(timeout=60)
             services.audit.close()
-            if owned:
-                opened.close()
+            serving.close()
 
     app = FastAPI(title="medfraud investigation API", lifespan=lifespan, docs_url="/docs" if dev else None,
                   redoc_url=None, openapi_url="/openapi.json" if dev else None)
@@ -215,30 +207,26 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         except (MedfraudError, TimeoutError) as exc:
             return JSONResponse({"status": "unavailable", "store": store_.kind, "error": str(exc)},
                                 status_code=503)
-        body = {"status": "ok", "store": store_.kind}
-        state = getattr(store_, "read_index_state", None)
-        if isinstance(state, str):
-            # operators (and the benchmark) can tell when pictures are served from memory
-            body["read_index"] = state
-        if services.warmup is not None:
-            body["ring_pictures"] = services.warmup.state
-        return JSONResponse(body)
+        health = services.store.health()
+        # operators (and the benchmark) can tell when pictures are served from memory
+        # pid: which worker answered, when `serve --workers N` runs several
+        return JSONResponse({"status": "ok", "store": store_.kind, "read_index": health.read_index,
+                             "ring_pictures": health.ring_pictures, "pid": os.getpid()})
 
     @app.get("/metrics")
     async def metrics_endpoint(request: Request, services: ServicesDep) -> PlainTextResponse:
         _check_metrics_access(request, services)
+        stats = services.store.stats()
         counters = [
             ("medfraud_response_cache_hits_total", "Read answers served from the response cache.",
-             services.responses.hits),
+             stats.response_cache_hits),
             ("medfraud_response_cache_misses_total", "Cacheable read answers built anew.",
-             services.responses.misses),
+             stats.response_cache_misses),
+            ("medfraud_node_cache_hits_total", "Nodes read from the serving layer's node cache.",
+             stats.node_cache_hits),
+            ("medfraud_node_cache_misses_total", "Nodes read from the store.", stats.node_cache_misses),
+            ("medfraud_read_index_builds_total", "Read index builds completed.", stats.read_index_builds),
         ]
-        nodes = getattr(services.store, "node_cache", None)
-        if nodes is not None:
-            counters += [
-                ("medfraud_node_cache_hits_total", "Nodes read from the store's node cache.", nodes.hits),
-                ("medfraud_node_cache_misses_total", "Nodes read from the store's tables.", nodes.misses),
-            ]
         return PlainTextResponse(metrics.render() + render_counters(counters),
                                  media_type="text/plain; version=0.0.4")
 
@@ -250,3 +238,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.add_middleware(BodyLimitMiddleware, max_bytes=api.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
+
+
+def worker_app() -> FastAPI:
+    """One of ``medfraud serve --workers N``'s processes: it opens the configured (Neo4j) store
+    itself and runs no schedule (``medfraud schedule`` does, as a process of its own)."""
+    return create_app(schedule=False)

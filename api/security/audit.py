@@ -23,12 +23,14 @@ request: no data is returned without its trace.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import hmac
 import json
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,10 +107,43 @@ def check_tail(path: Path, key: bytes) -> tuple[int, str]:
     if head is None or isinstance(head, str):
         raise AuditError(f"audit log {path}: {head or 'the head file is missing'}, so lines cut off the "
                          f"end cannot be ruled out: {RECOVERY}")
-    if head != (seq, stated):
+    if head != (seq, stated) and not _head_behind_a_valid_tail(path, key, head):
         raise AuditError(f"audit log {path} ends at record {seq} but its head says {head[0]} were "
                          f"written (lines cut off the end): {RECOVERY}")
     return seq, str(stated)
+
+
+# how far back the records a head has not caught up with yet are looked for
+_TAIL_BYTES = 4 << 20
+
+
+def _head_behind_a_valid_tail(path: Path, key: bytes, head: tuple[int, str]) -> bool:
+    """Whether the head names an earlier record of the file and every record after it chains on.
+
+    With several API workers, a record is written under the file lock but the head is updated by
+    the next group sync, so another process can find the head a few records behind. That is not a
+    cut: the head's record is in the file and the records after it verify from it.
+    """
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - _TAIL_BYTES))
+        lines = [raw for raw in fh.read().split(b"\n") if raw.strip()]
+    prev: str | None = None
+    for raw in lines:
+        try:
+            rec = json.loads(raw)
+            stated = str(rec.pop("hash"))
+            seq = int(rec["seq"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            prev = None  # the first, cut line of the window: start from a whole one
+            continue
+        if prev is None:
+            if (seq, stated) == head:
+                prev = stated
+            continue
+        if str(rec.get("prev")) != prev or not hmac.compare_digest(stated, _digest(key, prev, rec)):
+            return False
+        prev = stated
+    return prev is not None
 
 
 class DocumentBook:
@@ -139,12 +174,17 @@ class DocumentBook:
 
 
 class AuditLog:
-    """Thread-safe appender; one instance per process owns the file.
+    """Thread- and process-safe appender: several API workers (``serve --workers N``) share one chain.
 
     Group commit: each record is written under a lock (microseconds), then its writer waits until
     a sync covers it. The first waiter fsyncs everything written so far and updates the head file
     once for all of them, so concurrent requests share one fsync instead of queueing for their
     own, and no request returns before its record is on disk.
+
+    Across processes an advisory lock (``flock`` on ``<log>.lock``) is held while a record is
+    written and while the head is updated. A process that finds the file longer than it left it
+    continues the chain from the record another process wrote last; the head only ever moves
+    forward, so it names the last record whoever wrote it.
     """
 
     def __init__(self, path: Path, *, key: str, fsync: bool = True) -> None:
@@ -154,7 +194,10 @@ class AuditLog:
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()
         self._dirty = False
-        self._seq, self._prev = check_tail(path, self._key)
+        self._lock_fd: int | None = None
+        with self._cross_process():
+            self._seq, self._prev = check_tail(path, self._key)
+            self._end = path.stat().st_size if path.exists() else 0
         self._synced = self._seq
         self._fh: TextIO | None = None
         self.documents = DocumentBook()
@@ -173,16 +216,37 @@ class AuditLog:
         self._fh = os.fdopen(fd, "a", encoding="utf-8")
         return self._fh
 
+    @contextlib.contextmanager
+    def _cross_process(self) -> Iterator[None]:
+        """Exclusive against other processes appending to the same log (callers hold ``_lock``
+        or are alone, so one descriptor per process is enough)."""
+        if self._lock_fd is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock_fd = _open_private(self.path.with_name(self.path.name + ".lock"),
+                                          os.O_RDWR | os.O_CREAT)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def _written_elsewhere(self) -> bool:
+        try:
+            return os.stat(self.path).st_size != self._end
+        except FileNotFoundError:
+            return self._end != 0
+
     def append(self, **fields: Any) -> dict[str, Any]:
         """Write one record; returns it with its chain fields."""
-        with self._lock:
-            if self._dirty:
+        with self._lock, self._cross_process():
+            if self._dirty or self._written_elsewhere():
                 # a previous write failed half-way: continue from what the file really holds
                 if self._fh is not None:
                     with contextlib.suppress(OSError):
                         self._fh.close()
                     self._fh = None
                 self._seq, self._prev = self._reread_tail()
+                self._end = self.path.stat().st_size if self.path.exists() else 0
                 self._dirty = False
             body: dict[str, Any] = {
                 "seq": self._seq + 1,
@@ -197,6 +261,7 @@ class AuditLog:
                 fh = self._file()
                 fh.write(line)
                 fh.flush()
+                self._end = os.fstat(fh.fileno()).st_size
             except OSError as exc:
                 self._dirty = True
                 raise AuditError(f"cannot write audit record to {self.path}: {exc}") from exc
@@ -205,7 +270,7 @@ class AuditLog:
         return record
 
     def _reread_tail(self) -> tuple[int, str]:
-        """After a failed write: the last complete record this process wrote is in the file."""
+        """After a failed write or another process's: continue from the file's last record."""
         try:
             _, last = _last_two(self.path)
             rec = json.loads(last) if last else None
@@ -227,7 +292,11 @@ class AuditLog:
                     self._dirty = True
                 raise AuditError(f"cannot write audit record to {self.path}: {exc}") from exc
             try:
-                write_head(self.path, self._key, upto, last_hash)
+                with self._cross_process():
+                    head = _read_head(self.path, self._key) if head_path(self.path).exists() else None
+                    # another process may have synced a later record meanwhile: never move back
+                    if not (isinstance(head, tuple) and head[0] > upto):
+                        write_head(self.path, self._key, upto, last_hash)
             except OSError as exc:
                 raise AuditError(f"cannot update the audit head {head_path(self.path)}: {exc}") from exc
             self._synced = upto
@@ -237,6 +306,9 @@ class AuditLog:
             if self._fh is not None:
                 self._fh.close()
                 self._fh = None
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
 
 def write_head(path: Path, key: bytes, seq: int, digest: str) -> None:

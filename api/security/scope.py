@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
 
 import pandas as pd
 
@@ -35,19 +34,6 @@ from graph.serving.ring_index import RingIndex
 # Labels an analyst has no business with (investigations, not data).
 ANALYST_HIDDEN = frozenset({"Case", "CaseNote"})
 _BIG_CAP = 100_000
-
-
-class GraphReader(Protocol):
-    """The reads subgraph assembly needs; both the raw store and a ScopedStore provide them."""
-
-    def get_nodes(self, label: str, keys: Sequence[str]) -> list[Node]: ...
-
-    def neighbours(self, seeds: Sequence[NodeRef], *, rel_types: Sequence[str] | None = None,
-                   labels: Sequence[str] | None = None, since: date | None = None,
-                   until: date | None = None, cap: int = 100, direction: Direction = "both") -> Expansion: ...
-
-    def degrees(self, refs: Sequence[NodeRef],
-                rel_types: Sequence[str] | None = None) -> dict[NodeRef, int]: ...
 
 
 @dataclass(frozen=True)

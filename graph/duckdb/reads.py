@@ -9,7 +9,7 @@ unnested list: DuckDB answers an IN-list filter on an indexed column with an ART
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -18,7 +18,6 @@ import duckdb
 from graph.duckdb.schema import SQL_TYPES, node_table, quote, rel_table
 from graph.model import NODE_TYPES, REL_TYPES, Edge, Node, NodeRef, RelType, node_type, rel_type
 from graph.port import Direction, Expansion
-from graph.serving.adjacency import AdjacencyIndex
 
 
 def placeholders(n: int) -> str:
@@ -92,10 +91,8 @@ def neighbours(
     cap: int,
     direction: Direction,
     small: frozenset[str] = frozenset(),
-    index: AdjacencyIndex | None = None,
-    fetch_nodes: Callable[[str, Sequence[str]], list[Node]] | None = None,
 ) -> Expansion:
-    """One hop around ``seeds``; served from ``index`` when it covers every type asked for."""
+    """One hop around ``seeds``, as the port describes it."""
     if cap < 0:
         raise ValueError("cap must be >= 0")
     if direction not in ("out", "in", "both"):
@@ -103,10 +100,6 @@ def neighbours(
     by_label = _group(seeds)
     types = [rel_type(t) for t in rel_types] if rel_types is not None else list(REL_TYPES)
     wanted_labels = {node_type(lab).label for lab in labels} if labels is not None else None
-    if index is not None and index.covers([rt.type for rt in types]):
-        return _index_neighbours(cur, index, seeds, types=types, labels=wanted_labels, since=since,
-                                 until=until, cap=cap, direction=direction, small=small,
-                                 fetch_nodes=fetch_nodes)
     prop_names = sorted({p.name for rt in types for p in rt.props})
     prop_sql_types = {p.name: SQL_TYPES[p.type] for rt in types for p in rt.props}
     ctes: list[str] = []
@@ -152,18 +145,7 @@ def neighbours(
               if name in rel_type(row[2]).prop_names and value is not None})
             for row in cur.execute(sql, params).fetchall()]
     totals = _totals_without_rows(cur, with_clause, union, params[:-1]) if cap == 0 else {}
-    return _assemble(cur, seeds, rows, cap, totals, small, fetch_nodes)
-
-
-def _index_neighbours(cur: duckdb.DuckDBPyConnection, index: AdjacencyIndex, seeds: Sequence[NodeRef], *,
-                      types: Sequence[RelType], labels: set[str] | None, since: date | None,
-                      until: date | None, cap: int, direction: Direction, small: frozenset[str],
-                      fetch_nodes: Callable[[str, Sequence[str]], list[Node]] | None) -> Expansion:
-    found, totals = index.expand(seeds, rel_types=[rt.type for rt in types], labels=labels, since=since,
-                                 until=until, cap=cap, outgoing=direction in ("out", "both"),
-                                 incoming=direction in ("in", "both"))
-    rows = [(*r[:6], r[7], {"date": r[6]} if r[6] is not None else {}) for r in found]
-    return _assemble(cur, seeds, rows, cap, totals if cap == 0 else {}, small, fetch_nodes)
+    return _assemble(cur, seeds, rows, cap, totals, small)
 
 
 # (seed label, seed key, type, outgoing, neighbour label, neighbour key, total, properties)
@@ -171,8 +153,7 @@ _Row = tuple[str, str, str, bool, str, str, int, dict[str, Any]]
 
 
 def _assemble(cur: duckdb.DuckDBPyConnection, seeds: Sequence[NodeRef], rows: Sequence[_Row], cap: int,
-              totals_without_rows: dict[NodeRef, int], small: frozenset[str],
-              fetch_nodes: Callable[[str, Sequence[str]], list[Node]] | None = None) -> Expansion:
+              totals_without_rows: dict[NodeRef, int], small: frozenset[str]) -> Expansion:
     """The expansion from its rows: edges in row order, the left-out counts, the neighbour nodes."""
     expansion = Expansion()
     seen_edges: set[tuple[str, NodeRef, NodeRef]] = set()
@@ -193,7 +174,7 @@ def _assemble(cur: duckdb.DuckDBPyConnection, seeds: Sequence[NodeRef], rows: Se
     expansion.cut.update({s: n for s, n in totals_without_rows.items() if n > 0})
     for label, keys in nb_keys.items():
         wanted = list(dict.fromkeys(keys))
-        found = fetch_nodes(label, wanted) if fetch_nodes else get_nodes(cur, label, wanted, small)
+        found = get_nodes(cur, label, wanted, small)
         expansion.nodes.extend(found)
     return expansion
 
@@ -248,11 +229,8 @@ def _branch(rt: RelType, seed_end: str, nb_end: str, label: str, keys: Sequence[
 
 
 def degrees(cur: duckdb.DuckDBPyConnection, refs: Sequence[NodeRef],
-            rel_types: Sequence[str] | None, small: frozenset[str] = frozenset(),
-            index: AdjacencyIndex | None = None) -> dict[NodeRef, int]:
+            rel_types: Sequence[str] | None, small: frozenset[str] = frozenset()) -> dict[NodeRef, int]:
     types = [rel_type(t) for t in rel_types] if rel_types is not None else list(REL_TYPES)
-    if index is not None and index.covers([rt.type for rt in types]):
-        return index.degrees(list(dict.fromkeys(refs)), [rt.type for rt in types])
     result = dict.fromkeys(refs, 0)
     by_label = _group(refs)
     ctes: list[str] = []

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -44,17 +43,12 @@ from graph.duckdb.schema import (
 )
 from graph.errors import InputError, MedfraudError, StoreError, StoreUnavailable
 from graph.model import NODE_TYPES, REL_TYPES, Node, NodeRef, node_type, rel_type
-from graph.port import DerivedData, Direction, Expansion, GraphStore, QueryResult, Rows
-from graph.serving.adjacency import AdjacencyIndex, IndexUnusable, indexable
-from graph.serving.node_cache import NodeCache
+from graph.port import DerivedData, Direction, Expansion, GraphStore, QueryResult, Rows, SnapshotReader
 from graph.settings import Settings
 
 log = logging.getLogger("medfraud.store")
 
 BULK_ROWS = 100_000
-# the relationships the in-memory read index holds, and the labels at their ends
-INDEXED_TYPES = tuple(rt for rt in REL_TYPES if indexable(rt))
-INDEXED_LABELS = frozenset(lab for rt in INDEXED_TYPES for lab in (*rt.start, *rt.end))
 # below this many rows a table is scanned rather than probed with a long IN-list (see duckdb_reads)
 SMALL_TABLE_ROWS = 50_000
 
@@ -78,6 +72,42 @@ def _store_errors() -> Iterator[None]:
         raise StoreError(f"the store refused the write: {exc}") from exc
 
 
+def nodes_sql(label: str, columns: Sequence[str] | None) -> str:
+    nt = node_type(label)
+    cols = list(columns) if columns else list(nt.prop_names)
+    for c in cols:
+        nt.prop(c)
+    return f"SELECT {', '.join(quote(c) for c in cols)} FROM {quote(node_table(label))}"
+
+
+def relationships_sql(rel_type_: str, columns: Sequence[str] | None) -> str:
+    rt = rel_type(rel_type_)
+    cols = list(columns) if columns else [*REL_ENDPOINT_COLUMNS, *rt.prop_names]
+    writes.check_rel_columns(rt, [*cols, *(c for c in ("src", "dst") if c not in cols)])
+    return f"SELECT {', '.join(quote(c) for c in cols)} FROM {quote(rel_table(rt.type))}"
+
+
+class _SnapshotCursor:
+    """The streams of one open read transaction (see :meth:`DuckDBStore.snapshot`)."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
+        self._cur = cur
+
+    def _stream(self, sql: str, batch_size: int) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from self._cur.sql(sql).to_arrow_reader(batch_size)
+        except duckdb.Error as exc:
+            raise StoreUnavailable(f"the store failed while streaming: {exc}") from exc
+
+    def stream_nodes(self, label: str, columns: Sequence[str] | None = None, *,
+                     batch_size: int = 1_000_000) -> Iterator[pa.RecordBatch]:
+        return self._stream(nodes_sql(label, columns), batch_size)
+
+    def stream_relationships(self, rel_type: str, columns: Sequence[str] | None = None, *,
+                             batch_size: int = 1_000_000) -> Iterator[pa.RecordBatch]:
+        return self._stream(relationships_sql(rel_type, columns), batch_size)
+
+
 class DuckDBStore(GraphStore):
     kind = "duckdb"
     query_language = "sql"
@@ -85,8 +115,7 @@ class DuckDBStore(GraphStore):
 
     def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False,
                  memory_limit: str | None = None, threads: int = 0,
-                 query_timeout_s: float = 30.0, read_query_row_limit: int = 1_000,
-                 read_index: bool = True, node_cache: int = 100_000) -> None:
+                 query_timeout_s: float = 30.0, read_query_row_limit: int = 1_000) -> None:
         self.path = str(path)
         self.read_only = read_only
         self.query_timeout_s = query_timeout_s
@@ -115,20 +144,10 @@ class DuckDBStore(GraphStore):
         self._indexed: set[str] = set()
         self._small: frozenset[str] | None = None
         self._closed = False
-        # the in-memory read index (graph/serving/adjacency.py): built on request, dropped by any
-        # write to a data relationship or to a label whose rows it holds, then rebuilt
-        self._index_enabled = read_index
-        self._index_wanted = False
-        self._index: AdjacencyIndex | None = None
-        self._index_gen = 0
-        self._index_lock = threading.Lock()
-        self._index_thread: threading.Thread | None = None
-        self._index_cursor: duckdb.DuckDBPyConnection | None = None
-        self._tx_changes_index = False
-        self._index_stopped = False
-        self._node_cache = NodeCache(node_cache)
+        # what the open transaction wrote (labels and types), and a counter per name (revisions())
+        self._tx_names: set[str] = set()
+        self._revisions: dict[str, int] = {}
         self._data_version = 0
-        self._tx_labels: set[str] = set()
         self._analyst_view = AnalystView(None if self.path == ":memory:" else self.path,
                                          memory_limit=memory_limit)
         # the open load transaction's cursor and the thread that owns it (load_transaction)
@@ -139,8 +158,7 @@ class DuckDBStore(GraphStore):
     def from_settings(cls, settings: Settings, read_only: bool = False) -> DuckDBStore:
         return cls(settings.duckdb_path, read_only=read_only, memory_limit=settings.duckdb_memory_limit,
                    threads=settings.duckdb_threads, query_timeout_s=settings.query_timeout_s,
-                   read_query_row_limit=settings.read_query_row_limit, read_index=settings.duckdb_read_index,
-                   node_cache=settings.duckdb_node_cache)
+                   read_query_row_limit=settings.read_query_row_limit)
 
     # -- connections -----------------------------------------------------------------------
     def _cursor(self) -> duckdb.DuckDBPyConnection:
@@ -228,15 +246,16 @@ class DuckDBStore(GraphStore):
 
     def _committed(self) -> None:
         self._data_version += 1
-        self._node_cache.invalidate(self._tx_labels)
-        # the index holds these labels' rows too: a node write there renews it
-        if self._tx_changes_index or self._tx_labels & INDEXED_LABELS:
-            self._invalidate_read_index()
+        for name in self._tx_names:
+            self._revisions[name] = self._revisions.get(name, 0) + 1
 
     def _end_transaction(self) -> None:
         self._small = None
-        self._tx_changes_index = False
-        self._tx_labels = set()
+        self._tx_names = set()
+
+    def revisions(self) -> dict[str, str]:
+        # this process owns the file (see the module docstring), so its counters are the truth
+        return {name: str(n) for name, n in self._revisions.items()}
 
     def _small_tables(self) -> frozenset[str]:
         small = self._small
@@ -329,7 +348,7 @@ class DuckDBStore(GraphStore):
         return total
 
     def _upsert_nodes_tx(self, cur: duckdb.DuckDBPyConnection, label: str, table: pa.Table) -> int:
-        self._tx_labels.add(label)
+        self._tx_names.add(label)
         if table.num_rows >= BULK_ROWS:
             self._drop_indexes(cur, node_table(label))
         return writes.upsert_nodes_batch(cur, node_type(label), table)
@@ -346,8 +365,7 @@ class DuckDBStore(GraphStore):
     def _upsert_rels_tx(self, cur: duckdb.DuckDBPyConnection, type_: str, table: pa.Table) -> int:
         if table.num_rows >= BULK_ROWS:
             self._drop_indexes(cur, rel_table(type_))
-        if indexable(rel_type(type_)):
-            self._tx_changes_index = True
+        self._tx_names.add(type_)
         return writes.upsert_relationships_batch(cur, rel_type(type_), table)
 
     def replace_relationships(self, rel_type_: str, sources: Sequence[str] | pa.Array | pa.ChunkedArray,
@@ -362,8 +380,8 @@ class DuckDBStore(GraphStore):
     def _replace_rels_tx(self, cur: duckdb.DuckDBPyConnection, type_: str, starts: pa.Table,
                          table: pa.Table) -> int:
         rt = rel_type(type_)
-        if writes.delete_unnamed_relationships(cur, rt, starts, table) and indexable(rt):
-            self._tx_changes_index = True
+        if writes.delete_unnamed_relationships(cur, rt, starts, table):
+            self._tx_names.add(type_)
         return self._upsert_rels_tx(cur, type_, table) if table.num_rows else 0
 
     def delete_nodes(self, label: str, keys: Sequence[str]) -> int:
@@ -375,7 +393,7 @@ class DuckDBStore(GraphStore):
 
     def _delete_nodes_tx(self, cur: duckdb.DuckDBPyConnection, label: str, key_table: pa.Table) -> int:
         nt = node_type(label)
-        self._tx_labels.add(label)
+        self._tx_names.add(label)
         view = "__delete_keys"
         cur.register(view, key_table)
         try:
@@ -394,7 +412,7 @@ class DuckDBStore(GraphStore):
                 cur.unregister(view)
 
     def _delete_all_of_label(self, cur: duckdb.DuckDBPyConnection, label: str) -> None:
-        self._tx_labels.add(label)
+        self._tx_names.add(label)
         for rt in REL_TYPES:
             for end, allowed in (("src", rt.start), ("dst", rt.end)):
                 if label in allowed:
@@ -443,92 +461,6 @@ class DuckDBStore(GraphStore):
         if frames["finding_persons"].num_rows:
             self._upsert_rels_tx(cur, "CONCERNS", frames["finding_persons"])
 
-    # -- the in-memory read index ----------------------------------------------------------
-    def build_read_index(self, *, wait: bool = False) -> None:
-        """Build the adjacency index in the background (``wait``: and block until it is ready).
-
-        Until it is ready, and while it is rebuilt after a write, expansions are answered by SQL,
-        with the same results. Does nothing when the store was opened with ``read_index=False``.
-        """
-        if not self._index_enabled or self._index_stopped:
-            return
-        with self._index_lock:
-            self._index_wanted = True
-            thread = self._index_thread
-            if self._index is None and (thread is None or not thread.is_alive()):
-                thread = threading.Thread(target=self._build_read_index, name="medfraud-read-index",
-                                          daemon=True)
-                self._index_thread = thread
-                thread.start()
-        if wait and thread is not None:
-            thread.join()
-
-    @property
-    def node_cache(self) -> NodeCache:
-        """The cache of nodes read by key (its hit and miss counts are shown in /metrics)."""
-        return self._node_cache
-
-    @property
-    def data_version(self) -> int:
-        """Bumped by every committed write: equal versions mean equal data (this process owns it)."""
-        return self._data_version
-
-    @property
-    def read_index_ready(self) -> bool:
-        return self._index is not None
-
-    @property
-    def read_index_state(self) -> str:
-        """``ready``, ``building``, ``off`` (disabled or unusable) or ``not requested``."""
-        if self._index is not None:
-            return "ready"
-        if not self._index_enabled:
-            return "off"
-        return "building" if self._index_wanted else "not requested"
-
-    def _build_read_index(self) -> None:
-        while True:
-            with self._index_lock:
-                gen = self._index_gen
-                if self._index_stopped:
-                    return
-                cur = self._index_cursor = self._con.cursor()
-            started = time.perf_counter()
-            try:
-                index = AdjacencyIndex.build(cur, INDEXED_TYPES, row_labels=sorted(INDEXED_LABELS))
-            except IndexUnusable as exc:
-                log.warning("read index disabled, expansions use SQL: %s", exc)
-                self._index_enabled = False
-                return
-            except duckdb.Error as exc:
-                if not self._index_stopped:
-                    # e.g. out of memory: say so once and serve by SQL rather than retry forever
-                    log.warning("read index build failed, expansions use SQL: %s", exc)
-                    self._index_enabled = False
-                return
-            finally:
-                with self._index_lock:
-                    self._index_cursor = None
-                with contextlib.suppress(duckdb.Error):
-                    cur.close()
-            with self._index_lock:
-                if self._index_stopped:
-                    return
-                if gen == self._index_gen:
-                    self._index = index
-                    log.info("read index ready: %d nodes, %.0f MB, %.1f s", int(index.starts[-1]),
-                             index.nbytes / 1e6, time.perf_counter() - started)
-                    return
-            # the data relationships changed while it was being built: build it again
-
-    def _invalidate_read_index(self) -> None:
-        with self._index_lock:
-            self._index_gen += 1
-            self._index = None
-            wanted = self._index_wanted
-        if wanted:
-            self.build_read_index()
-
     # -- reads -----------------------------------------------------------------------------
     def _read(self, work: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -540,13 +472,6 @@ class DuckDBStore(GraphStore):
 
     def get_nodes(self, label: str, keys: Sequence[str]) -> list[Node]:
         node_type(label)
-        index = self._index
-        held = index.get_nodes(label, keys) if index is not None else None
-        if held is not None:
-            return held
-        return self._node_cache.get_nodes(label, keys, self._fetch_nodes)
-
-    def _fetch_nodes(self, label: str, keys: Sequence[str]) -> list[Node]:
         self.ensure_indexes([node_table(label)])
         result: list[Node] = self._read(reads.get_nodes, label, keys, self._small_tables())
         return result
@@ -568,19 +493,35 @@ class DuckDBStore(GraphStore):
         self.ensure_indexes([*tables, *(node_table(n.label) for n in NODE_TYPES)])
         result: Expansion = self._read(reads.neighbours, seeds, rel_types=rel_types, labels=labels,
                                        since=since, until=until, cap=cap, direction=direction,
-                                       small=self._small_tables(), index=self._index,
-                                       fetch_nodes=self.get_nodes)
+                                       small=self._small_tables())
         return result
 
     def degrees(self, refs: Sequence[NodeRef], rel_types: Sequence[str] | None = None) -> dict[NodeRef, int]:
         self.ensure_indexes(reads.tables_for(refs, rel_types))
-        result: dict[NodeRef, int] = self._read(reads.degrees, refs, rel_types, self._small_tables(),
-                                                self._index)
+        result: dict[NodeRef, int] = self._read(reads.degrees, refs, rel_types, self._small_tables())
         return result
 
     def search(self, text: str, *, labels: Sequence[str] | None = None, limit: int = 20) -> list[Node]:
         result: list[Node] = self._read(reads.search, text, labels, limit, self._small_tables())
         return result
+
+    @property
+    def location(self) -> str:
+        return self.path
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[SnapshotReader]:
+        """Streams read in one transaction: every table as of the same commit."""
+        cur = self._con.cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            yield _SnapshotCursor(cur)
+        except duckdb.Error as exc:
+            raise StoreUnavailable(f"the store failed while reading a snapshot: {exc}") from exc
+        finally:
+            with contextlib.suppress(duckdb.Error):  # read only: nothing to keep
+                cur.execute("ROLLBACK")
+            cur.close()
 
     def _stream(self, sql: str, batch_size: int) -> Iterator[pa.RecordBatch]:
         # a private cursor: the caller may run other queries while it consumes the stream
@@ -595,21 +536,11 @@ class DuckDBStore(GraphStore):
 
     def stream_nodes(self, label: str, columns: Sequence[str] | None = None, *,
                      batch_size: int = 1_000_000) -> Iterator[pa.RecordBatch]:
-        nt = node_type(label)
-        cols = list(columns) if columns else list(nt.prop_names)
-        for c in cols:
-            nt.prop(c)
-        sql = f"SELECT {', '.join(quote(c) for c in cols)} FROM {quote(node_table(label))}"
-        return self._stream(sql, batch_size)
+        return self._stream(nodes_sql(label, columns), batch_size)
 
     def stream_relationships(self, rel_type_: str, columns: Sequence[str] | None = None, *,
                              batch_size: int = 1_000_000) -> Iterator[pa.RecordBatch]:
-        rt = rel_type(rel_type_)
-        known = [*REL_ENDPOINT_COLUMNS, *rt.prop_names]
-        cols = list(columns) if columns else known
-        writes.check_rel_columns(rt, [*cols, *(c for c in ("src", "dst") if c not in cols)])
-        sql = f"SELECT {', '.join(quote(c) for c in cols)} FROM {quote(rel_table(rt.type))}"
-        return self._stream(sql, batch_size)
+        return self._stream(relationships_sql(rel_type_, columns), batch_size)
 
     def _counts(self, tables: dict[str, str]) -> dict[str, int]:
         counts = dict.fromkeys(tables, 0)
@@ -658,16 +589,6 @@ class DuckDBStore(GraphStore):
     def close(self) -> None:
         if self._closed:
             return
-        with self._index_lock:
-            # stop a build under way: it must not outlive the connection it reads from
-            self._index_stopped = True
-            self._index_wanted = False
-            if self._index_cursor is not None:
-                with contextlib.suppress(duckdb.Error):
-                    self._index_cursor.interrupt()
-        thread = self._index_thread
-        if thread is not None:
-            thread.join(timeout=30)
         self._analyst_view.close()
         with self._write_lock:
             try:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any, TypeVar
@@ -56,6 +56,7 @@ from graph.errors import (
     WriteRefused,
 )
 from graph.model import NODE_TYPES, REL_TYPES, Edge, Node, NodeRef, node_type, rel_type
+from graph.neo4j import revisions
 from graph.neo4j import statements as cy
 from graph.neo4j.guard import check_analyst_plan
 from graph.neo4j.values import (
@@ -185,9 +186,24 @@ class Neo4jStore(GraphStore):
             )
         return answer
 
-    def _write(self, work: Callable[[ManagedTransaction], int], action: str) -> int:
+    def _write(self, work: Callable[[ManagedTransaction], int], action: str, touched: Iterable[str]) -> int:
+        """One managed write transaction, then fresh revision tokens for what it touched."""
         with self._errors(action), self._driver.session(database=self._database) as session:
-            return session.execute_write(work)
+            result = session.execute_write(work)
+            # after the commit, never before: a reader that sees the new token sees the new data
+            session.execute_write(self._bump, revisions.names(touched))
+            return result
+
+    @staticmethod
+    def _bump(tx: ManagedTransaction, names: list[str]) -> None:
+        tx.run(revisions.BUMP, {"names": names}).consume()
+
+    def revisions(self) -> dict[str, str]:
+        return {str(r["name"]): str(r["token"]) for r in self._read(revisions.READ, {}, "read revisions")}
+
+    @property
+    def location(self) -> str:
+        return f"neo4j database {self._database}"
 
     def _size(self, batch_size: int | None) -> int:
         size = batch_size or self._batch_size
@@ -214,7 +230,7 @@ class Neo4jStore(GraphStore):
     def apply_schema(self) -> None:
         from graph.model import neo4j_schema_statements
 
-        for statement in neo4j_schema_statements():
+        for statement in [*neo4j_schema_statements(), revisions.CONSTRAINT]:
             with self._errors("apply the schema"):
                 self._driver.execute_query(
                     statement,
@@ -228,7 +244,7 @@ class Neo4jStore(GraphStore):
         written = 0
         for batch in node_batches(label, rows, self._size(batch_size)):
             written += self._write(self._run_count(statement, {"rows": batch}, "written"),
-                                   f"upsert {label} nodes")
+                                   f"upsert {label} nodes", [label])
         return written
 
     def upsert_relationships(self, rel_type: str, rows: Rows, *, batch_size: int | None = None) -> int:
@@ -236,7 +252,7 @@ class Neo4jStore(GraphStore):
         for batch in relationship_batches(rel_type, rows, self._size(batch_size)):
             statement = cy.upsert_relationships(rel_type, batch.src_label, batch.dst_label)
             written += self._write(self._run_count(statement, {"rows": batch.rows}, "written"),
-                                   f"upsert {rel_type} relationships")
+                                   f"upsert {rel_type} relationships", [rel_type])
         return written
 
     def replace_relationships(
@@ -263,7 +279,8 @@ class Neo4jStore(GraphStore):
                 if links:
                     steps.append((cy.upsert_relationships(rel_type, start, end), {"rows": links}))
             if steps:
-                written += self._write(self._run_steps(steps), f"replace {rel_type} relationships")
+                written += self._write(self._run_steps(steps), f"replace {rel_type} relationships",
+                                       [rel_type])
         return written
 
     @staticmethod
@@ -283,9 +300,10 @@ class Neo4jStore(GraphStore):
         statement = cy.delete_nodes(label)
         unique = list(dict.fromkeys(str(k) for k in keys))
         deleted = 0
+        touched = [label, *(rt.type for rt in REL_TYPES if label in (*rt.start, *rt.end))]
         for batch in self._batches(unique, None):
             deleted += self._write(self._run_count(statement, {"keys": list(batch)}, "deleted"),
-                                   f"delete {label} nodes")
+                                   f"delete {label} nodes", touched)
         return deleted
 
     def delete_everything(self) -> int:
@@ -295,6 +313,7 @@ class Neo4jStore(GraphStore):
             deleted = self._write(
                 self._run_count(cy.delete_some_nodes(), {"limit": self._batch_size}, "deleted"),
                 "delete everything",
+                [*(nt.label for nt in NODE_TYPES), *(rt.type for rt in REL_TYPES)],
             )
             total += deleted
             if deleted == 0:
@@ -331,7 +350,8 @@ class Neo4jStore(GraphStore):
                 tx.run(statement, params).consume()
             return len(steps)
 
-        self._write(work, "write detection results")
+        self._write(work, "write detection results",
+                    ["DetectionRun", "Ring", "HAS_MEMBER", "Finding", "INVOLVES", "CONCERNS"])
 
     # -- reads -------------------------------------------------------------------------------
     def get_nodes(self, label: str, keys: Sequence[str]) -> list[Node]:

@@ -1,36 +1,35 @@
 """An in-memory adjacency index of the data relationships, for interactive one-hop expansion.
 
-Why it exists: DuckDB is a column store. It answers "the relationships of these few nodes" with ART
-index probes into each relationship table, paying query planning per call and per IN-list key:
-5-40 ms a call on a 1,000,000-person city (6M claims), and a network picture needs two or three
-calls. The API server asks this question on every request, so the store keeps every non-derived
-relationship twice in memory — by source and by target — as integer arrays sorted by
-(node, date descending, neighbour): one hop becomes array slicing.
+Why it exists: both stores answer "the relationships of these few nodes" with index probes and
+per-call planning: 5-40 ms a call on DuckDB with a 1,000,000-person city, more over Bolt with Neo4j,
+and a network picture needs two or three calls. The API server asks this question on every request,
+so the serving layer keeps every non-derived relationship twice in memory — by source and by target
+— as integer arrays sorted by (node, date descending, neighbour): one hop becomes array slicing.
 
 Layout: every endpoint node gets a dense integer id, labels in name order and keys in byte order
 within a label (so id order is key order within a label, which is the store's tie-break order).
 Per direction: ``ptr`` (CSR offsets, one per node), and per relationship ``nbr`` (the other end's
 id), ``typ`` (type code, types in name order) and ``day`` (days since 1970, ``NULL_DAY`` when the
 relationship is undated). Keys are kept as fixed-width byte arrays per label for lookups both
-ways. About 0.7 GB for a 1,000,000-person city; ``MEDFRAUD_DUCKDB_READ_INDEX=false`` turns it off.
+ways. About 0.7 GB for a 1,000,000-person city; ``MEDFRAUD_READ_INDEX=false`` turns it off.
 
-The answers are exactly those of the SQL expansion in ``duckdb_reads`` (same relationships, same
+It is built from the port's streams alone (:meth:`graph.port.GraphStore.snapshot`), so it serves
+either store. The answers are exactly those of the store's own expansion (same relationships, same
 order, same counts left out): the tests compare the two on a generated city.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
-from graph.duckdb.schema import node_table, quote, rel_table
 from graph.model import Node, NodeRef, RelType, node_type
+from graph.port import SnapshotReader
 from graph.serving.nodecolumns import NodeColumns, fixed_width, positions_of
 
 NULL_DAY = int(np.iinfo(np.int32).min)
@@ -72,8 +71,10 @@ class AdjacencyIndex:
     types: tuple[str, ...]
     out: _Side
     inn: _Side
-    # full node rows of some labels, in key order (see duckdb_nodecolumns)
+    # full node rows of some labels, in key order (see nodecolumns)
     rows: dict[str, NodeColumns] = field(default_factory=dict)
+    # relationships left out because an end was not among the keys read (see build)
+    dangling: int = 0
 
     @property
     def nbytes(self) -> int:
@@ -82,23 +83,16 @@ class AdjacencyIndex:
 
     # -- building ------------------------------------------------------------------------------
     @classmethod
-    def build(cls, cur: duckdb.DuckDBPyConnection, rel_types: Sequence[RelType],
+    def build(cls, reader: SnapshotReader, rel_types: Sequence[RelType],
               row_labels: Sequence[str] = ()) -> AdjacencyIndex:
         """Read the relationships of ``rel_types`` (all indexable) and their endpoints' keys.
 
-        The whole rows of ``row_labels`` (endpoint labels) are kept too, for reads by key. All
-        reads happen in one transaction, so keys, rows and relationships are one snapshot.
+        The whole rows of ``row_labels`` (endpoint labels) are kept too, for reads by key. Every
+        read goes through ``reader`` (the store's :meth:`~graph.port.GraphStore.snapshot`), so on a
+        store that reads in one transaction keys, rows and relationships are one state; elsewhere
+        the caller compares revisions before and after. A relationship whose end is not among the
+        keys read (written in between) is left out and counted in ``dangling``.
         """
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            return cls._build(cur, rel_types, row_labels)
-        finally:
-            with contextlib.suppress(duckdb.Error):  # read only: nothing to keep
-                cur.execute("ROLLBACK")
-
-    @classmethod
-    def _build(cls, cur: duckdb.DuckDBPyConnection, rel_types: Sequence[RelType],
-               row_labels: Sequence[str]) -> AdjacencyIndex:
         types = tuple(sorted(rt.type for rt in rel_types))
         by_type = {rt.type: rt for rt in rel_types}
         labels = tuple(sorted({lab for rt in rel_types for lab in (*rt.start, *rt.end)}))
@@ -107,61 +101,66 @@ class AdjacencyIndex:
         starts = [0]
         for label in labels:
             nt = node_type(label)
-            sql = f"SELECT {quote(nt.key)} FROM {quote(node_table(label))} ORDER BY 1"
-            fixed = fixed_width(cur.sql(sql).to_arrow_table().column(0))
-            if len(fixed) > 1 and not bool(np.all(fixed[1:] > fixed[:-1])):
-                raise IndexUnusable(f"{label} keys are not unique in byte order")
             if label in row_labels:
-                # the rows in the table's own order (sorting wide rows would cost DuckDB gigabytes),
-                # placed by where each key sits in the sorted keys
-                reader = cur.sql(f"SELECT * FROM {quote(node_table(label))}").to_arrow_reader(500_000)
-                held = NodeColumns.from_batches(label, reader.schema, reader)
-                stored = fixed_width(pa.chunked_array([held.column(nt.key)]))
+                # the rows in the store's own order, placed by where each key sits in the sorted keys
+                batches = reader.stream_nodes(label, batch_size=500_000)
+                first = next(batches, None)
+                schema = first.schema if first is not None else _schema_of(label)
+                held = NodeColumns.from_batches(label, schema, _chain(first, batches))
+                stored = fixed_width(pa.chunked_array([held.column(nt.key)], type=pa.string()))
+                fixed = np.sort(stored)
+                _check_unique(label, fixed)
                 try:
                     rows[label] = held.ordered_by(fixed, stored)
                 except ValueError as exc:
                     raise IndexUnusable(str(exc)) from exc
+            else:
+                column = [b.column(0) for b in reader.stream_nodes(label, [nt.key], batch_size=1_000_000)]
+                fixed = np.sort(fixed_width(pa.chunked_array(column, type=pa.string())))
+                _check_unique(label, fixed)
             keys[label] = fixed
             starts.append(starts[-1] + len(fixed))
-        ix = "__adjacency_ids"
-        edges = "__adjacency_edges"
-        try:
-            cur.execute(f"CREATE OR REPLACE TEMP TABLE {ix} AS " + " UNION ALL ".join(
-                f"SELECT '{label}' AS label, {key} AS key, "
-                f"({starts[i]} + row_number() OVER (ORDER BY {key}) - 1)::INTEGER AS id "
-                f"FROM {quote(node_table(label))}"
-                for i, label in enumerate(labels) for key in [quote(node_type(label).key)]))
-            parts = []
-            for code, name in enumerate(types):
-                # parenthesised: -2147483648::INTEGER would cast before negating, and overflow
-                day = (f"coalesce((date - DATE '1970-01-01')::INTEGER, ({NULL_DAY}))"
-                       if by_type[name].dated else f"({NULL_DAY})")
-                parts.append(f"SELECT src_label, src, dst_label, dst, {code}::TINYINT AS typ, "
-                             f"{day}::INTEGER AS day FROM {quote(rel_table(name))}")
-            cur.execute(
-                f"CREATE OR REPLACE TEMP TABLE {edges} AS SELECT a.id AS s, b.id AS d, r.typ, r.day "
-                f"FROM ({' UNION ALL '.join(parts)}) r "
-                f"JOIN {ix} a ON a.label = r.src_label AND a.key = r.src "
-                f"JOIN {ix} b ON b.label = r.dst_label AND b.key = r.dst")
-            n_nodes = starts[-1]
-            out = cls._side(cur, edges, "s", "d", n_nodes)
-            inn = cls._side(cur, edges, "d", "s", n_nodes)
-        finally:
-            cur.execute(f"DROP TABLE IF EXISTS {edges}")
-            cur.execute(f"DROP TABLE IF EXISTS {ix}")
-        return cls(labels, np.asarray(starts, dtype=np.int64), keys, types, out, inn, rows)
+        label_base = {label: starts[i] for i, label in enumerate(labels)}
+        src_parts: list[np.ndarray] = []
+        dst_parts: list[np.ndarray] = []
+        typ_parts: list[np.ndarray] = []
+        day_parts: list[np.ndarray] = []
+        dangling = 0
+        for code, name in enumerate(types):
+            rt = by_type[name]
+            cols = ["src", "dst", "src_label", "dst_label", *(["date"] if rt.dated else [])]
+            for batch in reader.stream_relationships(name, cols, batch_size=1_000_000):
+                table = pa.Table.from_batches([batch])
+                s = _ids(table, "src", keys, label_base)
+                d = _ids(table, "dst", keys, label_base)
+                ok = (s >= 0) & (d >= 0)
+                dangling += int((~ok).sum())
+                src_parts.append(s[ok].astype(np.int32))
+                dst_parts.append(d[ok].astype(np.int32))
+                typ_parts.append(np.full(int(ok.sum()), code, dtype=np.int8))
+                if rt.dated:
+                    days = table.column("date").cast(pa.date32()).cast(pa.int32())
+                    day = days.fill_null(NULL_DAY).to_numpy()
+                else:
+                    day = np.full(table.num_rows, NULL_DAY, dtype=np.int32)
+                day_parts.append(np.asarray(day, dtype=np.int32)[ok])
+        src = np.concatenate(src_parts) if src_parts else np.zeros(0, dtype=np.int32)
+        dst = np.concatenate(dst_parts) if dst_parts else np.zeros(0, dtype=np.int32)
+        typ = np.concatenate(typ_parts) if typ_parts else np.zeros(0, dtype=np.int8)
+        day = np.concatenate(day_parts) if day_parts else np.zeros(0, dtype=np.int32)
+        n_nodes = starts[-1]
+        out = cls._side(src, dst, typ, day, n_nodes)
+        inn = cls._side(dst, src, typ, day, n_nodes)
+        return cls(labels, np.asarray(starts, dtype=np.int64), keys, types, out, inn, rows, dangling)
 
     @staticmethod
-    def _side(cur: duckdb.DuckDBPyConnection, edges: str, node: str, nbr: str, n_nodes: int) -> _Side:
+    def _side(node: np.ndarray, nbr: np.ndarray, typ: np.ndarray, day: np.ndarray, n_nodes: int) -> _Side:
         # the store's tie-break after the date is the neighbour's key then label then type: the
         # id order gives it within a label; mixed labels are settled exactly at query time
-        got = cur.execute(f"SELECT {node} AS node, {nbr} AS nbr, typ, day FROM {edges} "
-                          f"ORDER BY node, day DESC, nbr, typ").fetchnumpy()
-        nodes = np.asarray(got["node"], dtype=np.int64)
+        order = np.lexsort((typ, nbr, -day.astype(np.int64), node))
         ptr = np.zeros(n_nodes + 1, dtype=np.int64)
-        np.cumsum(np.bincount(nodes, minlength=n_nodes), out=ptr[1:])
-        return _Side(ptr, np.asarray(got["nbr"], dtype=np.int32), np.asarray(got["typ"], dtype=np.int8),
-                     np.asarray(got["day"], dtype=np.int32))
+        np.cumsum(np.bincount(node, minlength=n_nodes), out=ptr[1:])
+        return _Side(ptr, nbr[order], typ[order], day[order])
 
     # -- lookups -------------------------------------------------------------------------------
     def covers(self, rel_types: Sequence[str]) -> bool:
@@ -306,3 +305,42 @@ class AdjacencyIndex:
                 n += int(type_ok[side.typ[lo:hi]].sum())
             result[ref] = n
         return result
+
+
+def _chain(first: pa.RecordBatch | None, rest: Iterator[pa.RecordBatch]) -> Iterable[pa.RecordBatch]:
+    return rest if first is None else itertools.chain([first], rest)
+
+
+def _schema_of(label: str) -> pa.Schema:
+    """An empty label's columns (nothing was streamed to take them from)."""
+    nt = node_type(label)
+    return pa.schema([(name, pa.string()) for name in nt.prop_names])
+
+
+def _check_unique(label: str, fixed: np.ndarray) -> None:
+    if len(fixed) > 1 and not bool(np.all(fixed[1:] > fixed[:-1])):
+        raise IndexUnusable(f"{label} keys are not unique in byte order")
+
+
+def _ids(table: pa.Table, end: str, keys: dict[str, np.ndarray], base: dict[str, int]) -> np.ndarray:
+    """Each row's ``end`` node id, -1 where that node is not among the keys read."""
+    out = np.full(table.num_rows, -1, dtype=np.int64)
+    key_col = table.column(end).cast(pa.string())
+    label_col = table.column(f"{end}_label").cast(pa.string()).to_numpy(zero_copy_only=False)
+    for label in np.unique(label_col).tolist():
+        where = np.flatnonzero(label_col == label)
+        sorted_keys = keys.get(str(label))
+        if sorted_keys is None or len(sorted_keys) == 0:
+            continue
+        wanted = fixed_width(key_col.take(pa.array(where)))
+        probe = wanted.astype(sorted_keys.dtype) if wanted.dtype.itemsize <= sorted_keys.dtype.itemsize \
+            else None
+        if probe is None:
+            # longer than every key of the label: compare at the wider width
+            probe, hay = wanted, sorted_keys.astype(wanted.dtype)
+        else:
+            hay = sorted_keys
+        at = np.minimum(np.searchsorted(hay, probe), len(hay) - 1)
+        hit = hay[at] == probe
+        out[where[hit]] = base[str(label)] + at[hit]
+    return out

@@ -18,13 +18,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Protocol
 
 import networkx as nx
 
-from api.security.scope import GraphReader
 from graph.errors import InvalidRequest, NotFound
 from graph.model import REL_TYPES, Edge, Node, NodeRef, rel_type
-from graph.port import Expansion
+from graph.port import Direction, Expansion
 
 # What a picture may traverse: the data itself. Derived links (ring membership, findings, cases)
 # are shown through node annotations and their own fields, and case links must never be walked.
@@ -32,6 +32,20 @@ TRAVERSABLE = tuple(r.type for r in REL_TYPES if not r.derived)
 
 Allow = Callable[[NodeRef], bool]
 EdgeKey = tuple[str, NodeRef, NodeRef]
+
+
+class GraphReader(Protocol):
+    """The reads subgraph assembly needs; both the raw store and a ScopedStore provide them."""
+
+    def get_nodes(self, label: str, keys: Sequence[str]) -> list[Node]: ...
+
+    def neighbours(self, seeds: Sequence[NodeRef], *, rel_types: Sequence[str] | None = None,
+                   labels: Sequence[str] | None = None, since: date | None = None,
+                   until: date | None = None, cap: int = 100, direction: Direction = "both") -> Expansion: ...
+
+    def degrees(self, refs: Sequence[NodeRef],
+                rel_types: Sequence[str] | None = None) -> dict[NodeRef, int]: ...
+
 
 
 @dataclass
@@ -47,6 +61,28 @@ class Assembled:
         for ref, n in other.cut.items():
             self.cut[ref] = max(self.cut.get(ref, 0), n)
         self.truncated = self.truncated or other.truncated
+
+
+# What a ring's picture follows from its members first: the co-visits for a collusive ring (claims,
+# which reach the clinic and doctor by their own columns); the shared identifiers for a
+# shared-identifier ring. A wider picture is one hop more (hops=2) or a subgraph query.
+RING_PICTURE_RELS: dict[str, list[str]] = {
+    "collusion": ["HAS_CLAIM"],
+    "shared_identifier": ["HAS_PHONE", "HAS_ACCOUNT", "LIVES_AT", "EMPLOYED_BY"],
+    "pharmacy_cash_out": ["HAS_CLAIM"],
+}
+# An identifier among a ring's members (a collusive ring's broker phone, say) is drawn with the
+# links that make it shared; without them it floats unconnected in the picture.
+MEMBER_LINKS = {"Phone": "HAS_PHONE", "BankAccount": "HAS_ACCOUNT", "Address": "LIVES_AT"}
+
+
+def ring_picture_rels(kind: str, members: Sequence[NodeRef]) -> list[str] | None:
+    """What the first hop of a ring's picture follows: what makes the ring, and its identifiers."""
+    base = RING_PICTURE_RELS.get(kind)
+    if base is None:
+        return None
+    links = [MEMBER_LINKS[lab] for lab in dict.fromkeys(m.label for m in members) if lab in MEMBER_LINKS]
+    return list(dict.fromkeys([*base, *links]))
 
 
 def check_rel_types(rel_types: Sequence[str] | None) -> list[str]:

@@ -5,7 +5,7 @@ embedded store's tables they cost 50-150 ms on a 1,000,000-person city, read fro
 cache under 10 ms. The ring list is where every investigation starts, so after the server starts
 and after each detection run, a background thread reads the pictures of the top
 ``MEDFRAUD_API_WARM_RINGS`` rings once, which fills the node cache. When the store's in-memory
-read index is ready (the default for DuckDB) every picture already reads from memory and only the
+read index is ready (the default) every picture already reads from memory and only the
 ring memberships are loaded. Requests are never blocked by it: it runs in its own thread, and a
 failure is logged, never raised.
 """
@@ -16,13 +16,13 @@ import contextlib
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
-from api.gql.entities import ring_picture_rels
-from api.settings import ApiSettings
 from graph.errors import MedfraudError
-from graph.port import GraphStore
 from graph.serving import pictures as sg
-from graph.serving.ring_index import RingIndexCache
+
+if TYPE_CHECKING:
+    from graph.serving.store import ServingStore
 
 log = logging.getLogger("medfraud.serving.warmup")
 
@@ -32,26 +32,26 @@ PICTURE_NODES = 300
 INDEX_WAIT_S = 600.0
 
 
-def warm_ring_pictures(store: GraphStore, rings: RingIndexCache, api: ApiSettings,
-                       stop: threading.Event | None = None) -> int:
+def warm_ring_pictures(store: ServingStore, stop: threading.Event | None = None) -> int:
     """Read the pictures of the best-scored live rings once; returns how many were read."""
-    if api.warm_rings <= 0:
+    wanted, hub_cap = store.options.warm_rings, store.options.hub_cap
+    if wanted <= 0:
         return 0
     frame = store.nodes_frame("Ring", ["ring_id", "kind", "score", "status"])
     live = frame[frame["status"].fillna("") != "vanished"].sort_values(["score", "ring_id"],
                                                                        ascending=[False, True])
-    members = rings.get(store).members
+    members = store.ring_index().members
     done = 0
     for ring_id, kind in zip(live["ring_id"].astype(str), live["kind"].astype(str), strict=True):
-        if done >= api.warm_rings or (stop is not None and stop.is_set()):
+        if done >= wanted or (stop is not None and stop.is_set()):
             break
         refs = [ref for ref, _ in members.get(ring_id, [])]
         if not refs:
             continue
         known = list(sg.fetch_nodes(store, refs).values())
         sg.expand(store, [n.ref for n in known], hops=PICTURE_HOPS, max_nodes=PICTURE_NODES,
-                  cap=api.hub_cap, skip_hub_seeds=True,
-                  first_hop_rel_types=ring_picture_rels(kind, [n.ref for n in known]), known=known)
+                  cap=hub_cap, skip_hub_seeds=True,
+                  first_hop_rel_types=sg.ring_picture_rels(kind, [n.ref for n in known]), known=known)
         done += 1
     return done
 
@@ -59,12 +59,13 @@ def warm_ring_pictures(store: GraphStore, rings: RingIndexCache, api: ApiSetting
 class Warmup:
     """The background preparation; ``stop`` ends it between two rings (before the store closes)."""
 
-    def __init__(self, store: GraphStore, rings: RingIndexCache, api: ApiSettings) -> None:
-        self.store, self.rings, self.api = store, rings, api
+    def __init__(self, store: ServingStore) -> None:
+        self.store = store
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._again = False
+        self._started = False
         self.prepared = 0
 
     @property
@@ -79,10 +80,16 @@ class Warmup:
             thread.join(timeout)
 
     def start(self) -> None:
-        """Prepare now, or once more after the preparation under way (a run finished meanwhile)."""
-        if self.api.warm_rings <= 0 or self._stop.is_set():
+        """Prepare now, or once more after the preparation under way (rings changed meanwhile).
+
+        Only once the serving layer has been started: a change seen before that prepares nothing.
+        """
+        if self.store.options.warm_rings <= 0 or self._stop.is_set():
             return
         with self._lock:
+            if not self._started and not self.store.started:
+                return
+            self._started = True
             if self._thread is not None and self._thread.is_alive():
                 self._again = True
                 return
@@ -105,18 +112,18 @@ class Warmup:
     def _prepare(self) -> None:
         store = self.store
         deadline = time.monotonic() + INDEX_WAIT_S
-        while (getattr(store, "read_index_state", "ready") == "building" and time.monotonic() < deadline
+        while (store.read_index_state == "building" and time.monotonic() < deadline
                and not self._stop.is_set()):
             time.sleep(0.2)
-        if getattr(store, "read_index_state", None) == "ready":
-            # pictures are read from the store's in-memory index: there is nothing to warm,
-            # only the ring memberships to load before the first request
+        if store.read_index_state == "ready":
+            # pictures are read from the in-memory index: there is nothing to warm, only the ring
+            # memberships to load before the first request
             with contextlib.suppress(MedfraudError):
-                self.rings.get(store)
+                store.ring_index()
             return
         started = time.perf_counter()
         try:
-            done = warm_ring_pictures(store, self.rings, self.api, self._stop)
+            done = warm_ring_pictures(store, self._stop)
         except MedfraudError as exc:
             log.warning("ring pictures not prepared: %s", exc)
             return

@@ -480,7 +480,7 @@ def test_row_13_serve_refuses_weak_secrets_and_creates_private_files(tmp_path: P
         "MEDFRAUD_DUCKDB_PATH": str(tmp_path / "store.duckdb"),
         "MEDFRAUD_API_AUDIT_LOG": str(tmp_path / "audit.log"),
         "MEDFRAUD_API_PORT": str(port),
-        "MEDFRAUD_DUCKDB_READ_INDEX": "false",
+        "MEDFRAUD_READ_INDEX": "false",
         "MEDFRAUD_AUDIT_KEY": AUDIT_KEY,
     }
     weak = subprocess.run(

@@ -1,4 +1,4 @@
-"""The in-memory adjacency index answers expansions exactly as the SQL path does.
+"""The serving layer's in-memory index answers expansions exactly as the store itself does.
 
 Pictures, paths and the API's hub control all read ``neighbours``/``degrees``; the index exists
 only to make them fast, so any difference from the SQL answer (an edge, its order, a left-out
@@ -8,6 +8,7 @@ count) would be a bug an investigator sees as a different picture depending on s
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -16,19 +17,27 @@ import pytest
 
 from graph.duckdb.store import DuckDBStore
 from graph.model import NodeRef
-from graph.port import Expansion
+from graph.port import Expansion, GraphStore
+from graph.serving.store import ServingOptions, ServingStore
 
 DATA_TYPES = ["HAS_CLAIM", "TREATED_AT", "BY_DOCTOR", "FOR_INJURY", "HAS_INJURY", "WORKS_AT", "IS_PERSON",
               "HAS_PHONE", "HAS_ACCOUNT", "LIVES_AT", "EMPLOYED_BY", "INJURY_EMPLOYER"]
 
 
-def _sample(store: DuckDBStore, sql: str, label: str, n: int) -> list[NodeRef]:
+@pytest.fixture
+def serving(city_store: DuckDBStore) -> Iterator[ServingStore]:
+    wrapped = ServingStore(city_store, ServingOptions(), owns_inner=False)
+    yield wrapped
+    wrapped.stop()
+
+
+def _sample(store: GraphStore, sql: str, label: str, n: int) -> list[NodeRef]:
     rows = store.read_query(sql, limit=100_000).rows
     rnd = random.Random(len(rows))
     return [NodeRef(label, str(r[0])) for r in rnd.sample(rows, min(n, len(rows)))]
 
 
-def _seeds(store: DuckDBStore) -> list[list[NodeRef]]:
+def _seeds(store: GraphStore) -> list[list[NodeRef]]:
     patients = _sample(store, "SELECT person_id FROM n_Patient", "Patient", 40)
     claims = _sample(store, "SELECT claim_key FROM n_Claim", "Claim", 20)
     hubs = (_sample(store, "SELECT institution_id FROM n_Institution", "Institution", 6)
@@ -52,7 +61,7 @@ def _canon(exp: Expansion) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_index_and_sql_give_the_same_expansions(city_store: DuckDBStore) -> None:
+def test_index_and_sql_give_the_same_expansions(city_store: DuckDBStore, serving: ServingStore) -> None:
     seeds = _seeds(city_store)
     cases: list[dict[str, Any]] = [
         {"rel_types": DATA_TYPES, "cap": 300},
@@ -68,51 +77,59 @@ def test_index_and_sql_give_the_same_expansions(city_store: DuckDBStore) -> None
     sql = [[_canon(city_store.neighbours(g, **c)) for c in cases] for g in seeds]
     sql_degrees = [city_store.degrees(g, DATA_TYPES) for g in seeds]
 
-    city_store.build_read_index(wait=True)
-    assert city_store.read_index_ready
+    serving.build_read_index(wait=True)
+    assert serving.read_index_state == "ready"
     for g, expected, degrees in zip(seeds, sql, sql_degrees, strict=True):
         for c, want in zip(cases, expected, strict=True):
-            assert _canon(city_store.neighbours(g, **c)) == want, (g[:3], c)
-        assert city_store.degrees(g, DATA_TYPES) == degrees
+            assert _canon(serving.neighbours(g, **c)) == want, (g[:3], c)
+        assert serving.degrees(g, DATA_TYPES) == degrees
     # something was compared: the seeds reach claims, hubs are cut, dates are carried
     assert any(w["cut"] for row in sql for w in row)
     assert any(props for row in sql for w in row for *_, props in w["edges"])
 
 
-def test_a_write_to_the_data_drops_the_index_and_it_comes_back(city_store: DuckDBStore) -> None:
+@pytest.mark.parametrize("through", ["serving layer", "bare adapter"])
+def test_a_write_to_the_data_drops_the_index_and_it_comes_back(city_store: DuckDBStore, serving: ServingStore,
+                                                                through: str) -> None:
+    # a write through the bare adapter (another component of this process) is seen as well:
+    # the serving layer reads the store's revisions before it answers
+    writer: GraphStore = serving if through == "serving layer" else city_store
     patient = city_store.read_query("SELECT person_id FROM n_Patient LIMIT 1").rows[0][0]
     seed = NodeRef("Patient", str(patient))
-    city_store.build_read_index(wait=True)
-    before = city_store.neighbours([seed], rel_types=["HAS_PHONE"])
-    city_store.upsert_nodes("Phone", pd.DataFrame({"phone": ["13900000000"]}))
-    city_store.upsert_relationships(
+    serving.build_read_index(wait=True)
+    before = serving.neighbours([seed], rel_types=["HAS_PHONE"])
+    writer.upsert_nodes("Phone", pd.DataFrame({"phone": ["13900000000"]}))
+    writer.upsert_relationships(
         "HAS_PHONE", pd.DataFrame({"src": [str(patient)], "dst": ["13900000000"]}))
-    # right after the write the answer already includes the new link (SQL until the rebuild)
-    after = city_store.neighbours([seed], rel_types=["HAS_PHONE"])
+    # right after the write the answer already includes the new link (the store until the rebuild)
+    after = serving.neighbours([seed], rel_types=["HAS_PHONE"])
     assert NodeRef("Phone", "13900000000") in {n.ref for n in after.nodes}
-    city_store.build_read_index(wait=True)
-    assert city_store.read_index_ready
-    rebuilt = city_store.neighbours([seed], rel_types=["HAS_PHONE"])
+    serving.build_read_index(wait=True)
+    assert serving.read_index_state == "ready"
+    rebuilt = serving.neighbours([seed], rel_types=["HAS_PHONE"])
     assert _canon(rebuilt) == _canon(after)
     assert len(after.nodes) == len(before.nodes) + 1
 
 
-def test_derived_writes_keep_the_index(city_store: DuckDBStore) -> None:
-    city_store.build_read_index(wait=True)
-    city_store.upsert_nodes("Case", pd.DataFrame({"case_id": ["C-1"], "title": ["t"], "status": ["open"]}))
-    assert city_store.read_index_ready
+def test_derived_writes_keep_the_index(serving: ServingStore) -> None:
+    serving.build_read_index(wait=True)
+    builds = serving.stats().read_index_builds
+    serving.upsert_nodes("Case", pd.DataFrame({"case_id": ["C-1"], "title": ["t"], "status": ["open"]}))
+    assert serving.read_index_state == "ready"
+    assert serving.stats().read_index_builds == builds
 
 
-def test_a_store_opened_without_the_index_never_builds_it(city_db_path: Any) -> None:
-    store = DuckDBStore(city_db_path, read_only=True, read_index=False)
+def test_a_serving_layer_without_the_index_never_builds_it(city_db_path: Any) -> None:
+    store = ServingStore(DuckDBStore(city_db_path, read_only=True), ServingOptions(read_index=False))
     try:
         store.build_read_index(wait=True)
-        assert not store.read_index_ready
+        assert store.read_index_state == "off"
     finally:
         store.close()
 
 
-def test_nodes_read_by_key_from_memory_equal_the_stored_rows(city_store: DuckDBStore) -> None:
+def test_nodes_read_by_key_from_memory_equal_the_stored_rows(city_store: DuckDBStore,
+                                                             serving: ServingStore) -> None:
     samples = {
         "Patient": "SELECT person_id FROM n_Patient", "Claim": "SELECT claim_key FROM n_Claim",
         "Institution": "SELECT institution_id FROM n_Institution",
@@ -124,18 +141,18 @@ def test_nodes_read_by_key_from_memory_equal_the_stored_rows(city_store: DuckDBS
             for label, sql in samples.items()}
     stored = {label: [(n.key, sorted(n.props.items(), key=str)) for n in city_store.get_nodes(label, ks)]
               for label, ks in keys.items()}
-    city_store.build_read_index(wait=True)
+    serving.build_read_index(wait=True)
     for label, ks in keys.items():
-        held = [(n.key, sorted(n.props.items(), key=str)) for n in city_store.get_nodes(label, ks)]
+        held = [(n.key, sorted(n.props.items(), key=str)) for n in serving.get_nodes(label, ks)]
         assert held == stored[label], label
         assert len(held) == len(ks) - 1  # the absent key is left out
 
 
-def test_a_node_write_renews_the_rows_held_in_memory(city_store: DuckDBStore) -> None:
+def test_a_node_write_renews_the_rows_held_in_memory(city_store: DuckDBStore, serving: ServingStore) -> None:
     person = city_store.read_query("SELECT person_id FROM n_Patient LIMIT 1").rows[0][0]
-    city_store.build_read_index(wait=True)
+    serving.build_read_index(wait=True)
     city_store.upsert_nodes("Patient", pd.DataFrame({"person_id": [person], "name": ["改名"]}))
-    assert city_store.get_nodes("Patient", [person])[0].props["name"] == "改名"
-    city_store.build_read_index(wait=True)
-    assert city_store.read_index_ready
-    assert city_store.get_nodes("Patient", [person])[0].props["name"] == "改名"
+    assert serving.get_nodes("Patient", [person])[0].props["name"] == "改名"
+    serving.build_read_index(wait=True)
+    assert serving.read_index_state == "ready"
+    assert serving.get_nodes("Patient", [person])[0].props["name"] == "改名"

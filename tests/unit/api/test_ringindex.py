@@ -9,7 +9,7 @@ import pandas as pd
 from graph.duckdb.store import DuckDBStore
 from graph.model import NodeRef
 from graph.port import DerivedData
-from graph.serving.ring_index import RingIndexCache
+from graph.serving.store import ServingStore
 
 
 def write_run(store: DuckDBStore, run_id: str, members: list[str], score: float) -> None:
@@ -42,13 +42,13 @@ def test_membership_is_reloaded_when_a_new_run_is_written() -> None:
     store.apply_schema()
     store.upsert_nodes("Patient", pd.DataFrame({"person_id": ["A", "B", "C"]}))
     write_run(store, "run-1", ["A", "B"], 0.6)
-    cache = RingIndexCache(check_s=0)
-    first = cache.get(store)
+    serving = ServingStore(store, owns_inner=False)
+    first = serving.ring_index()
     assert first.memberships[NodeRef("Patient", "A")] == [("R1", 0.6)]
     assert NodeRef("Patient", "C") not in first.memberships
-    assert cache.get(store) is first  # nothing changed: no reload
+    assert serving.ring_index() is first  # nothing changed: no reload
     write_run(store, "run-2", ["B", "C"], 0.8)
-    second = cache.get(store)
+    second = serving.ring_index()
     assert NodeRef("Patient", "A") not in second.memberships
     assert second.memberships[NodeRef("Patient", "C")] == [("R1", 0.8)]
     assert sorted((r.key, role) for r, role in second.members["R1"]) == [("B", "patient"), ("C", "patient")]

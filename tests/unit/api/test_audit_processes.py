@@ -1,0 +1,35 @@
+"""Several API workers append to one audit chain: it stays one verifiable chain, nothing lost."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+from api.security.audit import AuditLog, verify
+
+KEY = "k" * 32
+
+
+def _worker(path: str, worker: int, n: int) -> None:
+    log = AuditLog(Path(path), key=KEY, fsync=False)
+    for i in range(n):
+        log.append(event="request", sub=f"worker-{worker}", i=i)
+    log.close()
+
+
+def test_records_from_several_processes_form_one_chain(tmp_path: Path) -> None:
+    path = tmp_path / "audit.log"
+    AuditLog(path, key=KEY).close()  # created before the workers start, as `serve` does
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_worker, args=(str(path), w, 150)) for w in range(3)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(60)
+        assert p.exitcode == 0
+    result = verify(path, KEY)
+    assert result.ok, result.reason
+    assert result.records == 450
+    # and a process opening it afterwards continues the chain (its head names the last record)
+    AuditLog(path, key=KEY).append(event="request", sub="after")
+    assert verify(path, KEY).records == 451

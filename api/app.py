@@ -33,6 +33,7 @@ from api.context import Context, Services
 from api.deps import ServicesDep, StoreDep, current_user, unauthorized
 from api.detection import DetectionRunner
 from api.hygiene import check_production
+from api.i18n import LangSettings, pick_language
 from api.masking import KeyCipher
 from api.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware, render_counters
 from api.response_cache import ResponseCache
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     audit_cfg = audit_settings or load_settings(AuditSettings)
     check_production(settings, audit_cfg)
     dev = settings.env == "dev"
+    default_lang = load_settings(LangSettings).lang
     metrics = Metrics()
     # opened now, not at start-up: a log that does not verify stops `medfraud serve` with its reason
     audit_log = AuditLog(api.audit_log, key=audit_cfg.key, fsync=api.audit_fsync)
@@ -195,7 +197,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                 raise HTTPException(status_code=500, detail={"code": audit_exc.code,
                                                              "message": str(audit_exc)}) from None
             raise unauthorized(exc) from None
-        ctx = Context(services, principal)
+        ctx = Context(services, principal,
+                      lang=pick_language(request.headers.get("accept-language"), default_lang))
         if ctx.is_police:
             await ctx.run(ctx.scope)
         return ctx

@@ -102,7 +102,7 @@ class ResponseCacheExtension(SchemaExtension):
             principal = ctx.principal
             key = (ec.query, ec.operation_name, json.dumps(ec.variables or {}, sort_keys=True, default=str),
                    principal.sub, principal.role.value, principal.agency_ref, version,
-                   services.rings.generation)
+                   services.rings.generation, getattr(ctx, "lang", ""))
         hit = cache.get(key) if cache is not None and key is not None else None
         if hit is not None:
             ctx.trail.entities.update(hit.entities)

@@ -132,5 +132,15 @@ def render(item: object, lang: Lang = "zh") -> str:
         return f"{e.id}: {e.values}"
 
 
+def value_of(items: Iterable[object], template_id: str, key: str) -> Any:
+    """A value of the first evidence of ``template_id`` (None if there is none): the figures behind a
+    sentence, for a picture that shows what the sentence says."""
+    for item in items:
+        e = from_stored(item)
+        if e.id == template_id:
+            return e.values.get(key)
+    return None
+
+
 def render_all(items: Iterable[object], lang: Lang = "zh") -> list[str]:
     return [render(i, lang) for i in items]

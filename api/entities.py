@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.types import Info
 
-from algorithms.evidence import render_all
+from algorithms.evidence import render_all, value_of
 from api import subgraph as sg
 from api.masking import mask_id
 from api.scrub import scrub
@@ -413,6 +413,8 @@ class Ring:
     _evidence: strawberry.Private[list[str]]
     _review: strawberry.Private[RingReview | None]
     _members: strawberry.Private[asyncio.Future[list[tuple[Node, str | None]]] | None] = None
+    usual_daily_visits: float | None = strawberry.field(default=None, description=(
+        "A collusion ring's institution's usual persons per day, against which its meeting days stand out"))
 
     async def _scrubbed(self, ctx: Context, texts: list[str | None]) -> list[str | None]:
         """Free text as the caller may read it: masked roles get it scrubbed of the members' PII."""
@@ -491,6 +493,7 @@ def make_ring(ctx: Context, node: Node) -> Ring:
         status=as_str(p.get("status")), member_count=as_int(p.get("member_count")) or 0,
         _evidence=render_all(as_json_list(p.get("evidence")), ctx.lang), score_history=history,
         _review=review,
+        usual_daily_visits=as_float(value_of(as_json_list(p.get("evidence")), "collusion.bursts", "usual")),
         first_run_id=as_str(p.get("first_run_id")), last_run_id=as_str(p.get("last_run_id")),
     )
 

@@ -245,6 +245,10 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         return PlainTextResponse(metrics.render() + render_counters(counters),
                                  media_type="text/plain; version=0.0.4")
 
+    from api.dossier.routes import router as dossier_router
+
+    app.include_router(dossier_router)
+
     if importlib.util.find_spec("api.ui") is not None:
         from api import ui
 

@@ -257,8 +257,8 @@ def render_pdf(dossier: Dossier) -> bytes:
         story += [heading, Paragraph(_esc(t("dossier.none", lang)), styles.muted)]
     else:
         days = sorted(c.start for c in dossier.claims if c.start)
-        note = t("dossier.timelineNote", lang, first=days[0], last=days[-1])
-        story.append(KeepTogether([heading, drawing, Paragraph(_esc(note), styles.muted)]))
+        caption = t("dossier.timelineNote", lang, first=days[0], last=days[-1])
+        story.append(KeepTogether([heading, drawing, Paragraph(_esc(caption), styles.muted)]))
 
     story.append(Paragraph(_esc(t("dossier.notes", lang)), styles.h2))
     for note in dossier.notes:

@@ -458,9 +458,9 @@
     renderLegend(view);
     // evidence is written by the server in the request's language: ask again rather than translate here
     await loadRings();
+    if (M.cases) await M.cases.loadCases();
     if (M.currentCase && M.cases) await M.cases.openCase(M.currentCase);
     else if (M.currentRing) await loadRing(M.currentRing);
-    if (M.cases) await M.cases.loadCases();
   }
 
   function fillLayouts() {

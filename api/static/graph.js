@@ -218,6 +218,15 @@
     relayout(animate) {
       if (this.cy.nodes().empty()) return;
       this.cy.layout(layoutOptions(this.layoutName, !!animate)).run();
+      this.limitZoom();
+    }
+
+    // a small picture fitted to the whole canvas would blow its captions up; keep it at reading size
+    limitZoom() {
+      if (this.cy.zoom() > 1.6) {
+        this.cy.zoom(1.6);
+        this.cy.center();
+      }
     }
 
     setLayout(name) {
@@ -257,7 +266,10 @@
 
     edgeTypes() { return Array.from(new Set(this.cy.edges().map((e) => e.data('type')))).sort(); }
 
-    fit() { this.cy.fit(undefined, 30); }
+    fit() {
+      this.cy.fit(undefined, 30);
+      this.limitZoom();
+    }
 
     pngDataUrl() { return this.cy.png({ full: true, bg: '#ffffff', scale: 2 }); }
 

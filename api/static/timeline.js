@@ -44,13 +44,13 @@
     return out;
   }
 
-  function frame(container, t, title) {
+  function frame(container, t, title, left) {
     const width = Math.max(container.clientWidth || 600, 300);
     const height = container.clientHeight || 150;
     const svg = svgEl('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img' });
     svg.append(svgEl('text', { x: 8, y: 14, class: 'tl-title' }, title));
     container.replaceChildren(svg);
-    return { svg, width, height, left: 36, right: width - 10, top: 22, bottom: height - 18 };
+    return { svg, width, height, left: left || 36, right: width - 10, top: 22, bottom: height - 18 };
   }
 
   function axis(f, lo, hi) {
@@ -97,7 +97,7 @@
 
   function renderPerson(container, claims, opts) {
     const t = window.MedfraudI18n.t;
-    const f = frame(container, t, opts.title);
+    const f = frame(container, t, opts.title, 78);
     const schemes = Array.from(new Set(claims.map((c) => c.scheme))).sort();
     const lo = Math.min(...claims.map((c) => c.start)) - DAY;
     const hi = Math.max(...claims.map((c) => c.end)) + DAY;
@@ -106,7 +106,7 @@
     schemes.forEach((scheme, i) => {
       const top = f.top + i * lane;
       f.svg.append(svgEl('text', { x: f.left - 4, y: top + lane / 2 + 3, class: 'tl-tick', 'text-anchor': 'end' },
-        window.MedfraudI18n.term('scheme', scheme).slice(0, 4)));
+        window.MedfraudI18n.term('scheme', scheme)));
       for (const c of claims.filter((k) => k.scheme === scheme)) {
         const colour = SCHEME_COLOURS[scheme] || '#555';
         const stay = c.visitType === 'inpatient';

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.integration.chromium import make_ui_city_store
+from tests.integration.chromium import make_ui_city_store, screenshot_dir
 
 needs_poppler = pytest.mark.skipif(
     shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
@@ -112,7 +112,7 @@ def _text(pdf: bytes, tmp: Path) -> str:
 def _pages(pdf: bytes, tmp: Path) -> list[Path]:
     path = tmp / "dossier.pdf"
     path.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", "60", "-png", str(path), str(tmp / "page")], check=True)
+    subprocess.run(["pdftoppm", "-r", "80", "-png", str(path), str(tmp / "page")], check=True)
     return sorted(tmp.glob("page-*.png"))
 
 
@@ -163,6 +163,7 @@ def test_the_police_get_a_chinese_dossier_with_picture_members_evidence_and_audi
 
     pages = _pages(resp.content, tmp_path)
     assert len(pages) >= 2
+    shutil.copyfile(pages[0], screenshot_dir(tmp_path) / "dossier-page1.png")
     picture_page = pages[0] if _coloured_pixels(pages[0], (0x1F, 0x77, 0xB4)) else pages[1]
     assert _coloured_pixels(picture_page, (0x1F, 0x77, 0xB4)) > 50, "patients drawn in the network picture"
     assert _coloured_pixels(picture_page, (0xF2, 0xB7, 0x05)) > 20, "ring members outlined in gold"

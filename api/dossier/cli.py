@@ -35,6 +35,7 @@ def dossier_bytes(
 ) -> bytes:
     from api.access import ScopeCache
     from api.dossier.routes import produce
+    from api.schema import build_schema
     from graph.factory import open_store
 
     api = load_settings(ApiSettings)
@@ -56,7 +57,8 @@ def dossier_bytes(
         )
 
         async def run() -> bytes:
-            return await produce(services, Context(services, principal, lang=lang), case_id, kind)
+            schema = build_schema(api, dev=settings.env == "dev")
+            return await produce(schema, services, Context(services, principal, lang=lang), case_id, kind)
 
         return anyio.run(run)
     finally:

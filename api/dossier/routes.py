@@ -39,22 +39,24 @@ MEDIA = {
 RENDER: dict[str, Callable[[Dossier], bytes]] = {"pdf": render_pdf, "xlsx": render_xlsx}
 
 
-def schema_for(services: Services) -> strawberry.Schema:
-    """The GraphQL schema with the server's limits and extensions (built once per server)."""
+def schema_for(request: Request, services: Services) -> strawberry.Schema:
+    """The GraphQL schema with the server's limits and extensions, built once per app."""
     from api.schema import build_schema
 
-    cached = getattr(services, "_dossier_schema", None)
-    if cached is None:
-        cached = build_schema(services.api, dev=services.settings.env == "dev")
-        services._dossier_schema = cached  # type: ignore[attr-defined]
-    return cached
+    schema: strawberry.Schema | None = getattr(request.app.state, "dossier_schema", None)
+    if schema is None:
+        schema = build_schema(services.api, dev=services.settings.env == "dev")
+        request.app.state.dossier_schema = schema
+    return schema
 
 
-async def produce(services: Services, ctx: Context, case_id: str, kind: Literal["pdf", "xlsx"]) -> bytes:
+async def produce(
+    schema: strawberry.Schema, services: Services, ctx: Context, case_id: str, kind: Literal["pdf", "xlsx"]
+) -> bytes:
     """The dossier of ``case_id`` as ``ctx``'s caller may see it, with the case's audit excerpt."""
     if ctx.is_police:
         await ctx.run(ctx.scope)
-    dossier = await read_dossier(schema_for(services), ctx, case_id)
+    dossier = await read_dossier(schema, ctx, case_id)
     dossier.audit = await anyio.to_thread.run_sync(
         functools.partial(
             case_records, services.audit.path, dossier.case_id, [r.ring_id for r in dossier.rings]
@@ -92,7 +94,7 @@ async def _answer(
     lang = pick_language(request.headers.get("accept-language"), load_settings(LangSettings).lang)
     ctx = Context(services, principal, lang=lang)
     try:
-        body = await produce(services, ctx, case_id, kind)
+        body = await produce(schema_for(request, services), services, ctx, case_id, kind)
     except MedfraudError as exc:
         raise HTTPException(
             status_code=http_status(exc), detail={"code": exc.code, "message": str(exc)}

@@ -93,11 +93,12 @@
       }
     }
     for (const n of c.notes) events.push({ at: n.createdAt, text: t('history.note', { who: n.author || '?' }) });
-    for (const a of c.sharedWith) events.push({ at: c.updatedAt, text: t('history.shared', { agency: a }) });
+    // the case keeps whom it is shared with, not when: those lines come last, without a time
+    for (const a of c.sharedWith) events.push({ at: null, text: t('history.shared', { agency: a }) });
     if (c.updatedAt && c.updatedAt !== c.createdAt) {
       events.push({ at: c.updatedAt, text: t('history.updated', { status: term('caseStatus', c.status) }) });
     }
-    return events.sort((a, b) => String(a.at || '').localeCompare(String(b.at || '')));
+    return events.sort((a, b) => (a.at === null) - (b.at === null) || String(a.at || '').localeCompare(String(b.at || '')));
   }
 
   function claimRows(nodes) {

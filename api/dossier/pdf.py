@@ -251,12 +251,16 @@ def render_pdf(dossier: Dossier) -> bytes:
         story.extend(_claims_table(dossier.other_claims, lang, styles))
 
     heading = Paragraph(_esc(t("dossier.timeline", lang)), styles.h2)
-    usual = next((r.usual_daily for r in dossier.rings if r.usual_daily), None)
-    drawing = timeline(dossier.claims, font=font, usual=usual)
+    # against the usual traffic of the first ring's institution, the visits there; else every claim
+    baseline = next((r for r in dossier.rings if r.usual_daily), None)
+    places = [m.key for m in baseline.members if m.label in ("Institution", "Pharmacy")] if baseline else []
+    shown = [c for c in dossier.claims if c.institution == places[0]] if len(places) == 1 else dossier.claims
+    usual = baseline.usual_daily if baseline and len(places) == 1 else None
+    drawing = timeline(shown, font=font, usual=usual)
     if drawing is None:
         story += [heading, Paragraph(_esc(t("dossier.none", lang)), styles.muted)]
     else:
-        days = sorted(c.start for c in dossier.claims if c.start)
+        days = sorted(c.start for c in shown if c.start)
         caption = t("dossier.timelineNote", lang, first=days[0], last=days[-1])
         story.append(KeepTogether([heading, drawing, Paragraph(_esc(caption), styles.muted)]))
 

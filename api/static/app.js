@@ -252,8 +252,11 @@
   }
 
   function ringTimeline(ring) {
+    // a ring meets at one institution (or pharmacy): count visits there, where the usual traffic is known
+    const places = ring.members.filter((m) => m.type === 'Institution' || m.type === 'Pharmacy');
     window.MedfraudTimeline.render($('#timeline'), view.nodes.values(), {
       mode: 'days', title: t('timeline.ring'), usual: ring.usualDailyVisits || null,
+      institution: places.length === 1 ? places[0].id : null,
     });
   }
 

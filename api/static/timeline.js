@@ -1,8 +1,8 @@
 /* The timeline beside the picture, drawn as SVG from the claims in the picture.
  *
- * - `days` (a ring or a case): distinct persons with a claim per day as bars, and the
- *   institution's usual daily traffic as a dashed line when the server knows it, so "met on 12
- *   days far above normal traffic" is seen, not only read.
+ * - `days` (a ring or a case): distinct persons with a claim per day as bars (for a ring, at its
+ *   institution), and the institution's usual daily traffic as a dashed line when the server
+ *   knows it, so "met on 12 days far above normal traffic" is seen, not only read.
  * - `person`: one lane per scheme; outpatient and pharmacy claims as ticks, stays as bars from
  *   admission to discharge, so overlapping stays and claims during a stay stand out.
  */
@@ -29,7 +29,7 @@
   function iso(ms) { return new Date(ms).toISOString().slice(0, 10); }
 
   /* Claims of the picture: [{start, end, scheme, visitType, person}] with days as epoch ms. */
-  function claimsOf(nodes, personFilter) {
+  function claimsOf(nodes, personFilter, institutionFilter) {
     const out = [];
     for (const node of nodes) {
       if (node.label !== 'Claim') continue;
@@ -37,6 +37,7 @@
       const start = parseDay(p.start_date);
       if (start === null) continue;
       if (personFilter && p.person_id !== personFilter) continue;
+      if (institutionFilter && p.institution_id !== institutionFilter) continue;
       const end = parseDay(p.end_date);
       out.push({ start, end: end !== null && end >= start ? end : start, scheme: p.scheme || '',
         visitType: p.visit_type || '', person: p.person_id || node.id });
@@ -122,7 +123,7 @@
 
   function render(container, nodes, opts) {
     const t = window.MedfraudI18n.t;
-    const claims = claimsOf(nodes, opts.person || null);
+    const claims = claimsOf(nodes, opts.person || null, opts.institution || null);
     container.dataset.mode = opts.mode;
     if (!claims.length) {
       container.replaceChildren(Object.assign(document.createElement('p'), { className: 'muted', textContent: t('timeline.none') }));

@@ -8,6 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# A CJK TrueType font for the referral dossier PDF (api/dossier/fonts.py embeds it).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-wqy-zenhei \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first (from the project metadata), so code edits do not re-download wheels.
 COPY pyproject.toml README.md ./
 COPY graph/ graph/

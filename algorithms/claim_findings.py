@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
+from algorithms.evidence import Evidence
 from algorithms.results import ClaimRef, Finding
 
 
@@ -20,7 +21,7 @@ def claim_finding(
     kind: str,
     person: object,
     refs: object,
-    evidence: list[str],
+    evidence: list[Evidence],
     *,
     excess: float | None = None,
     score: float = 1.0,

@@ -37,7 +37,7 @@ def summary_table(summary: object) -> str:
         for r in summary.result.rings[:15]:
             lines.append(
                 f"{r.ring_id or '':16} {r.kind:18} {r.score:>5.2f} {len(r.members):>7} "
-                f"{r.status or '':8} {r.evidence[0] if r.evidence else ''}"
+                f"{r.status or '':8} {r.evidence[0].render('en') if r.evidence else ''}"
             )
         if len(summary.result.rings) > 15:
             lines.append(f"... {len(summary.result.rings) - 15} more (use --export)")

@@ -19,6 +19,7 @@ have been):
 from __future__ import annotations
 
 from algorithms.claim_findings import claim_finding
+from algorithms.evidence import ev
 from algorithms.projections import (
     CLAIM_COLUMNS,
     INJURY_COLUMNS,
@@ -28,7 +29,7 @@ from algorithms.projections import (
     ensure_claim_key,
     with_optional,
 )
-from algorithms.results import Finding, fmt_yuan
+from algorithms.results import Finding
 from algorithms.settings import DetectionSettings
 
 
@@ -103,7 +104,6 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
     ).fetchall()
     for grp, person, refs, medical, work, by_case in rows:
         medical = float(medical or 0.0)
-        how = f"外伤案件 {grp}" if by_case else f"工伤结算前后 {s.injury_window_days} 天内的外伤诊断"
         findings.append(
             claim_finding(
                 "double_claim",
@@ -111,9 +111,11 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
                 person,
                 refs,
                 [
-                    f"同一工伤（{how}）既由工伤保险支付（{fmt_yuan(float(work or 0.0))}），"
-                    f"又由医保支付（{fmt_yuan(medical)}）",
-                    f"医保支付的 {fmt_yuan(medical)} 应仅由工伤保险支付",
+                    ev("double.work_injury_case", case=grp, work=float(work or 0.0), medical=medical)
+                    if by_case
+                    else ev("double.work_injury_window", window=s.injury_window_days, work=float(work or 0.0),
+                            medical=medical),
+                    ev("double.work_injury_only", medical=medical),
                 ],
                 excess=medical,
                 score=1.0 if by_case else 0.8,
@@ -145,9 +147,8 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
                 person,
                 refs,
                 [
-                    f"{day} 在 {inst} 的费用 {fmt_yuan(float(expense))} 由医保报销 "
-                    f"{fmt_yuan(float(medical or 0))}、商业保险报销 {fmt_yuan(float(commercial or 0))}："
-                    f"超出费用本身 {fmt_yuan(float(excess))}"
+                    ev("double.over_expense", day=day, institution=inst, expense=float(expense),
+                       medical=float(medical or 0), commercial=float(commercial or 0), excess=float(excess))
                 ],
                 excess=float(excess),
             )
@@ -186,8 +187,8 @@ def detect_double_claims(claims: Frame, injury_cases: Frame, settings: Detection
                 person,
                 refs,
                 [
-                    f"外伤案件 {grp}（{cause}）有应负责任的第三方，医保却支付了 "
-                    f"{fmt_yuan(float(medical or 0.0))}" + ("" if by_case else "（结算按人员和日期匹配）")
+                    ev("double.third_party_case" if by_case else "double.third_party_window", case=grp,
+                       cause=cause, medical=float(medical or 0.0))
                 ],
                 excess=float(medical or 0.0),
                 score=1.0 if by_case else 0.8,

@@ -3,6 +3,9 @@
 ``{"rings":[{"ring_id","kind","score","members":[{"type","id"}],"evidence":[...]}],
 "double_claims":[{"person_id","kind","claims":[{"scheme","claim_id"}],"excess_amount"}],
 "anomalies":[{"kind","person_id","claims":[{"scheme","claim_id"}]}]}``
+
+``evidence`` holds the sentences in Chinese (as before templates); ``evidence_data`` beside it
+holds the same evidence as data (``{"id", "values"}``), from which any language can be rendered.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from algorithms.evidence import render_all, stored
 from algorithms.results import Finding, Ring
 
 
@@ -20,7 +24,8 @@ def _finding(f: Finding) -> dict[str, Any]:
         "kind": f.kind,
         "claims": [{"scheme": c.scheme, "claim_id": c.claim_id} for c in f.claims],
         "score": f.score,
-        "evidence": f.evidence,
+        "evidence": render_all(f.evidence, "zh"),
+        "evidence_data": stored(f.evidence),
     }
     if f.category == "double_claim" or f.excess_amount:
         out["excess_amount"] = f.excess_amount
@@ -37,7 +42,8 @@ def export_dict(rings: list[Ring], findings: list[Finding], *, run_id: str | Non
                 "score": r.score,
                 "status": r.status,
                 "members": [{"type": m.type, "id": m.id} for m in r.members],
-                "evidence": r.evidence,
+                "evidence": render_all(r.evidence, "zh"),
+                "evidence_data": stored(r.evidence),
             }
             for r in rings
         ],

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from algorithms.claim_findings import claim_finding
+from algorithms.evidence import ev
 from algorithms.projections import CLAIM_COLUMNS, Frame, connect, ensure_claim_key, with_optional
 from algorithms.results import Finding
 from algorithms.settings import DetectionSettings
@@ -104,8 +105,7 @@ def detect_far_apart(claims: Frame, institutions: Frame, settings: DetectionSett
     con.close()
     findings: list[Finding] = []
     for person, days, km, first, last, refs, names in rows:
-        where = "、".join(dict.fromkeys(str(n) for n in names))
-        when = f"{first}" if first == last else f"{first} 至 {last}"
+        where = list(dict.fromkeys(str(n) for n in names))
         findings.append(
             claim_finding(
                 "anomaly",
@@ -113,8 +113,8 @@ def detect_far_apart(claims: Frame, institutions: Frame, settings: DetectionSett
                 person,
                 refs,
                 [
-                    f"{days} 天（{when}）同一天在相距约 {float(km):,.0f} 公里的机构（{where}）就诊或购药，"
-                    f"超出当天可往返的距离（{s.far_apart_km:g} 公里）：疑为冒名就医（他人持卡）",
+                    ev("care.far_apart_day" if first == last else "care.far_apart", days=days,
+                       first_day=first, last_day=last, km=float(km), places=where, limit_km=s.far_apart_km),
                 ],
                 score=1.0 if int(days) >= 2 else 0.8,
             )

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from algorithms.evidence import Evidence
 from algorithms.results import Ring
 
 
@@ -32,7 +33,7 @@ class PreviousRing(BaseModel):
     score: float = 0.0
     score_history: list[dict[str, object]] = Field(default_factory=list)
     first_run_id: str | None = None
-    evidence: list[str] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
     created_at: datetime | None = None
 
 

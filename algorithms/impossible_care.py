@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from algorithms.claim_findings import claim_finding
+from algorithms.evidence import ev
 from algorithms.projections import (
     CLAIM_COLUMNS,
     Frame,
@@ -25,7 +26,7 @@ from algorithms.projections import (
     ensure_claim_key,
     with_optional,
 )
-from algorithms.results import Finding, fmt_yuan
+from algorithms.results import Finding
 
 
 def detect_impossible_care(claims: Frame, persons: Frame) -> list[Finding]:
@@ -66,8 +67,8 @@ def detect_impossible_care(claims: Frame, persons: Frame) -> list[Finding]:
                 person,
                 refs,
                 [
-                    f"{first} 至 {last} 期间同时在 {len(set(insts))} 家机构住院"
-                    f"（{'、'.join(sorted(set(insts)))}）：重叠 {days} 天"
+                    ev("care.overlapping", first_day=first, last_day=last, count=len(set(insts)),
+                       institutions=sorted(set(insts)), days=days)
                 ],
             )
         )
@@ -87,8 +88,8 @@ def detect_impossible_care(claims: Frame, persons: Frame) -> list[Finding]:
                 person,
                 refs,
                 [
-                    f"登记死亡日期 {death} 之后仍有 {len(refs)} 笔结算（{first} 至 {last}），"
-                    f"医保报销 {fmt_yuan(float(paid or 0.0))}"
+                    ev("care.after_death", death=death, claims=len(refs), first_day=first, last_day=last,
+                       paid=float(paid or 0.0))
                 ],
                 excess=float(paid or 0.0),
             )

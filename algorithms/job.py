@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 from algorithms.collusion import detect_collusion
 from algorithms.double_claims import detect_double_claims
 from algorithms.engine import CommunityEngine
+from algorithms.evidence import evidence_list, from_stored, stored
 from algorithms.far_apart import detect_far_apart
 from algorithms.identity import Changes, PreviousRing, assign_ids
 from algorithms.igraph_engine import IgraphEngine
@@ -166,7 +167,7 @@ def attach_brokers(collusion: list[Ring], shared: list[Ring]) -> list[Ring]:
         target = collusion[best[0]]
         have = target.member_refs
         target.members.extend(m for m in ring.members if m.type != "Patient" and m.ref not in have)
-        target.evidence.extend(str(e) for e in ring.features.get("identifier_lines", []))
+        target.evidence.extend(from_stored(e) for e in ring.features.get("identifier_lines", []))
     return kept
 
 
@@ -251,7 +252,7 @@ def load_previous_rings(store: GraphStore) -> list[PreviousRing]:
                 first_run_id=None
                 if r.first_run_id is None or pd.isna(r.first_run_id)
                 else str(r.first_run_id),
-                evidence=[str(e) for e in _json_list(r.evidence)],
+                evidence=evidence_list(_json_list(r.evidence)),
                 created_at=None
                 if r.created_at is None or pd.isna(r.created_at)
                 else pd.Timestamp(r.created_at).to_pydatetime(),
@@ -295,7 +296,7 @@ def build_derived(
             "score": ring.score,
             "status": ring.status,
             "member_count": len(ring.members),
-            "evidence": json.dumps(ring.evidence, ensure_ascii=False),
+            "evidence": json.dumps(stored(ring.evidence), ensure_ascii=False),
             "score_history": json.dumps(history, ensure_ascii=False),
             "first_run_id": prev.first_run_id if prev and prev.first_run_id else run_id,
             "last_run_id": run_id,
@@ -315,7 +316,7 @@ def build_derived(
                 "score": prev.score,
                 "status": "vanished",
                 "member_count": len(prev.members),
-                "evidence": json.dumps(prev.evidence, ensure_ascii=False),
+                "evidence": json.dumps(stored(prev.evidence), ensure_ascii=False),
                 "score_history": json.dumps(history),
                 "first_run_id": prev.first_run_id or run_id,
                 "last_run_id": run_id,
@@ -368,7 +369,7 @@ def build_derived(
                 "person_id": f.person_id,
                 "excess_amount": f.excess_amount,
                 "score": f.score,
-                "evidence": json.dumps(f.evidence, ensure_ascii=False),
+                "evidence": json.dumps(stored(f.evidence), ensure_ascii=False),
                 "claim_keys": json.dumps([c.key for c in f.claims]),
                 "run_id": run_id,
             }

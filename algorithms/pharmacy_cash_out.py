@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from algorithms.evidence import ev
 from algorithms.member_ties import mask_person
 from algorithms.projections import (
     CLAIM_COLUMNS,
@@ -34,7 +35,7 @@ from algorithms.projections import (
     ensure_claim_key,
     with_optional,
 )
-from algorithms.results import Member, Ring, fmt_yuan
+from algorithms.results import Member, Ring
 from algorithms.settings import DetectionSettings
 
 
@@ -120,21 +121,18 @@ def _rings(days: pd.DataFrame, buyers: pd.DataFrame, amounts: pd.DataFrame) -> l
         round_share = float(row["round_share"])
         score = min(1.0, 1.0 - math.exp(-n_days / 2.0) + (0.1 if round_share >= 0.5 else 0.0))
         top = amounts_by[inst].head(3)
-        common = "、".join(
-            f"{fmt_yuan(float(a))}（{int(c)} 笔）" for a, c in zip(top["amount"], top["n"], strict=True)
-        )
+        common = [[float(a), int(c)] for a, c in zip(top["amount"], top["n"], strict=True)]
         persons = [str(p) for p in by_inst[inst]["person_id"]]
+        shown = [mask_person(p) for p in persons[:10]]
         evidence = [
-            f"{row['name']} 在 {n_days} 天（{pd.Timestamp(row['first_day']).date()} 至 "
-            f"{pd.Timestamp(row['last_day']).date()}）出现 {int(row['households'])} 户互不相关的参保人"
-            f"同日集中刷卡购药，共 {int(row['purchases'])} 笔",
-            f"每笔金额远高于该药店的通常购药金额（{fmt_yuan(float(row['usual']))}），"
-            f"{round_share:.0%} 为整百金额；最常见金额：{common}",
-            f"合计结算 {fmt_yuan(float(row['billed']))}，"
-            f"医保报销 {fmt_yuan(float(row['reimbursed']))}：疑为刷卡套现",
-            "涉及人员："
-            + "、".join(mask_person(p) for p in persons[:10])
-            + (f" 等 {len(persons)} 人" if len(persons) > 10 else ""),
+            ev("pharmacy.days", name=row["name"], days=n_days,
+               first_day=pd.Timestamp(row["first_day"]).date(), last_day=pd.Timestamp(row["last_day"]).date(),
+               households=int(row["households"]),
+               purchases=int(row["purchases"])),
+            ev("pharmacy.amounts", usual=float(row["usual"]), round_share=round_share, common=common),
+            ev("pharmacy.total", billed=float(row["billed"]), reimbursed=float(row["reimbursed"])),
+            ev("pharmacy.persons_more", persons=shown, total=len(persons)) if len(persons) > 10
+            else ev("pharmacy.persons", persons=shown),
         ]
         members = [Member(type=str(row["label"]), id=inst), *(Member(type="Patient", id=p) for p in persons)]
         features = {

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from algorithms.evidence import Evidence, evidence_list
 
 RingKind = Literal["collusion", "shared_identifier", "pharmacy_cash_out"]
 MEMBER_ROLES = {
@@ -37,10 +39,15 @@ class Ring(BaseModel):
     kind: RingKind
     score: float = Field(ge=0.0, le=1.0)
     members: list[Member]
-    evidence: list[str]
+    evidence: list[Evidence]
     features: dict[str, Any] = Field(default_factory=dict)
     ring_id: str | None = None
     status: str | None = None
+
+    @field_validator("evidence", mode="before")
+    @classmethod
+    def _stored_evidence(cls, value: object) -> list[Evidence]:
+        return evidence_list(value)
 
     @property
     def patient_ids(self) -> list[str]:
@@ -69,7 +76,12 @@ class Finding(BaseModel):
     claims: list[ClaimRef]
     excess_amount: float = 0.0
     score: float = Field(default=1.0, ge=0.0, le=1.0)
-    evidence: list[str] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+
+    @field_validator("evidence", mode="before")
+    @classmethod
+    def _stored_evidence(cls, value: object) -> list[Evidence]:
+        return evidence_list(value)
 
 
 def fmt_yuan(amount: float) -> str:

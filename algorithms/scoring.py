@@ -21,8 +21,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from algorithms.evidence import Evidence, ev, from_stored
 from algorithms.member_ties import GroupTies, mask_person
-from algorithms.results import fmt_yuan
 from algorithms.settings import DetectionSettings
 
 
@@ -30,7 +30,8 @@ def _days(meeting_days: int) -> float:
     return 1.0 - math.exp(-max(meeting_days - 1, 0) / 3.0)
 
 
-def collusion_legitimacy(f: dict[str, Any], ties: GroupTies, s: DetectionSettings) -> tuple[float, list[str]]:
+def collusion_legitimacy(f: dict[str, Any], ties: GroupTies,
+                         s: DetectionSettings) -> tuple[float, list[Evidence]]:
     """How well the members' own ties explain a co-visiting group (0 none, 0.95 fully), with reasons.
 
     Only member ties count (:mod:`algorithms.member_ties`); where the group met does not. A group
@@ -43,43 +44,33 @@ def collusion_legitimacy(f: dict[str, Any], ties: GroupTies, s: DetectionSetting
     units = ties.n_units
     unexplained = ties.unexplained
     legit = 0.0 if unexplained >= s.min_ring_patients else 0.95 * (n - unexplained) / max(n, 1)
-    reasons: list[str] = []
+    reasons: list[Evidence] = []
     resident_keys = {k for p, k in ties.units.items() if ties.ties[p] == "resident"}
     for key in sorted(resident_keys, key=lambda k: -ties.unit_sizes[k]):
-        reasons.append(
-            f"{ties.unit_sizes[key]} 名成员登记在同一地址（{ties.addresses[key]}），系集中居住的住户"
-            "（如养老机构住户）"
-        )
+        reasons.append(ev("collusion.residents", n=ties.unit_sizes[key], address=ties.addresses[key]))
     if ties.count("shift"):
-        reasons.append(
-            f"{ties.count('shift')} 名成员本人在该机构长期按固定星期就诊（不少于 {s.shift_min_days} 天，"
-            "以慢病诊断为主），系透析/康复等固定治疗班次"
-        )
+        reasons.append(ev("collusion.shift", n=ties.count("shift"), min_days=s.shift_min_days))
     if ties.count("household"):
         households = {k for p, k in ties.units.items() if ties.ties[p] == "household"}
-        reasons.append(f"{ties.count('household')} 名成员分属 {len(households)} 个同住家庭")
+        reasons.append(ev("collusion.households", n=ties.count("household"), households=len(households)))
     if ties.count("colleague"):
-        reasons.append(
-            f"{ties.count('colleague')} 名成员为同一单位职工，仅在 {f['meeting_days']} 天集中就诊（单位体检）"
-        )
+        reasons.append(ev("collusion.colleagues", n=ties.count("colleague"), days=f["meeting_days"]))
     if legit > 0:
-        reasons.insert(0, f"成员间的关系可以解释同日就诊：{n} 名成员仅构成 {units} 个独立单元")
+        reasons.insert(0, ev("collusion.explained", n=n, units=units))
     elif ties.ties:
         explained = len(ties.ties)
-        reasons.insert(
-            0,
-            f"{ties.unexplained} 名成员与其他成员无居住、治疗班次、家庭或单位关系；"
-            f"有关系的 {explained} 名成员不足以解释该团伙",
-        )
+        reasons.insert(0, ev("collusion.unexplained", unexplained=ties.unexplained, explained=explained))
         if resident_keys:
             residents = sorted(p for p, k in ties.units.items() if k in resident_keys)
-            shown = "、".join(mask_person(p) for p in residents[:10])
-            more = f" 等 {len(residents)} 人" if len(residents) > 10 else ""
-            reasons.append(f"疑为被拉入作掩护的真实住户：{shown}{more}")
+            shown = [mask_person(p) for p in residents[:10]]
+            if len(residents) > 10:
+                reasons.append(ev("collusion.cover_residents_more", persons=shown, total=len(residents)))
+            else:
+                reasons.append(ev("collusion.cover_residents", persons=shown))
     return legit, reasons
 
 
-def collusion_score(f: dict[str, Any], ties: GroupTies, s: DetectionSettings) -> tuple[float, list[str]]:
+def collusion_score(f: dict[str, Any], ties: GroupTies, s: DetectionSettings) -> tuple[float, list[Evidence]]:
     n = int(f["n_patients"])
     meetings = max(int(f["meetings"]), 1)
     burst_share = int(f["burst_meetings"]) / meetings
@@ -94,27 +85,23 @@ def collusion_score(f: dict[str, Any], ties: GroupTies, s: DetectionSettings) ->
     score = max(0.0, min(1.0, suspicion * (1.0 - legit)))
     name = f["main_institution_name"] or f["main_institution"]
     evidence = [
-        f"{n} 名成员中平均 {f['mean_present']:.0f} 人在 {f['meeting_days']} 个不同日期同日到 {name} 就诊"
-        f"（{f['first_day']} 至 {f['last_day']}）",
+        ev("collusion.met", n=n, mean_present=f["mean_present"], meeting_days=f["meeting_days"],
+           institution=name, first_day=f["first_day"], last_day=f["last_day"]),
     ]
     if f["institutions"] > 1:
-        evidence.append(f"该团伙还在另外 {f['institutions'] - 1} 家机构集中就诊")
+        evidence.append(ev("collusion.other_institutions", count=f["institutions"] - 1))
     if f["burst_meetings"]:
-        evidence.append(
-            f"{meetings} 次集中就诊中有 {f['burst_meetings']} 次远超该机构平常的日就诊量"
-            f"（平常每天约 {f['mean_base']:.0f} 人）"
-        )
-    evidence.append(f"成员在集中就诊日共获医保报销 {fmt_yuan(f['reimbursed'])}")
+        evidence.append(ev("collusion.bursts", meetings=meetings, bursts=f["burst_meetings"],
+                           usual=f["mean_base"]))
+    evidence.append(ev("collusion.reimbursed", amount=f["reimbursed"]))
     if costly >= 0.5:
-        evidence.append(
-            f"{costly:.0%} 的集中就诊费用远高于该机构的通常水平"
-            f"（平均每次 {fmt_yuan(f['per_visit'])}，通常 {fmt_yuan(f['usual_visit'])}）"
-        )
+        evidence.append(ev("collusion.costly", share=costly, per_visit=f["per_visit"],
+                           usual_visit=f["usual_visit"]))
     evidence.extend(reasons)
     return score, evidence
 
 
-def shared_identifier_score(f: dict[str, Any], s: DetectionSettings) -> tuple[float, list[str]]:
+def shared_identifier_score(f: dict[str, Any], s: DetectionSettings) -> tuple[float, list[Evidence]]:
     """Suspicion of a component of persons linked by broker phones/bank accounts."""
     n = int(f["n_persons"])
     addresses = int(f["n_addresses"])
@@ -123,10 +110,10 @@ def shared_identifier_score(f: dict[str, Any], s: DetectionSettings) -> tuple[fl
     suspicion = 1.0 - math.exp(-unrelated / 3.0)
     if f["n_identifiers"] > 1:
         suspicion = min(1.0, suspicion + 0.1)
-    evidence = [f"{line}" for line in f["identifier_lines"]]
-    evidence.append(f"住在 {addresses} 个不同地址的 {n} 人通过 {f['n_identifiers']} 个共用标识关联")
+    evidence = [from_stored(line) for line in f["identifier_lines"]]
+    evidence.append(ev("shared.linked", addresses=addresses, n=n, identifiers=f["n_identifiers"]))
     if f["n_identifiers"] > 1:
-        evidence.append("标识相互串联：共用一个标识的人又共用另一个标识（中介网络）")
+        evidence.append(ev("shared.chained"))
     if f.get("reimbursed"):
-        evidence.append(f"上述人员共获医保报销 {fmt_yuan(f['reimbursed'])}")
+        evidence.append(ev("shared.reimbursed", amount=f["reimbursed"]))
     return max(0.0, min(1.0, suspicion)), evidence

@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from algorithms.engine import CommunityEngine
+from algorithms.evidence import ev
 from algorithms.projections import Frame, connect, with_optional
 from algorithms.results import Member, Ring
 from algorithms.scoring import shared_identifier_score
@@ -158,19 +159,16 @@ def detect_shared_identifiers(
         if len(persons_) < s.min_shared_ring_persons:
             continue
         idents = grp.groupby(["type", "value"])["person_id"].nunique().sort_values(ascending=False)
-        labels = {label: word for label, _, word in _TYPES}
         pairs: list[tuple[str, str]] = [(str(k[0]), str(k[1])) for k in idents.index]
         lines = [
-            f"{count} 人共用{labels[t]} {mask_identifier(t, v)}"
+            ev("shared.identifier", count=count, kind=t, value=mask_identifier(t, v))
             for (t, v), count in zip(pairs, idents.to_list(), strict=True)
         ]
         for t, v in pairs:
             if (t, v) in residents:
                 n_res, home = residents[(t, v)]
-                lines.append(
-                    f"{mask_identifier(t, v)} 同时是 {n_res} 名登记在同一地址（{home[:6]}…）的住户的"
-                    "机构电话；上述人员不住在该地址，疑为中介借用机构座机"
-                )
+                lines.append(ev("shared.institution_phone", value=mask_identifier(t, v), n=n_res,
+                                home=home[:6]))
         addresses = grp.drop_duplicates("person_id")["address"]
         n_addresses = int(addresses.dropna().nunique() + addresses.isna().sum())
         features: dict[str, Any] = {

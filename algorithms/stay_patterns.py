@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from algorithms.claim_findings import claim_finding
+from algorithms.evidence import Evidence, ev
 from algorithms.projections import (
     CLAIM_COLUMNS,
     Frame,
@@ -30,7 +31,7 @@ from algorithms.projections import (
     ensure_claim_key,
     with_optional,
 )
-from algorithms.results import Finding, fmt_yuan
+from algorithms.results import Finding
 from algorithms.settings import DetectionSettings
 
 
@@ -84,10 +85,10 @@ def _present_elsewhere(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> 
     out: list[Finding] = []
     for person, days, refs, stay_insts, insts, s_first, e_last, d_first, d_last, pharm, paid in rows:
         evidence = [
-            f"住院期间（{s_first} 入院至 {e_last} 出院，{'、'.join(stay_insts)}）在其他机构"
-            f"（{'、'.join(insts)}）有就诊或购药记录 {days} 天（{d_first} 至 {d_last}，不含入院和出院当日）",
-            f"其中购药结算 {pharm} 笔；疑为挂床住院：住院床位计费期间本人不在院",
-            f"涉及住院报销 {fmt_yuan(float(paid or 0.0))}",
+            ev("care.elsewhere", admitted=s_first, discharged=e_last, stay_institutions=list(stay_insts),
+               institutions=list(insts), days=days, first_day=d_first, last_day=d_last),
+            ev("care.elsewhere_pharmacy", pharmacy=pharm),
+            ev("care.elsewhere_paid", paid=float(paid or 0.0)),
         ]
         out.append(
             claim_finding(
@@ -140,15 +141,13 @@ def _split_admissions(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> l
     out: list[Finding] = []
     for person, chains in by_person.items():
         refs: list[Any] = []
-        evidence: list[str] = []
+        evidence: list[Evidence] = []
         excess = 0.0
         for _, inst, dx, readmits, first, last, chain_refs, paid, gap in chains:
             refs.extend(chain_refs)
             excess += float(paid or 0.0)
-            evidence.append(
-                f"在 {inst} 以同一主诊断 {dx} 连续住院 {int(readmits) + 1} 次（{first} 至 {last}），"
-                f"每次出院后 {gap} 天内再次入院（不超过 {s.readmit_days} 天）：疑为分解住院"
-            )
-        evidence.append(f"再次入院的医保报销合计 {fmt_yuan(excess)}")
+            evidence.append(ev("care.split", institution=inst, diagnosis=dx, stays=int(readmits) + 1,
+                               first_day=first, last_day=last, gap=gap, limit=s.readmit_days))
+        evidence.append(ev("care.split_paid", amount=excess))
         out.append(claim_finding("anomaly", "split_admission", person, refs, evidence, excess=excess))
     return out

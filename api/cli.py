@@ -29,6 +29,7 @@ app = typer.Typer(
 def _register() -> None:
     from algorithms.cli import register as register_algorithms
     from api.commands import register as register_api
+    from api.dossier.cli import register as register_dossier
     from graph.cli import register as register_graph
     from ingest.cli import register as register_ingest
 
@@ -36,6 +37,7 @@ def _register() -> None:
     register_ingest(app)
     register_algorithms(app)
     register_api(app)
+    register_dossier(app)
 
 
 _register()

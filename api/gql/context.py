@@ -22,6 +22,7 @@ import anyio.to_thread
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from algorithms.evidence import Lang
 from api.http.metrics import Metrics
 from api.security.access import PoliceScope, ScopeCache
 from api.security.audit import AuditLog
@@ -75,10 +76,12 @@ class AuditTrail:
 
 
 class Context(BaseContext):
-    def __init__(self, services: Services, principal: Principal) -> None:
+    def __init__(self, services: Services, principal: Principal, *, lang: Lang = "zh") -> None:
         super().__init__()
         self.services = services
         self.principal = principal
+        # the caller's language (api.i18n.negotiate): evidence and other server-written text
+        self.lang: Lang = lang
         self.trail = AuditTrail()
         self._lock = threading.Lock()
         self._scope: PoliceScope | None = None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.types import Info
 
+from algorithms.evidence import render_all, value_of
 from api.gql.types import (
     GraphEdge,
     GraphNode,
@@ -389,6 +390,8 @@ class Ring:
     _evidence: strawberry.Private[list[str]]
     _review: strawberry.Private[RingReview | None]
     _members: strawberry.Private[asyncio.Future[list[tuple[Node, str | None]]] | None] = None
+    usual_daily_visits: float | None = strawberry.field(default=None, description=(
+        "A collusion ring's institution's usual persons per day, against which its meeting days stand out"))
 
     async def _scrubbed(self, ctx: Context, texts: list[str | None]) -> list[str | None]:
         """Free text as the caller may read it: masked roles get it scrubbed of the members' PII."""
@@ -465,7 +468,9 @@ def make_ring(ctx: Context, node: Node) -> Ring:
     return Ring(
         _node=node, ring_id=node.key, kind=str(p.get("kind") or ""), score=as_float(p.get("score")) or 0.0,
         status=as_str(p.get("status")), member_count=as_int(p.get("member_count")) or 0,
-        _evidence=[str(e) for e in as_json_list(p.get("evidence"))], score_history=history, _review=review,
+        _evidence=render_all(as_json_list(p.get("evidence")), ctx.lang), score_history=history,
+        _review=review,
+        usual_daily_visits=as_float(value_of(as_json_list(p.get("evidence")), "collusion.bursts", "usual")),
         first_run_id=as_str(p.get("first_run_id")), last_run_id=as_str(p.get("last_run_id")),
     )
 
@@ -525,7 +530,7 @@ def make_finding(ctx: Context, node: Node) -> Finding:
     return Finding(
         _node=node, finding_id=node.key, category=str(p.get("category") or ""), kind=str(p.get("kind") or ""),
         person_id=as_str(p.get("person_id")), excess_amount=as_float(p.get("excess_amount")),
-        score=as_float(p.get("score")), _evidence=[str(e) for e in as_json_list(p.get("evidence"))],
+        score=as_float(p.get("score")), _evidence=render_all(as_json_list(p.get("evidence")), ctx.lang),
         run_id=as_str(p.get("run_id")),
         claim_keys=[str(k) for k in as_json_list(node.props.get("claim_keys"))],
     )

@@ -62,7 +62,8 @@ class ResponseCacheExtension(SchemaExtension):
                 principal = ctx.principal
                 key = (ec.query, ec.operation_name,
                        json.dumps(ec.variables or {}, sort_keys=True, default=str),
-                       principal.sub, principal.role.value, principal.agency_ref, store.data_version)
+                       principal.sub, principal.role.value, principal.agency_ref, store.data_version,
+                       ctx.lang)
         hit = cache.get(key) if cache is not None and key is not None else None
         if hit is not None:
             ctx.trail.entities.update(hit.entities)

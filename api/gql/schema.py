@@ -85,6 +85,7 @@ from api.security.hygiene import NoSuggestions
 from api.security.masking import MASKED_KEY_LABELS, TOKEN_PREFIX
 from api.settings import ApiSettings
 from api.workflow import cases as case_ops
+from api.workflow.case_members import add_entities
 from graph.errors import InvalidRequest, NotFound
 from graph.model import NODE_TYPES, Node, claim_key
 from graph.serving import pictures as sg
@@ -388,6 +389,17 @@ class Mutation:
         node = await ctx.run(case_ops.open_case, ctx.writer, ctx.principal, title, ring_ids or [], refs)
         ctx.services.scopes.invalidate()
         ctx.force_audit(mutation="openCase", rings=list(ring_ids or []), entities=[str(r) for r in refs])
+        return make_case(ctx, node)
+
+    @permissions.mutation(Action.write_cases)
+    async def add_case_entities(self, info: Info, case_id: str, entities: list[NodeRefInput]) -> Case:
+        """Add entities (e.g. a box selection in the page) to a case of the caller's agency."""
+        ctx = ctx_of(info)
+        await ctx.run(_owned_case, ctx, case_id)
+        refs = [ctx.real_ref(e.label, e.key) for e in entities]
+        node = await ctx.run(add_entities, ctx.writer, case_id, refs)
+        ctx.services.scopes.invalidate()
+        ctx.force_audit(mutation="addCaseEntities", entities=[str(r) for r in refs])
         return make_case(ctx, node)
 
     @permissions.mutation(Action.add_note)

@@ -30,6 +30,7 @@ from api.gql.context import Context, Services
 from api.gql.schema import build_schema
 from api.http.deps import ServicesDep, StoreDep, current_user, unauthorized
 from api.http.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware, render_counters
+from api.i18n import LangSettings, pick_language
 from api.security.access import ScopeCache
 from api.security.audit import AuditLog
 from api.security.audit_extension import client_of, record_refused
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     audit_cfg = audit_settings or load_settings(AuditSettings)
     check_production(settings, audit_cfg)
     dev = settings.env == "dev"
+    default_lang = load_settings(LangSettings).lang
     metrics = Metrics()
     # opened now, not at start-up: a log that does not verify stops `medfraud serve` with its reason
     audit_log = AuditLog(api.audit_log, key=audit_cfg.key, fsync=api.audit_fsync)
@@ -187,7 +189,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                 raise HTTPException(status_code=500, detail={"code": audit_exc.code,
                                                              "message": str(audit_exc)}) from None
             raise unauthorized(exc) from None
-        ctx = Context(services, principal)
+        ctx = Context(services, principal,
+                      lang=pick_language(request.headers.get("accept-language"), default_lang))
         if ctx.is_police:
             await ctx.run(ctx.scope)
         return ctx
@@ -229,6 +232,10 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         ]
         return PlainTextResponse(metrics.render() + render_counters(counters),
                                  media_type="text/plain; version=0.0.4")
+
+    from api.dossier.routes import router as dossier_router
+
+    app.include_router(dossier_router)
 
     if importlib.util.find_spec("api.http.ui") is not None:
         from api.http import ui

@@ -13,7 +13,10 @@ import re
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from api.i18n import LANGS, LangSettings, catalogue
+from graph.settings import load_settings
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 INDEX_FILE = "index.html"
@@ -53,6 +56,14 @@ def ui_page() -> Response:
     return FileResponse(
         STATIC_DIR / INDEX_FILE, media_type=_MEDIA_TYPES[".html"], headers=_headers("no-store")
     )
+
+
+@router.get("/ui/messages.json")
+def ui_messages() -> Response:
+    """The page's texts in every language and the server's default (``MEDFRAUD_LANG``); the page
+    keeps a user's own choice in localStorage and sends it with each request as Accept-Language."""
+    body = {"default": load_settings(LangSettings).lang, "languages": list(LANGS), "messages": catalogue()}
+    return JSONResponse(body, headers=_headers("no-cache"))
 
 
 @router.get("/ui/static/{asset}")

@@ -365,6 +365,14 @@ PROBES: dict[str, Probe] = {
         None,
         ("Mutation.shareCase",),
     ),
+    "addCaseEntities": Probe(
+        "mutation($c: String!, $p: String!) { addCaseEntities(caseId: $c, "
+        'entities: [{label: "Patient", key: $p}]) { title entities { title } notes { text } } }',
+        lambda k, c: {"c": c["A"], "p": k("Patient", g.P1)},
+        lambda k, c: {"c": c["C"], "p": k("Patient", g.P5)},
+        None,
+        ("Mutation.addCaseEntities",),
+    ),
     "reviewRing": Probe(
         'mutation($r: String!) { reviewRing(ringId: $r, verdict: CONFIRMED, reason: "x") '
         "{ members { title } review { reason } } }",

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from algorithms.evidence import render
 from algorithms.job import run_detection
 from algorithms.settings import DetectionSettings
 from graph.duckdb.store import DuckDBStore
@@ -64,7 +65,7 @@ def test_two_runs_keep_ring_ids_and_report_changes(store: DuckDBStore) -> None:
     rings = _rings(store).set_index("kind")
     collusion_id = rings.loc["collusion", "ring_id"]
     broker_id = rings.loc["shared_identifier", "ring_id"]
-    assert "诊所1" in json.loads(rings.loc["collusion", "evidence"])[0]
+    assert "诊所1" in render(json.loads(rings.loc["collusion", "evidence"])[0], "zh")
 
     # The city changes: two recruits join the clinic ring, the old broker's recruits change phones,
     # a new broker appears.
@@ -136,6 +137,9 @@ def test_cli_detect_prints_summary_and_writes_the_export_shape(
         assert set(ring) >= {"ring_id", "kind", "score", "members", "evidence"}
         assert all(set(m) == {"type", "id"} for m in ring["members"])
         assert 0.0 <= ring["score"] <= 1.0 and ring["evidence"]
+        # the sentences in Chinese for people, the same evidence as data for any other language
+        assert all(isinstance(line, str) for line in ring["evidence"])
+        assert [render(e, "zh") for e in ring["evidence_data"]] == ring["evidence"]
     assert {m["type"] for r in doc["rings"] for m in r["members"]} == {
         "Patient",
         "Institution",
@@ -149,6 +153,7 @@ def test_cli_detect_prints_summary_and_writes_the_export_shape(
             "claims": [{"scheme": "medical", "claim_id": "late"}],
             "score": 1.0,
             "evidence": doc["anomalies"][0]["evidence"],
+            "evidence_data": doc["anomalies"][0]["evidence_data"],
             "excess_amount": 140.0,
         }
     ]

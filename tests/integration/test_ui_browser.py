@@ -1,231 +1,50 @@
-"""The /ui page in Debian's headless chromium, against the real app over real HTTP.
+"""The /ui page in Debian's headless chromium, against the real app over real HTTP: the picture.
 
-The server is ``api.http.app.create_app`` on a DuckDB store holding the fixture city and a detection
-run, under uvicorn on a free loopback port. Chromium is driven through the DevTools protocol with
-a tiny websocket client (no WebDriver dependency): it opens ``/ui#token=...&ring=...``, waits
-until the page says it has drawn the ring, then the test reads the DOM, checks that every request
-stayed on the server (the page must work offline), and saves a screenshot.
-
-Chromium missing means skip, not fail: CI installs it with
-``apt-get update && apt-get install -y chromium chromium-driver fonts-wqy-zenhei``.
-Screenshots go to ``$MEDFRAUD_TEST_ARTEFACTS`` when set (CI uploads that folder), else a temp dir.
+It opens ``/ui#token=...&ring=...``, waits until the page says it has drawn the ring, then reads
+the page (the cytoscape.js instance is ``window.medfraudView.cy``), checks that every request
+stayed on the server (the page must work offline) and saves a screenshot. The case flows, the
+police view and the language switch are in test_ui_cases_browser.py. Harness: chromium.py.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import json
-import os
 import re
-import shutil
-import socket
-import subprocess
-import tempfile
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
-from websockets.sync.client import ClientConnection, connect
 
-INSTALL_HINT = "apt-get update && apt-get install -y chromium chromium-driver fonts-wqy-zenhei"
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-extensions",
-    "--metrics-recording-only",
-    "--no-default-browser-check",
-    "--hide-scrollbars",
-    "--remote-debugging-port=0",
+from tests.integration.chromium import (
+    CHROMIUM,
+    PAGE_SETTLED,
+    STATIC_DIR,
+    Browser,
+    LiveApp,
+    assert_offline_and_clean,
+    drawn_ids,
+    make_ui_city_store,
+    needs_chromium,
+    screenshot_dir,
+    start_live_app,
+    tap,
 )
 
-
-def find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-@dataclass
-class PageLog:
-    requests: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-
-class Browser:
-    """One headless chromium with one page, driven over the DevTools websocket."""
-
-    def __init__(self, executable: str, *, width: int = 1440, height: int = 900, timeout_s: float = 30.0):
-        self._profile = Path(tempfile.mkdtemp(prefix="medfraud-chromium-"))
-        self._timeout_s = timeout_s
-        # stderr to a file: chromium is chatty and a full pipe would block it
-        self._stderr = (self._profile.parent / f"{self._profile.name}.stderr").open("w+b")
-        self._proc = subprocess.Popen(
-            [
-                executable,
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={self._profile}",
-                f"--window-size={width},{height}",
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=self._stderr,
-        )
-        self._next_id = 0
-        self.log = PageLog()
-        self._ws: ClientConnection | None = None
-        self._sockets = contextlib.ExitStack()
-        try:
-            self._ws = self._sockets.enter_context(
-                connect(self._page_socket_url(), max_size=64 * 1024 * 1024, open_timeout=timeout_s)
-            )
-            self.call("Page.enable")
-            self.call("Runtime.enable")
-            self.call("Network.enable")
-            self.call("Log.enable")
-            self.call(
-                "Emulation.setDeviceMetricsOverride",
-                width=width,
-                height=height,
-                deviceScaleFactor=1,
-                mobile=False,
-            )
-        except BaseException:
-            self.close()
-            raise
-
-    def _page_socket_url(self) -> str:
-        port_file = self._profile / "DevToolsActivePort"
-        deadline = time.monotonic() + self._timeout_s
-        while not port_file.exists() or len(port_file.read_text().splitlines()) < 2:
-            if self._proc.poll() is not None:
-                self._stderr.seek(0)
-                err = self._stderr.read().decode(errors="replace")
-                raise RuntimeError(f"chromium exited with {self._proc.returncode}: {err[-2000:]}")
-            if time.monotonic() > deadline:
-                raise TimeoutError("chromium did not open its DevTools port")
-            time.sleep(0.05)
-        port = int(port_file.read_text().splitlines()[0])
-        browser_url = f"ws://127.0.0.1:{port}{port_file.read_text().splitlines()[1]}"
-        # Ask the browser for its page target rather than guessing the /json endpoint's shape.
-        with connect(browser_url, open_timeout=self._timeout_s) as ws:
-            ws.send(json.dumps({"id": 1, "method": "Target.getTargets"}))
-            while True:
-                msg = json.loads(ws.recv(timeout=self._timeout_s))
-                if msg.get("id") == 1:
-                    break
-        pages = [t for t in msg["result"]["targetInfos"] if t["type"] == "page"]
-        if not pages:
-            raise RuntimeError("chromium has no page target")
-        return f"ws://127.0.0.1:{port}/devtools/page/{pages[0]['targetId']}"
-
-    def call(self, method: str, **params: Any) -> dict[str, Any]:
-        assert self._ws is not None
-        self._next_id += 1
-        call_id = self._next_id
-        self._ws.send(json.dumps({"id": call_id, "method": method, "params": params}))
-        deadline = time.monotonic() + self._timeout_s
-        while True:
-            msg = json.loads(self._ws.recv(timeout=max(deadline - time.monotonic(), 0.01)))
-            if msg.get("id") == call_id:
-                if "error" in msg:
-                    raise RuntimeError(f"{method} failed: {msg['error']}")
-                result: dict[str, Any] = msg.get("result", {})
-                return result
-            self._record(msg)
-
-    def _record(self, msg: dict[str, Any]) -> None:
-        method = msg.get("method")
-        params = msg.get("params", {})
-        if method == "Network.requestWillBeSent":
-            self.log.requests.append(params["request"]["url"])
-        elif method == "Runtime.exceptionThrown":
-            details = params["exceptionDetails"]
-            text = details.get("exception", {}).get("description") or details.get("text", "")
-            self.log.problems.append(f"exception: {text}")
-        elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning", "assert"):
-            args = " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
-            self.log.problems.append(f"console.{params['type']}: {args}")
-        elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
-            entry = params["entry"]
-            where = entry.get("url", "")
-            self.log.problems.append(f"{entry['source']} {entry['level']}: {entry['text']} {where}")
-
-    def navigate(self, url: str) -> None:
-        self.call("Page.navigate", url=url)
-
-    def evaluate(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"page error evaluating {expression!r}: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def wait_for(self, expression: str, *, timeout_s: float | None = None) -> Any:
-        """Poll a JS expression until it is truthy; return its value."""
-        deadline = time.monotonic() + (timeout_s or self._timeout_s)
-        while True:
-            value = self.evaluate(expression)
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"page never satisfied {expression!r}")
-            time.sleep(0.1)
-
-    def screenshot(self, path: Path) -> Path:
-        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=False)["data"]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(data))
-        return path
-
-    def close(self) -> None:
-        # the browser may already be gone; closing the socket is best effort
-        with contextlib.suppress(Exception):
-            self._sockets.close()
-        self._ws = None
-        if self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(timeout=10)
-        self._stderr.close()
-        Path(self._stderr.name).unlink(missing_ok=True)
-        shutil.rmtree(self._profile, ignore_errors=True)
-
-    def __enter__(self) -> Browser:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-# ---------------------------------------------------------------------------------------------
-# Static checks (no browser needed)
-# ---------------------------------------------------------------------------------------------
-STATIC_DIR = Path(__file__).resolve().parents[2] / "api" / "static"
-# a scheme://host, a protocol-relative //host in src/href/url(), or an @import of anything
+# a scheme://host, a protocol-relative //host in src/href/url(), or an @import of anything; XML
+# namespace names (www.w3.org) are identifiers that no browser fetches
 _EXTERNAL = re.compile(
-    r"""[a-z][a-z0-9+.-]*://[^\s'"`)]+|(?:src|href)\s*=\s*["']//|url\(\s*["']?//|@import""", re.I
+    r"""[a-z][a-z0-9+.-]*://(?!www\.w3\.org/)[^\s'"`)]+|(?:src|href)\s*=\s*["']//|url\(\s*["']?//|@import""",
+    re.I,
 )
 
 
 def test_ui_assets_reference_no_external_host() -> None:
-    files = sorted(p for p in STATIC_DIR.rglob("*") if p.is_file())
-    assert {p.name for p in files} >= {"index.html", "app.js", "graph.js", "style.css"}
+    # the vendored libraries are checked against the npm lock file instead (test_ui_vendor.py);
+    # whatever they mention, the CSP keeps the browser from fetching it
+    files = sorted(p for p in STATIC_DIR.rglob("*") if p.is_file() and not p.name.startswith("vendor-"))
+    assert {p.name for p in files} >= {"index.html", "app.js", "graph.js", "style.css", "cases.js",
+                                       "i18n.js", "timeline.js"}
     offenders = [
         f"{p.relative_to(STATIC_DIR)}: {m.group(0)}"
         for p in files
@@ -247,113 +66,33 @@ def test_ui_router_serves_the_page_and_only_its_assets() -> None:
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "connect-src 'self'" in page.headers["content-security-policy"]
+    assert "script-src 'self';" in page.headers["content-security-policy"]
     assert page.headers["cache-control"] == "no-store"
-    for asset in re.findall(r'(?:src|href)="(/ui/static/[^"]+)"', page.text):
+    assets = re.findall(r'(?:src|href)="(/ui/static/[^"]+)"', page.text)
+    assert "/ui/static/vendor-cytoscape.min.js" in assets and "/ui/static/vendor-cytoscape-fcose.js" in assets
+    for asset in assets:
         resp = client.get(asset)
         assert resp.status_code == 200, asset
         assert resp.headers["content-security-policy"]
     assert client.get("/ui/static/app.js").headers["content-type"].startswith("text/javascript")
     for bad in ("/ui/static/..%2Fui.py", "/ui/static/.hidden.js", "/ui/static/nope.js", "/ui/static/ui.py"):
         assert client.get(bad).status_code == 404, bad
-
-
-# ---------------------------------------------------------------------------------------------
-# The live app
-# ---------------------------------------------------------------------------------------------
-CHROMIUM = find_chromium()
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason=f"needs Debian's headless chromium; install it with: {INSTALL_HINT}"
-)
-
-
-@dataclass
-class LiveApp:
-    base_url: str
-    secret: str
-    ring_id: str
-    ring_members: set[str]  # "Label:key"
-    patient_name: str
-
-    def token(self, role: str, agency: str = "bureau-1") -> str:
-        from api.security.auth import issue_token
-
-        return issue_token(self.secret, sub=f"ui-test-{role}", role=role, agency=agency, ttl_s=3600)
-
-
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
+    messages = client.get("/ui/messages.json").json()
+    assert messages["default"] == "zh" and set(messages["languages"]) == {"zh", "en"}
+    assert messages["messages"]["zh"]["kind.collusion"] == "合谋团伙"
+    assert set(messages["messages"]["zh"]) == set(messages["messages"]["en"])
 
 
 @pytest.fixture(scope="module")
-def live_app(ui_city_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    import uvicorn
-
-    from api.http.app import create_app
-    from api.settings import ApiSettings
-    from graph.duckdb.store import DuckDBStore
-    from graph.settings import Settings
-
-    secret = "ui-browser-test-secret-0123456789abcdef"
-    work = tmp_path_factory.mktemp("ui-app")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MEDFRAUD_API_AUDIT_LOG", str(work / "audit.log"))
-        mp.setenv("MEDFRAUD_API_AUDIT_FSYNC", "false")
-        settings = Settings(env="dev", store="duckdb", duckdb_path=ui_city_store_path, secret=secret)
-        store = DuckDBStore.from_settings(settings)
-        rings = store.nodes_frame("Ring", ["ring_id", "kind", "score", "status"])
-        rings = rings[rings["status"] != "vanished"]
-        # a collusion ring makes the richest picture (clinic, doctors, patients); any ring will do
-        rings = rings.assign(collusion=rings["kind"] == "collusion").sort_values(
-            ["collusion", "score", "ring_id"], ascending=[False, False, True]
-        )
-        ring_id = str(rings.iloc[0]["ring_id"])
-        members = store.relationships_frame("HAS_MEMBER", ["src", "dst", "dst_label"])
-        mine = members[members["src"] == ring_id]
-        ring_members = {f"{lbl}:{key}" for lbl, key in zip(mine["dst_label"], mine["dst"], strict=True)}
-        patient_key = next(m.split(":", 1)[1] for m in sorted(ring_members) if m.startswith("Patient:"))
-        patient_name = str(store.get_nodes("Patient", [patient_key])[0].props["name"])
-
-        app = create_app(
-            settings, store=store, api_settings=ApiSettings(audit_log=work / "audit.log", audit_fsync=False)
-        )
-        sock = _free_socket()
-        port = sock.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        try:
-            yield LiveApp(f"http://127.0.0.1:{port}", secret, ring_id, ring_members, patient_name)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=15)
-            sock.close()
-            store.close()
+def live_app(city_db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    store_path = make_ui_city_store(city_db_path, tmp_path_factory.mktemp("ui-city"))
+    with start_live_app(store_path, tmp_path_factory.mktemp("ui-app")) as app:
+        yield app
 
 
-def artefact_dir(tmp_path: Path) -> Path:
-    configured = os.environ.get("MEDFRAUD_TEST_ARTEFACTS")
-    out = Path(configured) if configured else tmp_path
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-PAGE_SETTLED = "document.body && document.body.dataset.state !== 'loading' && document.body.dataset.state"
-
-
-def _assert_offline_and_clean(browser: Browser, base_url: str) -> None:
-    external = [
-        u for u in browser.log.requests if not (u.startswith(base_url + "/") or u.startswith("data:"))
-    ]
-    assert external == [], f"the page asked for something outside its server: {external}"
-    assert browser.log.problems == [], browser.log.problems
+def _open_ring(browser: Browser, live_app: LiveApp, token: str, extra: str = "") -> None:
+    browser.navigate(f"{live_app.base_url}/ui#token={token}&ring={live_app.ring_id}{extra}")
+    browser.wait_for(f"({PAGE_SETTLED}) && document.body.dataset.ring === {json.dumps(live_app.ring_id)}")
 
 
 @needs_chromium
@@ -363,25 +102,18 @@ def test_investigator_sees_the_ring_drawn_with_its_members_and_evidence(
     assert CHROMIUM is not None
     token = live_app.token("investigator")
     with Browser(CHROMIUM) as browser:
-        browser.navigate(f"{live_app.base_url}/ui#token={token}&ring={live_app.ring_id}")
-        browser.wait_for(f"({PAGE_SETTLED}) && document.body.dataset.ring === {json.dumps(live_app.ring_id)}")
+        _open_ring(browser, live_app, token)
         assert browser.evaluate("document.body.dataset.state") == "ready", browser.evaluate(
             "document.querySelector('#status').textContent"
         )
-        shot = browser.screenshot(artefact_dir(tmp_path) / "ui-ring.png")
+        shot = browser.screenshot(screenshot_dir(tmp_path) / "ui-ring.png")
         listed = set(
             browser.evaluate(
                 "Array.from(document.querySelectorAll('#members li')).map(li => li.dataset.member)"
             )
         )
-        drawn = set(
-            browser.evaluate("Array.from(document.querySelectorAll('#graph .node')).map(g => g.dataset.id)")
-        )
-        highlighted = set(
-            browser.evaluate(
-                "Array.from(document.querySelectorAll('#graph .node.ring-member')).map(g => g.dataset.id)"
-            )
-        )
+        drawn = drawn_ids(browser)
+        highlighted = set(browser.evaluate("medfraudView.cy.nodes('.ring-member').map(n => n.id())"))
         evidence = browser.evaluate(
             "Array.from(document.querySelectorAll('#evidence li')).map(li => li.textContent)"
         )
@@ -391,11 +123,16 @@ def test_investigator_sees_the_ring_drawn_with_its_members_and_evidence(
                 "Array.from(document.querySelectorAll('[data-legend-label]')).map(d => d.dataset.legendLabel)"
             )
         )
+        # Chinese by default: the page, the kind and the evidence the server wrote
+        assert browser.evaluate("document.documentElement.lang") == "zh-CN"
+        assert "合谋团伙" in browser.evaluate("document.querySelector('#ring-facts').textContent")
+        # the timeline shows the ring's meeting days against the institution's usual traffic
+        assert int(browser.evaluate("document.querySelector('#timeline').dataset.days")) > 0
+        assert browser.evaluate("document.querySelectorAll('#timeline .tl-bar').length") > 0
         # the token must not stay in the address bar
         assert "token=" not in browser.evaluate("window.location.href")
-        _assert_offline_and_clean(browser, live_app.base_url)
+        assert_offline_and_clean(browser, live_app.base_url)
 
-    print(f"screenshot: {shot}")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
     assert listed == live_app.ring_members
     patients = {m for m in live_app.ring_members if m.startswith("Patient:")}
@@ -403,18 +140,21 @@ def test_investigator_sees_the_ring_drawn_with_its_members_and_evidence(
     assert patients <= highlighted and highlighted <= live_app.ring_members
     assert len(drawn) > len(live_app.ring_members) and edges > 0
     assert evidence and all(line.strip() for line in evidence)
+    assert any(re.search(r"[\u4e00-\u9fff]", line) for line in evidence)
     assert {"Patient", "Claim"} <= legend
 
 
 @needs_chromium
-def test_clicking_a_node_expands_it_and_search_opens_a_person(live_app: LiveApp, tmp_path: Path) -> None:
+def test_clicking_a_node_expands_it_in_place_and_search_opens_a_person(
+    live_app: LiveApp, tmp_path: Path
+) -> None:
     assert CHROMIUM is not None
     token = live_app.token("investigator")
     with Browser(CHROMIUM) as browser:
-        browser.navigate(f"{live_app.base_url}/ui#token={token}&ring={live_app.ring_id}")
-        browser.wait_for(f"({PAGE_SETTLED}) && document.body.dataset.ring === {json.dumps(live_app.ring_id)}")
-        before = set(
-            browser.evaluate("Array.from(document.querySelectorAll('#graph .node')).map(g => g.dataset.id)")
+        _open_ring(browser, live_app, token)
+        before = drawn_ids(browser)
+        positions = browser.evaluate(
+            "Object.fromEntries(medfraudView.cy.nodes().map(n => [n.id(), n.position()]))"
         )
         # a doctor or institution of the ring reaches beyond the ring's own claims
         target = next(
@@ -423,21 +163,22 @@ def test_clicking_a_node_expands_it_and_search_opens_a_person(live_app: LiveApp,
         if target not in before:
             target = sorted(before)[0]
         requests_before = browser.log.requests.count(f"{live_app.base_url}/graphql")
-        browser.evaluate(
-            f"document.querySelector('#graph .node[data-id={json.dumps(json.dumps(target))[1:-1]}]')"
-            ".dispatchEvent(new MouseEvent('click', {bubbles: true}))"
-        )
+        tap(browser, target)
         browser.wait_for(
             f"document.querySelector('#details-title').textContent && ({PAGE_SETTLED}) === 'ready' "
-            f"&& document.querySelector('#status').textContent.includes('in the picture')"
+            f"&& document.querySelector('#status').textContent.includes('图中共')"
         )
-        after = set(
-            browser.evaluate("Array.from(document.querySelectorAll('#graph .node')).map(g => g.dataset.id)")
+        after = drawn_ids(browser)
+        moved = browser.evaluate(
+            f"(() => {{ const old = {json.dumps(positions)}; return medfraudView.cy.nodes()"
+            ".filter(n => old[n.id()] && (Math.abs(n.position('x') - old[n.id()].x) > 0.5"
+            " || Math.abs(n.position('y') - old[n.id()].y) > 0.5)).map(n => n.id()); })()"
         )
-        assert before <= after
+        assert before < after, "the expansion brought new nodes"
+        assert moved == [], "an expansion leaves the nodes already drawn where they were"
         assert browser.log.requests.count(f"{live_app.base_url}/graphql") > requests_before
         assert not browser.evaluate("document.querySelector('#details-panel').hidden")
-        assert browser.evaluate("document.querySelector('#graph .node.selected').dataset.id") == target
+        assert browser.evaluate("medfraudView.cy.nodes(':selected').map(n => n.id())") == [target]
 
         browser.evaluate(
             f"document.querySelector('#search-text').value = {json.dumps(live_app.patient_name)};"
@@ -447,49 +188,58 @@ def test_clicking_a_node_expands_it_and_search_opens_a_person(live_app: LiveApp,
         browser.evaluate("document.querySelector('#search-results li button').click()")
         browser.wait_for(
             f"!document.querySelector('#details-panel').hidden && ({PAGE_SETTLED}) === 'ready' "
-            "&& document.querySelector('#status').textContent.includes('nodes around')"
+            "&& document.body.dataset.view === 'node'"
         )
         assert int(browser.evaluate("document.querySelector('#graph').dataset.nodes")) > 1
         assert browser.evaluate("document.querySelector('#ring-panel').hidden") is True
-        browser.screenshot(artefact_dir(tmp_path) / "ui-search.png")
-        _assert_offline_and_clean(browser, live_app.base_url)
+        # a person's timeline: claims by scheme, stays as bars
+        assert browser.evaluate("document.querySelector('#timeline').dataset.mode") == "person"
+        browser.screenshot(screenshot_dir(tmp_path) / "ui-person.png")
+        assert_offline_and_clean(browser, live_app.base_url)
 
 
 @needs_chromium
-def test_police_token_outside_its_cases_draws_nothing(live_app: LiveApp) -> None:
+def test_box_select_hide_a_label_change_layout_and_export(live_app: LiveApp, tmp_path: Path) -> None:
     assert CHROMIUM is not None
-    token = live_app.token("police", agency="police-no-cases")
+    token = live_app.token("investigator")
     with Browser(CHROMIUM) as browser:
-        browser.navigate(f"{live_app.base_url}/ui#token={token}&ring={live_app.ring_id}")
-        browser.wait_for(
-            f"({PAGE_SETTLED}) && document.querySelector('#status').textContent !== "
-            "'Enter your access token to start.'"
+        _open_ring(browser, live_app, token)
+        total = int(browser.evaluate("document.querySelector('#graph').dataset.nodes"))
+        claims = int(browser.evaluate("medfraudView.cy.nodes('[label = \"Claim\"]').length"))
+        assert claims > 0
+        browser.evaluate("document.querySelector('[data-legend-label=\"Claim\"]').click()")
+        visible = "Number(document.querySelector('#graph').dataset.visibleNodes)"
+        assert browser.evaluate(visible) == total - claims
+        browser.evaluate("document.querySelector('[data-legend-label=\"Claim\"]').click()")
+        assert browser.evaluate(visible) == total
+
+        # box mode: a plain drag over the whole picture selects every node
+        browser.evaluate("document.querySelector('#box-select').click()")
+        assert browser.evaluate("medfraudView.cy.userPanningEnabled()") is False
+        box = browser.evaluate(
+            "(() => { const r = document.querySelector('#graph').getBoundingClientRect();"
+            " return [r.left + 3, r.top + 3, r.right - 3, r.bottom - 3]; })()"
         )
-        browser.wait_for(PAGE_SETTLED)
-        time.sleep(0.5)  # a late answer would still be drawn: give it the chance to be wrong
-        assert browser.evaluate("document.querySelectorAll('#members li').length") == 0
-        assert browser.evaluate("document.querySelector('#graph').dataset.nodes") == "0"
-        assert browser.evaluate("document.querySelectorAll('#ring-list li').length") == 0
+        drag = (("mousePressed", box[0], box[1]), ("mouseMoved", (box[0] + box[2]) / 2, box[3] / 2),
+                ("mouseMoved", box[2], box[3]), ("mouseReleased", box[2], box[3]))
+        for kind, x, y in drag:
+            browser.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left",
+                         buttons=0 if kind == "mouseReleased" else 1, clickCount=1)
+        browser.wait_for("Number(document.body.dataset.selected || 0) > 1")
+        assert not browser.evaluate("document.querySelector('#selection-bar').hidden")
+        selected = int(browser.evaluate("document.body.dataset.selected"))
+        assert selected > total // 2
 
-
-@pytest.fixture(scope="module")
-def ui_city_store_path(city_db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the fixture city with one detection run in it, so there are rings to draw."""
-    from algorithms.job import run_detection
-    from graph.duckdb.store import DuckDBStore
-
-    path = tmp_path_factory.mktemp("ui-city") / "city.duckdb"
-    shutil.copyfile(city_db_path, path)
-    wal = city_db_path.with_name(city_db_path.name + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, path.with_name(path.name + ".wal"))
-    store = DuckDBStore(path)
-    try:
-        store.apply_schema()
-        run_detection(store)
-    finally:
-        store.close()
-    return path
+        browser.evaluate("document.querySelector('#layout').value = 'concentric';"
+                         "document.querySelector('#layout').dispatchEvent(new Event('change'))")
+        assert browser.evaluate("document.querySelector('#graph').dataset.layout") == "concentric"
+        png = browser.evaluate("medfraudView.pngDataUrl()")
+        svg = browser.evaluate("medfraudView.svgText()")
+        assert png.startswith("data:image/png;base64,") and len(png) > 10_000
+        assert svg.lstrip().startswith("<?xml") or "<svg" in svg[:500]
+        assert svg.count("<") > total
+        time.sleep(0.2)
+        assert_offline_and_clean(browser, live_app.base_url)
 
 
 @needs_chromium
@@ -497,8 +247,7 @@ def test_analyst_sees_masked_identities_and_can_still_expand(live_app: LiveApp) 
     assert CHROMIUM is not None
     token = live_app.token("analyst")
     with Browser(CHROMIUM) as browser:
-        browser.navigate(f"{live_app.base_url}/ui#token={token}&ring={live_app.ring_id}")
-        browser.wait_for(f"({PAGE_SETTLED}) && document.body.dataset.ring === {json.dumps(live_app.ring_id)}")
+        _open_ring(browser, live_app, token)
         members = browser.evaluate(
             "Array.from(document.querySelectorAll('#members li')).map(li => "
             "[li.dataset.member, li.querySelector('span + span').textContent])"
@@ -509,13 +258,12 @@ def test_analyst_sees_masked_identities_and_can_still_expand(live_app: LiveApp) 
         assert live_app.patient_name not in browser.evaluate("document.documentElement.outerHTML")
         patient_node = patients[0][0]
         assert patient_node not in live_app.ring_members  # an opaque key, not the ID number
-        browser.evaluate(
-            f"document.querySelector('#graph .node[data-id={json.dumps(json.dumps(patient_node))[1:-1]}]')"
-            ".dispatchEvent(new MouseEvent('click', {bubbles: true}))"
-        )
+        # analysts neither review rings nor open cases: the page does not offer it
+        assert browser.evaluate("document.querySelector('#ring-actions').hidden") is True
+        tap(browser, patient_node)
         browser.wait_for(
-            f"({PAGE_SETTLED}) && document.querySelector('#status').textContent.includes('in the picture')"
+            f"({PAGE_SETTLED}) && document.querySelector('#status').textContent.includes('图中共')"
         )
         assert browser.evaluate("document.body.dataset.state") == "ready"
         assert browser.evaluate("document.querySelector('#details-title').textContent").endswith("*")
-        _assert_offline_and_clean(browser, live_app.base_url)
+        assert_offline_and_clean(browser, live_app.base_url)

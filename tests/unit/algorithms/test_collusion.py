@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from algorithms.collusion import detect_collusion
+from algorithms.evidence import render_all
 from algorithms.igraph_engine import IgraphEngine
 from algorithms.results import Ring
 from algorithms.settings import DetectionSettings
@@ -32,8 +33,8 @@ def test_ring_of_six_on_four_days_is_reported_with_its_clinic_and_doctor() -> No
     ring = reported[0]
     assert sorted(ring.patient_ids) == [f"ring{i}" for i in range(6)]
     assert {m.ref for m in ring.members if m.type != "Patient"} == {"Institution:CL1", "Doctor:DR1"}
-    assert any("在 4 个不同日期同日到 诊所1 就诊" in e for e in ring.evidence)
-    assert any("医保报销" in e for e in ring.evidence)
+    assert any("在 4 个不同日期同日到 诊所1 就诊" in e for e in render_all(ring.evidence))
+    assert any("医保报销" in e for e in render_all(ring.evidence))
 
 
 def test_dialysis_shift_is_found_but_scored_below_threshold_with_the_reason() -> None:
@@ -41,7 +42,7 @@ def test_dialysis_shift_is_found_but_scored_below_threshold_with_the_reason() ->
     dialysis = _find(rings, "dial")
     assert dialysis.score < SETTINGS.report_threshold
     assert sorted(dialysis.patient_ids) == [f"dial{i}" for i in range(10)]
-    assert any("固定治疗班次" in e for e in dialysis.evidence)
+    assert any("固定治疗班次" in e for e in render_all(dialysis.evidence))
 
 
 def test_household_and_care_home_are_not_reported() -> None:
@@ -49,9 +50,9 @@ def test_household_and_care_home_are_not_reported() -> None:
     family = _find(rings, "fam")
     home = _find(rings, "home")
     assert family.score < SETTINGS.report_threshold
-    assert any("同住家庭" in e for e in family.evidence)
+    assert any("同住家庭" in e for e in render_all(family.evidence))
     assert home.score < SETTINGS.report_threshold
-    assert any("集中居住" in e for e in home.evidence)
+    assert any("集中居住" in e for e in render_all(home.evidence))
 
 
 def test_ring_meeting_in_changing_subgroups_at_two_clinics_is_found() -> None:

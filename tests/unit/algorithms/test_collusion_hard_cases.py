@@ -14,6 +14,7 @@ N18.5), a household and background traffic. Each test adds one hard case::
 from __future__ import annotations
 
 from algorithms.collusion import detect_collusion
+from algorithms.evidence import render_all
 from algorithms.igraph_engine import IgraphEngine
 from algorithms.results import Ring
 from algorithms.settings import DetectionSettings
@@ -53,11 +54,11 @@ def test_ring_with_genuine_residents_as_cover_is_reported_and_names_them_apart()
     reported = _reported(b)
     ring = next(r for r in reported if "out0" in r.patient_ids)
     assert set(recruits) <= set(ring.patient_ids)
-    cover_line = next(e for e in ring.evidence if "掩护" in e)
+    cover_line = next(e for e in render_all(ring.evidence) if "掩护" in e)
     named = [p for p in cover if p in ring.patient_ids]
     assert named, "the recruited residents belong to the ring"
     assert all(p[:2] in cover_line for p in named)
-    assert any("敬老路9号" in e for e in ring.evidence)
+    assert any("敬老路9号" in e for e in render_all(ring.evidence))
     # the rest of the home stays a cohort
     assert not any(p in r.patient_ids for r in reported for p in ("home5", "home9", "home14"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from algorithms.double_claims import detect_double_claims
+from algorithms.evidence import render_all
 from algorithms.results import Finding
 from algorithms.settings import DetectionSettings
 from tests.unit.algorithms.handmade import CityBuilder, day
@@ -103,7 +104,7 @@ def test_each_kind_is_found_with_its_claims_and_excess() -> None:
     assert {c.key for c in m1.claims} == {"medical:md4", "commercial:cm4"}
     assert (t1.kind, t1.excess_amount) == ("third_party_liable_paid_by_medical", 4200.0)
     assert [c.key for c in t1.claims] == ["medical:md6"]
-    assert any("¥200" in e for e in m1.evidence)
+    assert any("¥200" in e for e in render_all(m1.evidence))
 
 
 def test_lawful_cover_combinations_are_not_reported() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from algorithms.evidence import render_all
 from algorithms.far_apart import detect_far_apart
 from algorithms.settings import DetectionSettings
 from tests.unit.algorithms.handmade import CityBuilder, day
@@ -54,7 +55,7 @@ def test_claims_a_thousand_km_apart_on_one_day_are_reported_and_transfers_are_no
     assert [f.person_id for f in findings] == ["fake"]
     f = findings[0]
     assert len(f.claims) == 4 and f.score == 1.0
-    assert "2 天" in f.evidence[0] and "冒名就医" in f.evidence[0]
+    assert "2 天" in render_all(f.evidence)[0] and "冒名就医" in render_all(f.evidence)[0]
 
 
 def test_the_distance_is_a_setting() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from algorithms.evidence import render_all
 from algorithms.impossible_care import detect_impossible_care
 from tests.unit.algorithms.handmade import CityBuilder, day
 
@@ -25,7 +26,7 @@ def test_overlap_is_found_same_day_transfer_is_not_and_claims_after_death_are() 
     found = {(f.kind, f.person_id): f for f in detect_impossible_care(inp.claims, inp.persons)}
     assert set(found) == {("overlapping_inpatient", "o1"), ("claim_after_death", "d1")}
     assert {c.claim_id for c in found[("overlapping_inpatient", "o1")].claims} == {"s1", "s2"}
-    assert "重叠 5 天" in found[("overlapping_inpatient", "o1")].evidence[0]
+    assert "重叠 5 天" in render_all(found[("overlapping_inpatient", "o1")].evidence)[0]
     after = found[("claim_after_death", "d1")]
     assert {c.claim_id for c in after.claims} == {"after1", "after2"}
     assert after.excess_amount == 500.0
@@ -56,7 +57,7 @@ def test_day_cases_and_missing_discharge_overlap_only_strictly_inside_another_st
     found = {f.person_id: f for f in detect_impossible_care(inp.claims, inp.persons)}
     assert set(found) == {"dc_inside", "open_inside"}
     assert {c.claim_id for c in found["dc_inside"].claims} == {"b1", "b2"}
-    assert "重叠 1 天" in found["dc_inside"].evidence[0]
+    assert "重叠 1 天" in render_all(found["dc_inside"].evidence)[0]
 
 
 def test_overlapping_days_count_each_day_once_when_a_stay_has_a_top_up_claim() -> None:
@@ -75,4 +76,4 @@ def test_overlapping_days_count_each_day_once_when_a_stay_has_a_top_up_claim() -
         ("commercial", "t1"),
         ("medical", "m2"),
     }
-    assert "重叠 4 天" in finding.evidence[0]
+    assert "重叠 4 天" in render_all(finding.evidence)[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from algorithms.evidence import render_all
 from algorithms.pharmacy_cash_out import detect_pharmacy_cash_out
 from algorithms.settings import DetectionSettings
 from tests.unit.algorithms.handmade import START, CityBuilder, day
@@ -75,8 +76,8 @@ def test_crowd_of_round_purchases_far_above_the_basket_on_several_days_is_a_ring
     assert ring.kind == "pharmacy_cash_out"
     assert sorted(ring.patient_ids) == [f"cash{i}" for i in range(8)]
     assert "Pharmacy:P1" in ring.member_refs
-    assert any("3 天" in e and "刷卡购药" in e for e in ring.evidence)
-    assert any("整百" in e for e in ring.evidence)
+    assert any("3 天" in e and "刷卡购药" in e for e in render_all(ring.evidence))
+    assert any("整百" in e for e in render_all(ring.evidence))
 
 
 def test_chronic_refills_one_crowded_day_and_a_family_are_not_cash_out() -> None:

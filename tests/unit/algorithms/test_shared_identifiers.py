@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from algorithms.evidence import render_all
 from algorithms.igraph_engine import IgraphEngine
 from algorithms.settings import DetectionSettings
 from algorithms.shared_identifiers import classify_identifiers, detect_shared_identifiers
@@ -74,12 +75,12 @@ def test_broker_phone_is_a_ring_and_chained_brokers_form_one_ring() -> None:
     assert broker.patient_ids == [f"b{i:02d}" for i in range(12)]
     assert {m.ref for m in broker.members if m.type != "Patient"} == {"Phone:13812345678"}
     assert broker.score >= S.report_threshold
-    assert any("12 人共用电话 138****5678" in e for e in broker.evidence)
+    assert any("12 人共用电话 138****5678" in e for e in render_all(broker.evidence))
     chain = by_first["c0"]
     assert chain.patient_ids == [f"c{i}" for i in range(9)]
     assert {"Phone:13700000000", "BankAccount:6228480000004821"} <= chain.member_refs
-    assert any("串联" in e for e in chain.evidence)
-    assert any("****4821" in e for e in chain.evidence)
+    assert any("串联" in e for e in render_all(chain.evidence))
+    assert any("****4821" in e for e in render_all(chain.evidence))
     assert stats["identifiers_institutional"] == 1
 
 
@@ -112,7 +113,7 @@ def test_broker_using_a_care_home_landline_is_a_ring_of_its_outsiders_only() -> 
     ]
     ring = next(r for r in rings if "Phone:02188886666" in r.member_refs)
     assert sorted(ring.patient_ids) == sorted(f"o{i}" for i in range(35))
-    assert any("机构座机" in e for e in ring.evidence)
+    assert any("机构座机" in e for e in render_all(ring.evidence))
 
 
 def test_a_relative_or_two_on_the_home_phone_is_not_a_broker() -> None:

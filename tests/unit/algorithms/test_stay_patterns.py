@@ -17,6 +17,7 @@ split admission (H1, readmission within 15 days)::
 
 from __future__ import annotations
 
+from algorithms.evidence import render_all
 from algorithms.settings import DetectionSettings
 from algorithms.stay_patterns import detect_stay_patterns
 from tests.unit.algorithms.handmade import CityBuilder, day
@@ -67,7 +68,7 @@ def test_claims_elsewhere_on_two_days_inside_a_stay_are_reported_and_lookalikes_
     f = findings[0]
     assert len(f.claims) == 3  # the stay and the two claims elsewhere
     assert f.excess_amount == 7000.0 and f.score >= S.report_threshold
-    assert "2 天" in f.evidence[0] and "挂床住院" in f.evidence[1]
+    assert "2 天" in render_all(f.evidence)[0] and "挂床住院" in render_all(f.evidence)[1]
 
 
 def test_a_chain_of_readmissions_with_one_diagnosis_is_a_split_admission_and_cycles_are_not() -> None:
@@ -76,7 +77,7 @@ def test_a_chain_of_readmissions_with_one_diagnosis_is_a_split_admission_and_cyc
     f = findings[0]
     assert len(f.claims) == 3
     assert f.excess_amount == 14000.0  # the two readmissions
-    assert "I63.9" in f.evidence[0] and "分解住院" in f.evidence[0]
+    assert "I63.9" in render_all(f.evidence)[0] and "分解住院" in render_all(f.evidence)[0]
 
 
 def test_readmission_window_is_a_setting() -> None:

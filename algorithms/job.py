@@ -33,7 +33,7 @@ from algorithms.igraph_engine import IgraphEngine
 from algorithms.impossible_care import detect_impossible_care
 from algorithms.pharmacy_cash_out import detect_pharmacy_cash_out
 from algorithms.projections import DetectionInputs, load_inputs
-from algorithms.results import Finding, Ring
+from algorithms.results import MEMBER_ROLES, Finding, Ring
 from algorithms.settings import DetectionSettings
 from algorithms.stay_patterns import detect_stay_patterns
 from graph.errors import ConfigError, Conflict
@@ -333,12 +333,7 @@ def build_derived(
                     "src": prev.ring_id,
                     "dst": key,
                     "dst_label": label,
-                    "role": {
-                        "Patient": "patient",
-                        "Doctor": "doctor",
-                        "Phone": "broker_identifier",
-                        "BankAccount": "broker_identifier",
-                    }.get(label, "institution"),
+                    "role": MEMBER_ROLES.get(label, "member"),
                 }
             )
     rings_df = pd.DataFrame(

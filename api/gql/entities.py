@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry.types import Info
@@ -654,8 +654,3 @@ def make_case(ctx: Context, node: Node) -> Case:
         updated_at=as_str(p.get("updated_at")),
     )
 
-
-def make_entity(ctx: Context, node: Node) -> Any:
-    makers = {"Patient": make_patient, "Doctor": make_doctor, "Institution": make_institution,
-              "Pharmacy": make_institution, "Claim": make_claim, "InjuryCase": make_injury_case}
-    return makers[node.label](ctx, node)

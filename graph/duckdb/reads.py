@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from graph.arguments import check_cap, check_direction
 from graph.duckdb.schema import SQL_TYPES, node_table, quote, rel_table
 from graph.model import NODE_TYPES, REL_TYPES, Edge, Node, NodeRef, RelType, node_type, rel_type
 from graph.port import Direction, Expansion
@@ -96,10 +97,8 @@ def neighbours(
     fetch_nodes: Callable[[str, Sequence[str]], list[Node]] | None = None,
 ) -> Expansion:
     """One hop around ``seeds``; served from ``index`` when it covers every type asked for."""
-    if cap < 0:
-        raise ValueError("cap must be >= 0")
-    if direction not in ("out", "in", "both"):
-        raise ValueError(f"direction must be out, in or both, not {direction!r}")
+    check_cap(cap)
+    check_direction(direction)
     by_label = _group(seeds)
     types = [rel_type(t) for t in rel_types] if rel_types is not None else list(REL_TYPES)
     wanted_labels = {node_type(lab).label for lab in labels} if labels is not None else None

@@ -35,6 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.arguments import check_batch_size
 from graph.duckdb.schema import SQL_TYPES, node_table, quote, rel_table
 from graph.errors import InputError, SchemaError
 from graph.model import NodeType, Prop, RelType, node_type
@@ -76,11 +77,10 @@ def _json_text(value: object) -> object:
 
 
 def batches(table: pa.Table, batch_size: int | None) -> Iterator[pa.Table]:
+    check_batch_size(batch_size)
     if batch_size is None or batch_size >= table.num_rows:
         yield table
         return
-    if batch_size < 1:
-        raise InputError(f"batch_size must be positive, got {batch_size}")
     for offset in range(0, table.num_rows, batch_size):
         yield table.slice(offset, batch_size)
 

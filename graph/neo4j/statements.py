@@ -96,15 +96,6 @@ def delete_some_nodes() -> str:
     return "MATCH (n) WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS deleted"
 
 
-def clear_ring_members() -> str:
-    return (f"UNWIND $ring_ids AS rid MATCH (r:Ring {{ring_id: rid}})-[m:HAS_MEMBER]->() "
-            f"{_seek('r', 'Ring')} DELETE m")
-
-
-def delete_all_findings() -> str:
-    return "MATCH (f:Finding) DETACH DELETE f"
-
-
 # -- reads --------------------------------------------------------------------------------------
 def ping() -> str:
     return "RETURN 1 AS ok"

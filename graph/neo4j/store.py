@@ -32,7 +32,6 @@ from datetime import date
 from typing import Any, TypeVar
 
 import neo4j
-import pandas as pd
 import pyarrow as pa
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, Record, RoutingControl
 from neo4j.exceptions import (
@@ -46,6 +45,7 @@ from neo4j.exceptions import (
 )
 
 from graph import model
+from graph.arguments import check_batch_size, check_cap, check_direction, check_limit
 from graph.errors import (
     ConfigError,
     InvalidRequest,
@@ -58,6 +58,7 @@ from graph.errors import (
 from graph.model import NODE_TYPES, REL_TYPES, Edge, Node, NodeRef, node_type, rel_type
 from graph.neo4j import statements as cy
 from graph.neo4j.guard import check_analyst_plan
+from graph.neo4j.steps import replace_groups, step_statements
 from graph.neo4j.values import (
     arrow_batch,
     arrow_column,
@@ -65,9 +66,10 @@ from graph.neo4j.values import (
     from_neo4j,
     props_from_neo4j,
 )
-from graph.neo4j.writes import node_batches, relationship_batches, replace_batches
-from graph.port import DerivedData, Direction, Expansion, GraphStore, QueryResult, Rows
+from graph.neo4j.writes import node_batches, relationship_batches
+from graph.port import Direction, Expansion, GraphStore, QueryResult, Rows
 from graph.settings import Settings
+from graph.writesteps import ReplaceRelationships, WriteStep, check_steps
 
 _TIMEOUT_MARK = "TransactionTimedOut"  # ...TransactionTimedOut and ...TransactionTimedOutClientConfiguration
 _WRITE_REFUSED_CODES = frozenset({
@@ -190,10 +192,8 @@ class Neo4jStore(GraphStore):
             return session.execute_write(work)
 
     def _size(self, batch_size: int | None) -> int:
-        size = batch_size or self._batch_size
-        if size < 1:
-            raise InvalidRequest("batch_size must be at least 1")
-        return size
+        check_batch_size(batch_size)
+        return batch_size or self._batch_size
 
     def _batches(self, items: Sequence[Any], batch_size: int | None) -> Iterator[Sequence[Any]]:
         size = self._size(batch_size)
@@ -242,28 +242,12 @@ class Neo4jStore(GraphStore):
     def replace_relationships(
         self, rel_type: str, sources: Sequence[str] | pa.Array | pa.ChunkedArray, rows: Rows
     ) -> int:
-        rt = model.rel_type(rel_type)
-        if len(rt.start) != 1:
-            raise SchemaError(f"{rel_type} starts at {' or '.join(rt.start)}: replacing its relationships "
-                              "needs a relationship type with one start label")
-        start = rt.start[0]
+        check_steps([ReplaceRelationships(rel_type, (), rows)])
+        listed = sources.to_pylist() if isinstance(sources, pa.Array | pa.ChunkedArray) else list(sources)
         written = 0
         # One transaction per batch of sources: each source's links are replaced all at once.
-        for batch in replace_batches(rel_type, sources, rows, self._batch_size):
-            steps: list[tuple[str, dict[str, Any]]] = []
-            for end in rt.end:
-                links = [r for b in batch.links if b.dst_label == end for r in b.rows]
-                if batch.sources:
-                    kept: dict[str, list[str]] = {k: [] for k in batch.sources}
-                    for r in links:
-                        if r["src"] in kept:
-                            kept[r["src"]].append(r["dst"])
-                    keep = [{"src": k, "keep": v} for k, v in kept.items()]
-                    steps.append((cy.delete_unkept_relationships(rel_type, start, end), {"rows": keep}))
-                if links:
-                    steps.append((cy.upsert_relationships(rel_type, start, end), {"rows": links}))
-            if steps:
-                written += self._write(self._run_steps(steps), f"replace {rel_type} relationships")
+        for group in replace_groups(rel_type, listed, rows, self._batch_size):
+            written += self._write(self._run_steps(group), f"replace {rel_type} relationships")
         return written
 
     @staticmethod
@@ -300,38 +284,10 @@ class Neo4jStore(GraphStore):
             if deleted == 0:
                 return total
 
-    def replace_derived(self, data: DerivedData) -> None:
-        steps: list[tuple[str, dict[str, Any]]] = []
-
-        def node_steps(label: str, frame: pd.DataFrame) -> None:
-            if not frame.empty:
-                steps.extend((cy.upsert_nodes(label), {"rows": batch})
-                             for batch in node_batches(label, frame, self._batch_size))
-
-        def rel_steps(rel: str, frame: pd.DataFrame) -> None:
-            if not frame.empty:
-                steps.extend((cy.upsert_relationships(rel, b.src_label, b.dst_label), {"rows": b.rows})
-                             for b in relationship_batches(rel, frame, self._batch_size))
-
-        node_steps("DetectionRun", data.run)
-        node_steps("Ring", data.rings)
-        if not data.rings.empty:
-            ring_ids = [str(r) for r in data.rings["ring_id"].tolist()]
-            for batch in self._batches(ring_ids, None):
-                steps.append((cy.clear_ring_members(), {"ring_ids": list(batch)}))
-        rel_steps("HAS_MEMBER", data.ring_members)
-        steps.append((cy.delete_all_findings(), {}))
-        node_steps("Finding", data.findings)
-        rel_steps("INVOLVES", data.finding_claims)
-        rel_steps("CONCERNS", data.finding_persons)
-
-        def work(tx: ManagedTransaction) -> int:
-            # Re-run from the top on a retry: every step is an idempotent MERGE/DELETE.
-            for statement, params in steps:
-                tx.run(statement, params).consume()
-            return len(steps)
-
-        self._write(work, "write detection results")
+    def write_steps(self, steps: Sequence[WriteStep]) -> None:
+        check_steps(steps)
+        statements = [st for step in steps for st in step_statements(step, self._batch_size)]
+        self._write(self._run_steps(statements), "write detection results")
 
     # -- reads -------------------------------------------------------------------------------
     def get_nodes(self, label: str, keys: Sequence[str]) -> list[Node]:
@@ -355,10 +311,8 @@ class Neo4jStore(GraphStore):
         cap: int = 100,
         direction: Direction = "both",
     ) -> Expansion:
-        if cap < 0:
-            raise InvalidRequest("cap must be zero or more")
-        if direction not in ("out", "in", "both"):
-            raise InvalidRequest(f"direction must be out, in or both, not {direction!r}")
+        check_cap(cap)
+        check_direction(direction)
         types = [rel_type(t).type for t in rel_types] if rel_types is not None else None
         label_filter = [node_type(lb).label for lb in labels] if labels is not None else None
         by_label: dict[str, list[str]] = defaultdict(list)
@@ -501,8 +455,7 @@ class Neo4jStore(GraphStore):
         timeout_s: float | None = None,
     ) -> QueryResult:
         limit = self._row_limit if limit is None else limit
-        if limit < 0:
-            raise InvalidRequest("limit must be zero or more")
+        check_limit(limit)
         timeout = self._timeout_s if timeout_s is None else timeout_s
         parameters = dict(params or {})
         if cy.names_a_database(text):

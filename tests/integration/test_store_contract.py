@@ -20,9 +20,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from graph.errors import WriteRefused
+from graph.errors import InvalidRequest, SchemaError, WriteRefused
 from graph.model import NODES, REL_TYPES, NodeRef
 from graph.port import DerivedData, GraphStore
+from graph.writesteps import DeleteAllNodes, ReplaceRelationships, UpsertNodes, UpsertRelationships
 
 ADAPTERS = ["duckdb", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 
@@ -360,3 +361,64 @@ def test_read_query_refuses_writes(store: GraphStore, index: int) -> None:
     with pytest.raises(WriteRefused):
         store.read_query(WRITES[store.kind][index])
     assert store.count_nodes()["Patient"] == 5
+
+
+# -- one error contract for bad arguments (graph/arguments.py) ------------------------------------
+@pytest.mark.parametrize("call", [
+    lambda s: s.neighbours([NodeRef("Patient", "P1")], cap=-1),
+    lambda s: s.neighbours([NodeRef("Patient", "P1")], direction="sideways"),
+    lambda s: s.upsert_nodes("Patient", PATIENTS, batch_size=0),
+    lambda s: s.read_query(QUERIES[s.kind]["patients"], limit=-1),
+], ids=["negative cap", "unknown direction", "batch size zero", "negative limit"])
+def test_bad_arguments_are_invalid_requests(store: GraphStore, call: Any) -> None:
+    load_town(store)
+    with pytest.raises(InvalidRequest):
+        call(store)
+    assert store.count_nodes()["Patient"] == 5
+
+
+@pytest.mark.parametrize("call", [
+    lambda s: s.get_nodes("Villain", ["x"]),
+    lambda s: s.neighbours([NodeRef("Patient", "P1")], rel_types=["KNOWS"]),
+    lambda s: s.upsert_nodes("Patient", pd.DataFrame({"person_id": ["P9"], "shoe_size": [42]})),
+    lambda s: s.upsert_nodes("Patient", pd.DataFrame({"name": ["no key"]})),
+    lambda s: s.upsert_relationships("HAS_PHONE", pd.DataFrame({"src": ["P1"]})),
+    lambda s: list(s.stream_nodes("Patient", ["shoe_size"])),
+], ids=["unknown label", "unknown type", "unknown property", "no key column", "no dst column",
+        "stream unknown column"])
+def test_names_outside_the_model_are_schema_errors(store: GraphStore, call: Any) -> None:
+    load_town(store)
+    with pytest.raises(SchemaError):
+        call(store)
+    assert store.count_nodes()["Patient"] == 5
+
+
+def test_a_bad_frame_in_a_detection_run_writes_nothing(store: GraphStore) -> None:
+    load_town(store)
+    store.replace_derived(_run("run1", [("R1", ["P1", "P2"])], [("F1", "P1", "medical:c1")]))
+    bad = _run("run2", [("R1", ["P3"])], [("F2", "P3", "medical:c3")])
+    bad.finding_claims = bad.finding_claims.assign(weight=[1.0])  # INVOLVES has no property weight
+    with pytest.raises(SchemaError):
+        store.replace_derived(bad)
+    assert keys(store.neighbours([NodeRef("Ring", "R1")]).nodes) == {"P1", "P2"}
+    assert [n.key for n in store.get_nodes("Finding", ["F1", "F2"])] == ["F1"]
+    assert store.count_nodes()["DetectionRun"] == 1
+
+
+def test_write_steps_apply_in_order_in_one_transaction(store: GraphStore) -> None:
+    load_town(store)
+    member = pd.DataFrame({"src": ["R1"], "dst": ["P1"], "dst_label": ["Patient"], "role": ["patient"]})
+    doctor = pd.DataFrame({"src": ["R1"], "dst": ["D1"], "dst_label": ["Doctor"], "role": ["doctor"]})
+    store.write_steps([
+        UpsertNodes("Ring", pd.DataFrame({"ring_id": ["R1"], "kind": ["collusion"]})),
+        UpsertRelationships("HAS_MEMBER", member),
+        ReplaceRelationships("HAS_MEMBER", ("R1",), doctor),
+        DeleteAllNodes("Phone"),
+    ])
+    assert [(n.label, n.key) for n in store.neighbours([NodeRef("Ring", "R1")]).nodes] == [("Doctor", "D1")]
+    assert store.count_nodes()["Phone"] == 0 and store.count_relationships()["HAS_PHONE"] == 0
+    # one bad step (a relationship row without its end) refuses the whole sequence, earlier steps too
+    with pytest.raises(SchemaError):
+        store.write_steps([DeleteAllNodes("Ring"),
+                           UpsertRelationships("HAS_CLAIM", pd.DataFrame({"src": ["P1"]}))])
+    assert store.count_nodes()["Ring"] == 1

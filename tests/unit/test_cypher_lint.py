@@ -31,6 +31,7 @@ from graphdatascience import GraphDataScience
 from algorithms.gds_engine import GdsEngine
 from graph.model import NODE_TYPES, REL_TYPES, NodeRef, NodeType, PropType, neo4j_schema_statements, node_type
 from graph.neo4j import statements as cy
+from graph.neo4j import steps
 from graph.neo4j.store import Neo4jStore
 from graph.port import DerivedData
 from tests.unit.algorithms.gds_recording import RecordingQueryRunner
@@ -194,7 +195,7 @@ def stream_column_sets(label: str) -> list[tuple[str, ...]]:
 
 def every_builder_statement() -> set[str]:
     """What graph.neo4j.statements can produce for this model: the drive above must reach all."""
-    out = {cy.delete_some_nodes(), cy.clear_ring_members(), cy.delete_all_findings(), cy.ping(),
+    out = {cy.delete_some_nodes(), steps.delete_all_nodes("Finding"), cy.ping(),
            cy.count_nodes(), cy.count_relationships()}
     for nt in NODE_TYPES:
         lb = nt.label

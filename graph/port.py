@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from graph.derived import derived_steps
 from graph.errors import AccessDenied
+from graph.listing import Listing, Page
 from graph.model import Edge, Node, NodeRef
 from graph.writesteps import WriteStep
 
@@ -151,6 +152,15 @@ class GraphStore(ABC):
     @abstractmethod
     def get_nodes(self, label: str, keys: Sequence[str]) -> list[Node]:
         """Nodes of a label by key, in the order asked; unknown keys are omitted."""
+
+    @abstractmethod
+    def list_nodes(self, listing: Listing) -> Page:
+        """One page of the nodes a :class:`graph.listing.Listing` describes, filtered and ordered by
+        the store itself (never a whole label read into memory); props typed as by ``get_nodes``.
+
+        Bad arguments follow :mod:`graph.arguments`: names outside the model ``SchemaError``, a bad
+        page size, cursor or filter ``InvalidRequest``.
+        """
 
     @abstractmethod
     def neighbours(

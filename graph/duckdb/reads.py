@@ -19,6 +19,7 @@ from graph.arguments import check_cap, check_direction
 from graph.duckdb.schema import SQL_TYPES, node_table, quote, rel_table
 from graph.model import NODE_TYPES, REL_TYPES, Edge, Node, NodeRef, RelType, node_type, rel_type
 from graph.port import Direction, Expansion
+from graph.records import typed_props
 from graph.serving.adjacency import AdjacencyIndex
 
 
@@ -56,7 +57,7 @@ def get_nodes(cur: duckdb.DuckDBPyConnection, label: str, keys: Sequence[str],
         res = cur.execute(f"SELECT * FROM {quote(table)} WHERE {cond}", params)
         cols = [d[0] for d in res.description]
         for row in res.fetchall():
-            props = _row_props(cols, row)
+            props = typed_props(label, _row_props(cols, row))
             key = str(props[nt.key])
             found[key] = Node(label, key, props)
     return [found[k] for k in wanted if k in found]

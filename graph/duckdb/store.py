@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from graph.duckdb import listing as listing_sql
 from graph.duckdb import reads, writes
 from graph.duckdb.readquery import ANALYST_CATALOG, AnalystView, run_read_query
 from graph.duckdb.schema import (
@@ -43,6 +44,7 @@ from graph.duckdb.schema import (
     schema_ddl,
 )
 from graph.errors import InputError, MedfraudError, StoreError, StoreUnavailable
+from graph.listing import Listing, Page, check_listing, page_of
 from graph.model import NODE_TYPES, REL_TYPES, Node, NodeRef, node_type, rel_type
 from graph.port import Direction, Expansion, GraphStore, QueryResult, Rows
 from graph.serving.adjacency import AdjacencyIndex, IndexUnusable, indexable
@@ -545,6 +547,11 @@ class DuckDBStore(GraphStore):
         self.ensure_indexes([node_table(label)])
         result: list[Node] = self._read(reads.get_nodes, label, keys, self._small_tables())
         return result
+
+    def list_nodes(self, listing: Listing) -> Page:
+        check_listing(listing)
+        nodes, total = self._read(listing_sql.list_nodes, listing)
+        return page_of(listing, nodes, total)
 
     def neighbours(
         self,

@@ -55,7 +55,9 @@ from graph.errors import (
     StoreUnavailable,
     WriteRefused,
 )
+from graph.listing import Listing, Page, check_listing, page_of
 from graph.model import NODE_TYPES, REL_TYPES, Edge, Node, NodeRef, node_type, rel_type
+from graph.neo4j import listing as listing_cy
 from graph.neo4j import statements as cy
 from graph.neo4j.guard import check_analyst_plan
 from graph.neo4j.steps import replace_groups, step_statements
@@ -68,6 +70,7 @@ from graph.neo4j.values import (
 )
 from graph.neo4j.writes import node_batches, relationship_batches
 from graph.port import Direction, Expansion, GraphStore, QueryResult, Rows
+from graph.records import typed_props, typed_rel_props
 from graph.settings import Settings
 from graph.writesteps import ReplaceRelationships, WriteStep, check_steps
 
@@ -297,8 +300,23 @@ class Neo4jStore(GraphStore):
         for batch in self._batches(list(dict.fromkeys(wanted)), None):
             for record in self._read(statement, {"keys": list(batch)}, f"read {label} nodes"):
                 key = str(record["key"])
-                found[key] = Node(label, key, props_from_neo4j(dict(record["props"])))
+                found[key] = Node(label, key, typed_props(label, props_from_neo4j(dict(record["props"]))))
         return [found[k] for k in wanted if k in found]
+
+    def list_nodes(self, listing: Listing) -> Page:
+        check_listing(listing)
+        label = node_type(listing.label).label
+        statement, params = listing_cy.count_statement(listing)
+        [counted] = self._read(statement, params, f"count {label} nodes")
+        total = int(counted["total"])
+        if listing.first == 0 or listing.offset >= total:
+            return page_of(listing, [], total)
+        statement, params = listing_cy.page_statement(listing)
+        records = self._read(statement, {**params, "skip": listing.offset, "limit": listing.first + 1},
+                             f"list {label} nodes")
+        nodes = [Node(label, str(r["key"]), typed_props(label, props_from_neo4j(dict(r["props"]))))
+                 for r in records]
+        return page_of(listing, nodes, total)
 
     def neighbours(
         self,
@@ -337,13 +355,13 @@ class Neo4jStore(GraphStore):
                     other = NodeRef(str(hit["label"]), str(hit["key"]))
                     if other not in seed_set and other not in seen_nodes:
                         seen_nodes.add(other)
-                        props = props_from_neo4j(dict(hit["props"]))
+                        props = typed_props(other.label, props_from_neo4j(dict(hit["props"])))
                         expansion.nodes.append(Node(other.label, other.key, props))
                     src, dst = (seed, other) if hit["outgoing"] else (other, seed)
                     edge_id = (str(hit["type"]), src, dst)
                     if edge_id not in seen_edges:
                         seen_edges.add(edge_id)
-                        rel_props = props_from_neo4j(dict(hit["rel_props"]))
+                        rel_props = typed_rel_props(edge_id[0], props_from_neo4j(dict(hit["rel_props"])))
                         expansion.edges.append(Edge(edge_id[0], src, dst, rel_props))
         return expansion
 
@@ -374,7 +392,7 @@ class Neo4jStore(GraphStore):
             for record in self._read(cy.search(label), {"text": text, "limit": limit}, "search"):
                 key = str(record["key"])
                 hits.append((int(record["rank"]), order[label], key,
-                             Node(label, key, props_from_neo4j(dict(record["props"])))))
+                             Node(label, key, typed_props(label, props_from_neo4j(dict(record["props"]))))))
         # the same order as the embedded store: exact key, key prefix, name; then model label order
         hits.sort(key=lambda h: (h[0], h[1], h[2]))
         return [h[3] for h in hits[:limit]]

@@ -13,84 +13,47 @@ How it talks to Neo4j
 - Statements come from :mod:`graph.neo4j.statements`; only model labels, types and property names
   are interpolated, values never.
 - Analyst Cypher (:meth:`Neo4jStore.read_query`) is planned with ``EXPLAIN`` first and refused
-  unless Neo4j classifies it as read-only (``summary.query_type == "r"``); it then runs in a READ
-  transaction, which the server also refuses to let write.
+  unless Neo4j classifies it as read-only (:mod:`graph.neo4j.analyst`).
 
-Driver errors become :mod:`graph.errors`: unreachable server or rejected credentials ->
-``StoreUnavailable``; transaction timed out -> ``QueryTimeout``; a write attempted in a read
-transaction -> ``WriteRefused``; a bad analyst query -> ``InvalidRequest``; anything else ->
-``StoreError``.
+Beside this module: driver errors become :mod:`graph.errors` in :mod:`graph.neo4j.failures`;
+whole labels stream out in :mod:`graph.neo4j.streams`; listings are :mod:`graph.neo4j.listing`;
+multi-step writes (a detection run, a replacement) are :mod:`graph.neo4j.steps`.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import date
 from typing import Any, TypeVar
 
 import neo4j
 import pyarrow as pa
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, Record, RoutingControl
-from neo4j.exceptions import (
-    AuthError,
-    ClientError,
-    ConfigurationError,
-    DriverError,
-    Neo4jError,
-    ServiceUnavailable,
-    SessionExpired,
-)
+from neo4j.exceptions import ConfigurationError
 
-from graph import model
-from graph.arguments import check_batch_size, check_cap, check_direction, check_limit
-from graph.errors import (
-    ConfigError,
-    InvalidRequest,
-    QueryTimeout,
-    SchemaError,
-    StoreError,
-    StoreUnavailable,
-    WriteRefused,
-)
+from graph.arguments import check_batch_size, check_cap, check_direction
+from graph.errors import ConfigError, StoreError, StoreUnavailable
 from graph.listing import Listing, Page, check_listing, page_of
 from graph.model import NODE_TYPES, REL_TYPES, Edge, Node, NodeRef, node_type, rel_type
 from graph.neo4j import listing as listing_cy
 from graph.neo4j import statements as cy
-from graph.neo4j.guard import check_analyst_plan
+from graph.neo4j import streams
+from graph.neo4j.analyst import run_analyst_cypher
+from graph.neo4j.failures import neo4j_errors
 from graph.neo4j.steps import replace_groups, step_statements
-from graph.neo4j.values import (
-    arrow_batch,
-    arrow_column,
-    arrow_type,
-    from_neo4j,
-    props_from_neo4j,
-)
+from graph.neo4j.values import props_from_neo4j
 from graph.neo4j.writes import node_batches, relationship_batches
 from graph.port import Direction, Expansion, GraphStore, QueryResult, Rows
 from graph.records import typed_props, typed_rel_props
 from graph.settings import Settings
 from graph.writesteps import ReplaceRelationships, WriteStep, check_steps
 
-_TIMEOUT_MARK = "TransactionTimedOut"  # ...TransactionTimedOut and ...TransactionTimedOutClientConfiguration
-_WRITE_REFUSED_CODES = frozenset({
-    "Neo.ClientError.Statement.AccessMode",
-    "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase",
-})
-# Keyed paging on the key index: pages small enough to stay well inside the transaction timeout.
-_STREAM_PAGE = 50_000
 T = TypeVar("T")
 
 
 def _records(result: neo4j.Result) -> list[Record]:
     return list(result)
-
-
-def _values(result: neo4j.Result) -> list[list[Any]]:
-    """Rows as plain lists: the cheapest way to take a large answer off the driver."""
-    return result.values()
 
 
 class Neo4jStore(GraphStore):
@@ -147,40 +110,13 @@ class Neo4jStore(GraphStore):
         return self._database
 
     # -- plumbing ----------------------------------------------------------------------------
-    @contextmanager
-    def _errors(self, action: str, *, analyst: bool = False) -> Iterator[None]:
-        try:
-            yield
-        except (ServiceUnavailable, SessionExpired) as exc:
-            raise StoreUnavailable(f"Neo4j is unreachable while trying to {action}: {exc}") from exc
-        except AuthError as exc:
-            raise StoreUnavailable(
-                "Neo4j refused the credentials (MEDFRAUD_NEO4J_USER / MEDFRAUD_NEO4J_PASSWORD): "
-                f"{exc.message}"
-            ) from exc
-        except Neo4jError as exc:
-            code = exc.code or ""
-            if _TIMEOUT_MARK in code:
-                raise QueryTimeout(
-                    f"Neo4j stopped the query at the time limit while trying to {action}"
-                ) from exc
-            if code in _WRITE_REFUSED_CODES:
-                raise WriteRefused(
-                    f"this query would write; only read-only queries may run here ({code})"
-                ) from exc
-            if analyst and isinstance(exc, ClientError):
-                raise InvalidRequest(f"Neo4j rejected the query: {exc.message}") from exc
-            raise StoreError(f"Neo4j failed to {action}: {code}: {exc.message}") from exc
-        except DriverError as exc:
-            raise StoreError(f"Neo4j driver failed to {action}: {exc}") from exc
-
     def _read(self, statement: str, params: dict[str, Any], action: str) -> list[Record]:
         return self._read_as(statement, params, action, _records)
 
     def _read_as(self, statement: str, params: dict[str, Any], action: str,
                  take: Callable[[neo4j.Result], T]) -> T:
         """A READ-routed query with a timeout, its answer taken off the driver by ``take``."""
-        with self._errors(action):
+        with neo4j_errors(action):
             answer: T = self._driver.execute_query(
                 Query(statement, timeout=self._timeout_s),
                 parameters_=params,
@@ -191,7 +127,7 @@ class Neo4jStore(GraphStore):
         return answer
 
     def _write(self, work: Callable[[ManagedTransaction], int], action: str) -> int:
-        with self._errors(action), self._driver.session(database=self._database) as session:
+        with neo4j_errors(action), self._driver.session(database=self._database) as session:
             return session.execute_write(work)
 
     def _size(self, batch_size: int | None) -> int:
@@ -218,7 +154,7 @@ class Neo4jStore(GraphStore):
         from graph.model import neo4j_schema_statements
 
         for statement in neo4j_schema_statements():
-            with self._errors("apply the schema"):
+            with neo4j_errors("apply the schema"):
                 self._driver.execute_query(
                     statement,
                     parameters_={},
@@ -397,63 +333,13 @@ class Neo4jStore(GraphStore):
         hits.sort(key=lambda h: (h[0], h[1], h[2]))
         return [h[3] for h in hits[:limit]]
 
-    def stream_nodes(
-        self, label: str, columns: Sequence[str] | None = None, *, batch_size: int = 1_000_000
-    ) -> Iterator[pa.RecordBatch]:
-        nt = node_type(label)
-        wanted = tuple(columns) if columns is not None else nt.prop_names
-        for c in wanted:
-            nt.prop(c)
-        statement = cy.stream_nodes_page(label, wanted)
-        page = max(1, min(batch_size, _STREAM_PAGE))
-        last = ""  # before every key (see cy.stream_nodes_page)
-        while True:
-            rows = self._read_as(statement, {"last": last, "limit": page}, f"stream {label} nodes", _values)
-            if not rows:
-                return
-            columns_ = list(zip(*rows, strict=True))
-            yield pa.RecordBatch.from_arrays(
-                [arrow_column(nt.prop(c), columns_[i + 1]) for i, c in enumerate(wanted)],
-                names=list(wanted),
-            )
-            if len(rows) < page:
-                return
-            last = str(rows[-1][0])
+    def stream_nodes(self, label: str, columns: Sequence[str] | None = None, *,
+                     batch_size: int = 1_000_000) -> Iterator[pa.RecordBatch]:
+        return streams.stream_nodes(self._read_as, label, columns, batch_size)
 
-    def stream_relationships(
-        self, rel_type: str, columns: Sequence[str] | None = None, *, batch_size: int = 1_000_000
-    ) -> Iterator[pa.RecordBatch]:
-        rt = model.rel_type(rel_type)
-        endpoint_cols = ("src", "dst", "src_label", "dst_label")
-        wanted = tuple(columns) if columns is not None else (*endpoint_cols, *rt.prop_names)
-        props = {p.name: p for p in rt.props}
-        unknown = [c for c in wanted if c not in endpoint_cols and c not in props]
-        if unknown:
-            raise SchemaError(f"relationship {rel_type} has no columns {', '.join(map(repr, unknown))}")
-        layout = [(c, arrow_type(props[c]) if c in props else pa.string(), props.get(c)) for c in wanted]
-        page = max(1, min(batch_size, _STREAM_PAGE))
-        for src_label, dst_label in itertools.product(rt.start, rt.end):
-            statement = cy.stream_relationships_page(rel_type, src_label, dst_label)
-            last = ""
-            while True:
-                records = self._read(statement, {"last": last, "limit": page}, f"stream {rel_type}")
-                if not records:
-                    break
-                rows = [r for r in records if r["dst"] is not None]
-                if rows:
-                    values: dict[str, list[Any]] = {
-                        "src": [str(r["src"]) for r in rows],
-                        "dst": [str(r["dst"]) for r in rows],
-                        "src_label": [src_label] * len(rows),
-                        "dst_label": [dst_label] * len(rows),
-                    }
-                    rel_props = [dict(r["props"] or {}) for r in rows]
-                    for name in props:
-                        values[name] = [p.get(name) for p in rel_props]
-                    yield arrow_batch(layout, {c: values[c] for c in wanted})
-                if len({r["src"] for r in records}) < page:
-                    break
-                last = str(records[-1]["src"])
+    def stream_relationships(self, rel_type: str, columns: Sequence[str] | None = None, *,
+                             batch_size: int = 1_000_000) -> Iterator[pa.RecordBatch]:
+        return streams.stream_relationships(self._read_as, rel_type, columns, batch_size)
 
     def count_nodes(self) -> dict[str, int]:
         found = {r["name"]: int(r["count"]) for r in self._read(cy.count_nodes(), {}, "count nodes")}
@@ -464,45 +350,11 @@ class Neo4jStore(GraphStore):
         found = {r["name"]: int(r["count"]) for r in records}
         return {r.type: found.get(r.type, 0) for r in REL_TYPES}
 
-    def read_query(
-        self,
-        text: str,
-        params: dict[str, Any] | None = None,
-        *,
-        limit: int | None = None,
-        timeout_s: float | None = None,
-    ) -> QueryResult:
-        limit = self._row_limit if limit is None else limit
-        check_limit(limit)
-        timeout = self._timeout_s if timeout_s is None else timeout_s
-        parameters = dict(params or {})
-        if cy.names_a_database(text):
-            # Analysts query the configured database only (USE system could list users).
-            raise InvalidRequest("remove the USE clause: queries run against the configured database only")
-        with self._errors("plan the query", analyst=True):
-            _, summary, _ = self._driver.execute_query(
-                Query(cy.explain(text), timeout=timeout),
-                parameters_=parameters,
-                routing_=RoutingControl.READ,
-                database_=self._database,
-            )
-        check_analyst_plan(summary.query_type, summary.plan, self._database)
-
-        def take(result: neo4j.Result) -> tuple[list[str], list[list[Any]]]:
-            keys = list(result.keys())
-            head = itertools.islice(result, limit + 1)
-            rows = [[from_neo4j(v) for v in record.values()] for record in head]
-            return keys, rows
-
-        with self._errors("run the query", analyst=True):
-            keys, rows = self._driver.execute_query(
-                Query(text, timeout=timeout),
-                parameters_=parameters,
-                routing_=RoutingControl.READ,
-                database_=self._database,
-                result_transformer_=take,
-            )
-        return QueryResult(columns=keys, rows=rows[:limit], truncated=len(rows) > limit)
+    def read_query(self, text: str, params: dict[str, Any] | None = None, *, limit: int | None = None,
+                   timeout_s: float | None = None) -> QueryResult:
+        return run_analyst_cypher(self._driver, self._database, text, params,
+                                  limit=self._row_limit if limit is None else limit,
+                                  timeout=self._timeout_s if timeout_s is None else timeout_s)
 
     def ping(self) -> None:
         try:

@@ -3,7 +3,9 @@
 - a label, relationship type or property the model does not know -> :class:`SchemaError`;
 - an argument outside its range (a negative cap or limit, an unknown direction, a batch size
   below one, a page size outside 1..``MAX_PAGE``, a cursor this store did not hand out, an
-  unknown sort order) -> :class:`InvalidRequest`.
+  unknown sort order) -> :class:`InvalidRequest`;
+- rows whose data is wrong (a missing key, a value that is not its property's type) ->
+  :class:`InputError` (checked where the rows are converted, after their column names).
 
 Adapters call these checks before touching their store, so a caller (the API maps both errors to
 ``SCHEMA_ERROR`` / ``BAD_REQUEST``) never sees a ``ValueError`` or a driver error for its own

@@ -44,7 +44,8 @@ type's properties).
 - **One error contract** (`graph/arguments.py`): a label, type or property outside this model is
   `SchemaError`; an argument out of range (negative cap or limit, unknown direction, batch size
   below one, page size outside 0..1000, a foreign cursor, a filter on the wrong type of property)
-  is `InvalidRequest`, on both stores (`tests/integration/test_store_contract.py`).
+  is `InvalidRequest`; rows with a missing key or a value that is not its property's type are
+  `InputError` — on both stores (`tests/integration/test_store_contract.py`).
 """
 
 

@@ -12,11 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from graph.errors import InputError, SchemaError
 from graph.model import node_type, rel_type
 from graph.neo4j import statements as cy
 from graph.neo4j.writes import ReplaceBatch, node_batches, relationship_batches, replace_batches
 from graph.port import Rows
-from graph.writesteps import ReplaceRelationships, UpsertNodes, UpsertRelationships, WriteStep
+from graph.writesteps import (
+    ReplaceRelationships,
+    UpsertNodes,
+    UpsertRelationships,
+    WriteStep,
+    check_node_columns,
+    columns_of,
+)
 
 Statement = tuple[str, dict[str, Any]]
 
@@ -53,10 +61,26 @@ def replace_groups(rel: str, sources: Sequence[str], rows: Rows, size: int) -> I
             yield statements
 
 
+def node_rows(label: str, rows: Rows, size: int) -> Iterator[list[dict[str, Any]]]:
+    """``node_batches`` under the port's error contract: a column outside the model is a
+    ``SchemaError`` (checked first, as on DuckDB), so what the conversion still refuses — an empty
+    key, a value that is not its property's type — is the rows' data: an ``InputError``."""
+    check_node_columns(label, columns_of(rows))
+    batches = node_batches(label, rows, size)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except SchemaError as exc:
+            raise InputError(f"{label} rows: {exc}") from exc
+        yield batch
+
+
 def step_statements(step: WriteStep, size: int) -> Iterator[Statement]:
     if isinstance(step, UpsertNodes):
         statement = cy.upsert_nodes(step.label)
-        for rows in node_batches(step.label, step.rows, size):
+        for rows in node_rows(step.label, step.rows, size):
             yield statement, {"rows": rows}
     elif isinstance(step, UpsertRelationships):
         for b in relationship_batches(step.rel_type, step.rows, size):

@@ -41,9 +41,9 @@ from graph.neo4j import statements as cy
 from graph.neo4j import streams
 from graph.neo4j.analyst import run_analyst_cypher
 from graph.neo4j.failures import neo4j_errors
-from graph.neo4j.steps import replace_groups, step_statements
+from graph.neo4j.steps import node_rows, replace_groups, step_statements
 from graph.neo4j.values import props_from_neo4j
-from graph.neo4j.writes import node_batches, relationship_batches
+from graph.neo4j.writes import relationship_batches
 from graph.port import Direction, Expansion, GraphStore, QueryResult, Rows
 from graph.records import typed_props, typed_rel_props
 from graph.settings import Settings
@@ -165,7 +165,7 @@ class Neo4jStore(GraphStore):
     def upsert_nodes(self, label: str, rows: Rows, *, batch_size: int | None = None) -> int:
         statement = cy.upsert_nodes(label)
         written = 0
-        for batch in node_batches(label, rows, self._size(batch_size)):
+        for batch in node_rows(label, rows, self._size(batch_size)):
             written += self._write(self._run_count(statement, {"rows": batch}, "written"),
                                    f"upsert {label} nodes")
         return written

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pytest
 
 from graph import listing
-from graph.errors import InvalidRequest, SchemaError, WriteRefused
+from graph.errors import InputError, InvalidRequest, SchemaError, WriteRefused
 from graph.listing import Page
 from graph.model import NODES, REL_TYPES, NodeRef
 from graph.port import DerivedData, GraphStore
@@ -395,6 +395,17 @@ def test_names_outside_the_model_are_schema_errors(store: GraphStore, call: Any)
     with pytest.raises(SchemaError):
         call(store)
     assert store.count_nodes()["Patient"] == 5
+
+
+@pytest.mark.parametrize("rows", [
+    pd.DataFrame({"person_id": ["P9", None]}),
+    pd.DataFrame({"person_id": ["P9"], "birth_date": ["not a date"]}),
+], ids=["missing key", "value not of its type"])
+def test_bad_row_data_is_an_input_error(store: GraphStore, rows: pd.DataFrame) -> None:
+    load_town(store)
+    with pytest.raises(InputError):
+        store.upsert_nodes("Patient", rows)
+    assert store.get_nodes("Patient", ["P9"]) == []
 
 
 def test_a_bad_frame_in_a_detection_run_writes_nothing(store: GraphStore) -> None:

@@ -18,7 +18,7 @@ import base64
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from graph.arguments import MAX_PAGE
+from graph.arguments import MAX_PAGE, check_page_size
 from graph.errors import InvalidRequest
 from graph.model import Node, node_type
 
@@ -108,8 +108,7 @@ def check_listing(listing: Listing) -> None:
     for name in (*listing.equals, *listing.within):
         if nt.prop(name).type in ("json", "str_list"):
             raise InvalidRequest(f"{listing.label}.{name} cannot be compared for equality")
-    if not 0 <= listing.first <= MAX_PAGE:
-        raise InvalidRequest(f"a page holds 0 to {MAX_PAGE} items, not {listing.first}")
+    check_page_size(listing.first)
     listing.offset  # noqa: B018  (a malformed cursor raises here, before the store is asked)
 
 

@@ -43,7 +43,7 @@ type's properties).
   finding replaced) that each adapter applies in one transaction (`GraphStore.write_steps`).
 - **One error contract** (`graph/arguments.py`): a label, type or property outside this model is
   `SchemaError`; an argument out of range (negative cap or limit, unknown direction, batch size
-  below one, page size outside 0..1000, a foreign cursor, a filter on the wrong type of property)
+  below one, page size outside 0..10,000, a foreign cursor, a filter on the wrong type of property)
   is `InvalidRequest`; rows with a missing key or a value that is not its property's type are
   `InputError` — on both stores (`tests/integration/test_store_contract.py`).
 """

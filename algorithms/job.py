@@ -34,11 +34,14 @@ from algorithms.igraph_engine import IgraphEngine
 from algorithms.impossible_care import detect_impossible_care
 from algorithms.pharmacy_cash_out import detect_pharmacy_cash_out
 from algorithms.projections import DetectionInputs, load_inputs
-from algorithms.results import Finding, Ring
+from algorithms.results import MEMBER_ROLES, Finding, Ring
 from algorithms.settings import DetectionSettings
 from algorithms.stay_patterns import detect_stay_patterns
 from graph.errors import ConfigError, Conflict
+from graph.listing import Listing, every_node
 from graph.port import DerivedData, GraphStore
+from graph.record_types import RingRecord
+from graph.records import record_of
 
 _THREAD_LOCKS: dict[str, threading.Lock] = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
@@ -217,53 +220,23 @@ def detect_all(
     return DetectionResult(rings=rings, findings=reported, stats=stats, seconds=seconds)
 
 
-def _json_list(value: object) -> list[Any]:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return []
-    if isinstance(value, list):
-        return value
-    parsed = json.loads(str(value))
-    return parsed if isinstance(parsed, list) else []
-
-
 def load_previous_rings(store: GraphStore) -> list[PreviousRing]:
-    rings = store.nodes_frame(
-        "Ring",
-        ["ring_id", "kind", "status", "score", "score_history", "first_run_id", "evidence", "created_at"],
-    )
-    if rings.empty:
+    rings = [record_of(n, RingRecord) for n in every_node(store.list_nodes, Listing("Ring"))]
+    if not rings:
         return []
     members = store.relationships_frame("HAS_MEMBER", ["src", "dst", "dst_label"])
     refs: dict[str, set[str]] = {}
     for src, dst, label in zip(members["src"], members["dst"], members["dst_label"], strict=True):
         refs.setdefault(str(src), set()).add(f"{label}:{dst}")
-    out = []
-    for row in rings.to_dict("records"):
-        r: Any = _RowView(row)
-        rid = str(r.ring_id)
-        out.append(
-            PreviousRing(
-                ring_id=rid,
-                kind=str(r.kind),
-                status=str(r.status or ""),
-                members=refs.get(rid, set()),
-                score=float(r.score) if r.score is not None and not pd.isna(r.score) else 0.0,
-                score_history=_json_list(r.score_history),
-                first_run_id=None
-                if r.first_run_id is None or pd.isna(r.first_run_id)
-                else str(r.first_run_id),
-                evidence=evidence_list(_json_list(r.evidence)),
-                created_at=None
-                if r.created_at is None or pd.isna(r.created_at)
-                else pd.Timestamp(r.created_at).to_pydatetime(),
-            )
+    # props arrive typed (graph/records.py): JSON parsed, datetimes as datetimes
+    return [
+        PreviousRing(
+            ring_id=r.ring_id, kind=r.kind or "", status=r.status or "", members=refs.get(r.ring_id, set()),
+            score=r.score or 0.0, score_history=list(r.score_history or []), first_run_id=r.first_run_id,
+            evidence=evidence_list(list(r.evidence or [])), created_at=r.created_at,
         )
-    return out
-
-
-class _RowView:
-    def __init__(self, values: dict[Any, Any]) -> None:
-        self.__dict__.update({str(k): v for k, v in values.items()})
+        for r in rings
+    ]
 
 
 def finding_id(f: Finding) -> str:
@@ -332,12 +305,7 @@ def build_derived(
                     "src": prev.ring_id,
                     "dst": key,
                     "dst_label": label,
-                    "role": {
-                        "Patient": "patient",
-                        "Doctor": "doctor",
-                        "Phone": "broker_identifier",
-                        "BankAccount": "broker_identifier",
-                    }.get(label, "institution"),
+                    "role": MEMBER_ROLES.get(label, "member"),
                 }
             )
     rings_df = pd.DataFrame(

@@ -552,8 +552,10 @@ def main() -> int:
         for name, sample in server.items():
             nodes = (f"  nodes avg={statistics.fmean(sample.nodes):.0f} max={max(sample.nodes)}"
                      if sample.nodes else "")
-            target = targets[name.split(" [")[0]]
-            results.append(line(name, sample.ms, target, len(sample.errors), nodes))
+            if "[as deployed]" in name:
+                results.append(line(name, sample.ms, targets[name.split(" [")[0]], len(sample.errors), nodes))
+            else:  # every answer built anew: for comparison, the targets are for the server as deployed
+                line(name, sample.ms, float("inf"), len(sample.errors), nodes)
             for err in sorted(set(sample.errors))[:3]:
                 print(f"    error: {err}")
 

@@ -1,7 +1,7 @@
 """Domain errors of medfraud, in one place and free of any HTTP or GraphQL import.
 
-Every package raises these; ``api/gql/errors.py`` maps them to HTTP statuses and GraphQL error codes
-in one table, and the CLI maps them to exit codes. The hierarchy::
+Every package raises these; ``api/gql/errors.py`` puts their ``code`` on GraphQL errors
+in one place, and the CLI maps them to exit codes. The hierarchy::
 
     MedfraudError
      ├── ConfigError              a setting is missing or wrong (named in the message)

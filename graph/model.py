@@ -249,8 +249,6 @@ REL_TYPES: tuple[RelType, ...] = (
 NODES: dict[str, NodeType] = {n.label: n for n in NODE_TYPES}
 RELS: dict[str, RelType] = {r.type: r for r in REL_TYPES}
 
-# Labels that carry personal data (PIPL): the API masks and audits them.
-PERSON_LABELS = frozenset({"Patient", "Doctor"})
 INSTITUTION_KINDS = ("hospital", "clinic", "tcm_clinic", "elderly_care", "pharmacy", "other")
 SCHEMES = ("medical", "work_injury", "commercial")
 VISIT_TYPES = ("outpatient", "inpatient", "pharmacy")

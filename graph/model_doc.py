@@ -24,6 +24,28 @@ type's properties).
   investigators, never by ingest.
 - Every input node also carries `source_file`, `load_batch` (provenance) and `extra` (unknown input
   columns as JSON).
+
+## What the port gives back
+
+- **Typed values.** Both adapters return `Node.props` converted by `graph.records.typed_props`:
+  `date` a `datetime.date`, `datetime` a naive UTC `datetime`, `int`/`float`/`bool` those Python
+  types, `json` the parsed value (stored as text, read back as list/dict), `str_list` a `list[str]`;
+  a missing value is absent. `graph.records.record(node)` gives the node's typed dataclass
+  (`PatientRecord`, `RingRecord` ..., generated into `graph/record_types.py` by
+  `python -m graph.records > graph/record_types.py`; a unit test fails when it is stale). A stored
+  value that is not its type is a `StoreError` naming label, property and value.
+- **Listings.** `GraphStore.list_nodes(Listing)` pages through one label, filtered (equal to, one of,
+  list contains, at least), ordered (missing values last, the key breaking ties) and counted by the
+  store itself: SQL on DuckDB, Cypher on Neo4j. `graph.listing.rings/findings/cases` are the ones
+  the API uses. Cursors are opaque (an offset into the order).
+- **One write sequence.** A detection run is written by `GraphStore.replace_derived`, which turns it
+  into write steps (`graph/derived.py`: run, rings, each given ring's members replaced, every
+  finding replaced) that each adapter applies in one transaction (`GraphStore.write_steps`).
+- **One error contract** (`graph/arguments.py`): a label, type or property outside this model is
+  `SchemaError`; an argument out of range (negative cap or limit, unknown direction, batch size
+  below one, page size outside 0..10,000, a foreign cursor, a filter on the wrong type of property)
+  is `InvalidRequest`; rows with a missing key or a value that is not its property's type are
+  `InputError` — on both stores (`tests/integration/test_store_contract.py`).
 """
 
 

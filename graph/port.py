@@ -26,8 +26,11 @@ from typing import Any, Literal, Protocol, TypeAlias
 import pandas as pd
 import pyarrow as pa
 
+from graph.derived import derived_steps
 from graph.errors import AccessDenied
+from graph.listing import Listing, Page
 from graph.model import Edge, Node, NodeRef
+from graph.writesteps import WriteStep
 
 Rows: TypeAlias = "pd.DataFrame | pa.Table"
 Direction = Literal["out", "in", "both"]
@@ -136,20 +139,38 @@ class GraphStore(ABC):
     def delete_nodes(self, label: str, keys: Sequence[str]) -> int:
         """Delete nodes and their relationships; returns the number of nodes deleted."""
 
-    @abstractmethod
     def replace_derived(self, data: DerivedData) -> None:
         """Write one detection run atomically.
 
         Upserts the run node and the given rings; for each given ring its ``HAS_MEMBER`` set is
         replaced by ``ring_members``; all existing ``Finding`` nodes (and their relationships)
         are replaced by ``findings``. Rings not given are left untouched, so a vanished ring
-        keeps the cases and reviews attached to it.
+        keeps the cases and reviews attached to it. The sequence is written once, in
+        :func:`graph.derived.derived_steps`; adapters only apply its steps (:meth:`write_steps`).
+        """
+        self.write_steps(derived_steps(data))
+
+    @abstractmethod
+    def write_steps(self, steps: Sequence[WriteStep]) -> None:
+        """Apply ``steps`` (:mod:`graph.writesteps`) in order as one transaction: all or nothing.
+
+        Each step means what the port method of the same name means (``UpsertNodes`` as
+        :meth:`upsert_nodes`, ``ReplaceRelationships`` as :meth:`replace_relationships` ...).
         """
 
     # -- reads -----------------------------------------------------------------------------
     @abstractmethod
     def get_nodes(self, label: str, keys: Sequence[str]) -> list[Node]:
         """Nodes of a label by key, in the order asked; unknown keys are omitted."""
+
+    @abstractmethod
+    def list_nodes(self, listing: Listing) -> Page:
+        """One page of the nodes a :class:`graph.listing.Listing` describes, filtered and ordered by
+        the store itself (never a whole label read into memory); props typed as by ``get_nodes``.
+
+        Bad arguments follow :mod:`graph.arguments`: names outside the model ``SchemaError``, a bad
+        page size, cursor or filter ``InvalidRequest``.
+        """
 
     @abstractmethod
     def neighbours(

@@ -147,7 +147,6 @@ MAX_CLAIM_AMOUNT_YUAN = 10_000_000
 # Dates before this, or after today plus the grace, are typing errors (0001-01-01, 2099-...).
 EARLIEST_DATE = date(1900, 1, 1)
 DEFAULT_DATE_GRACE_DAYS = 31
-DATE_GRACE_ENV = "MEDFRAUD_INGEST_DATE_GRACE_DAYS"
 # A CSV row (one record, quoted line breaks included) may be this long; longer ones are rejected.
 MAX_ROW_BYTES = 16 << 20
 # The only value that means "empty" in a text file: no word (NA, NULL, N/A) is guessed to be one.

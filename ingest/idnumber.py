@@ -167,14 +167,3 @@ def analyse(ids: pa.Array | pa.ChunkedArray, *, today: date | None = None) -> Id
         male[idx] = (mat[:, 16] - 48) % 2 == 1
     return IdAnalysis(present, fmt, check_ok, birth_ok, expected, got, birth_days, male)
 
-
-def analyse_repeated(ids: pa.Array | pa.ChunkedArray, *, today: date | None = None) -> IdAnalysis:
-    """``analyse`` for a column whose values repeat (claims): each distinct number is checked once."""
-    if isinstance(ids, pa.ChunkedArray):
-        ids = ids.combine_chunks()
-    encoded = pc.dictionary_encode(ids)
-    present = np.asarray(ids.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-    idx = np.asarray(pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
-    if not len(encoded.dictionary):
-        return analyse(ids, today=today)
-    return analyse(encoded.dictionary, today=today).take(idx, present)

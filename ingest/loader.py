@@ -20,7 +20,6 @@ run.
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,37 +31,18 @@ import pyarrow as pa
 
 from graph.errors import FatalInputError, StoreError
 from graph.port import GraphStore
-from ingest.contract import DATE_GRACE_ENV, DEFAULT_DATE_GRACE_DAYS, LOAD_ORDER
+from graph.settings import load_settings
+from ingest.contract import LOAD_ORDER
 from ingest.folder import scan
 from ingest.graph_rows import table_writes
 from ingest.readers import RawTable, TableFile, open_table, parse_table
 from ingest.rejects import rejects_frame, warnings_frame, write_rejects
 from ingest.report import IngestReport, TableReport
+from ingest.settings import IngestSettings
 from ingest.validate import RefContext, Validated, validate_chunks
 from ingest.writer import Progress, Writer
 
-# Large batches: each upsert batch after the first is matched against everything already in the
-# table, so fewer, bigger batches cost far less (measured: 250k-row batches 41 s, whole tables 16 s
-# for the claims of a million-person city). 8M keeps each claim relationship type of a
-# million-person city (~6M rows) in one batch, checked against the claims once (3M batches:
-# ~4 s more CPU); peak memory stays under 4 GB.
-DEFAULT_BATCH_ROWS = 8_000_000
-BATCH_ROWS_ENV = "MEDFRAUD_INGEST_BATCH_ROWS"
-# Rows validated at a time: the nodes of one chunk are written while the next is validated.
-DEFAULT_CHUNK_ROWS = 1_500_000
-CHUNK_ROWS_ENV = "MEDFRAUD_INGEST_CHUNK_ROWS"
-
 __all__ = ["IngestReport", "TableReport", "ingest_dir"]
-
-
-def _chunk_rows() -> int:
-    value = os.environ.get(CHUNK_ROWS_ENV)
-    return int(value) if value else DEFAULT_CHUNK_ROWS
-
-
-def _batch_rows() -> int:
-    value = os.environ.get(BATCH_ROWS_ENV)
-    return int(value) if value else DEFAULT_BATCH_ROWS
 
 
 def _combine(chunks: list[Validated]) -> Validated:
@@ -164,7 +144,9 @@ def ingest_dir(
     in_dir = Path(in_dir)
     rejects_dir = rejects_dir or in_dir / "_rejects"
     warnings_dir = warnings_dir or in_dir / "_warnings"
-    latest = date.today() + timedelta(days=_date_grace_days() if date_grace_days is None else date_grace_days)
+    settings = load_settings(IngestSettings)
+    grace = settings.date_grace_days if date_grace_days is None else date_grace_days
+    latest = date.today() + timedelta(days=grace)
     files, file_warnings = open_all(in_dir, encoding)
     batch_id: list[str] = []  # set once every file has been read (before any write starts)
 
@@ -179,7 +161,7 @@ def ingest_dir(
     paths = {name: str(tf.path) for name, tf in files.items()}
     sizes = {name: tf.size for name, tf in files.items()}
     bar = _progress_bar(sum(sizes.values())) if progress else None
-    writer = Writer(store, _batch_rows(), bar, on_batch)
+    writer = Writer(store, settings.batch_rows, bar, on_batch)
     ok = False
     # One parser thread works ahead (Arrow parses without the GIL): the claims file parses while
     # persons are validated. Writes start only once every table has parsed.
@@ -199,7 +181,7 @@ def ingest_dir(
                 chunks: list[Validated] = []
                 # Nodes chunk by chunk (writing one overlaps validating the next); relationships
                 # once per table, since every relationship batch is checked against whole tables.
-                for v in validate_chunks(raw, refs, _chunk_rows(), latest=latest):
+                for v in validate_chunks(raw, refs, settings.chunk_rows, latest=latest):
                     _remember(refs, v, raw)
                     chunks.append(v)
                     todo = table_writes(v, refs, batch, "nodes")
@@ -256,11 +238,6 @@ def ingest_dir(
         writes=writer.written,
         phases={k: round(v, 3) for k, v in {**phases, **writer.phases}.items()},
     )
-
-
-def _date_grace_days() -> int:
-    value = os.environ.get(DATE_GRACE_ENV)
-    return int(value) if value else DEFAULT_DATE_GRACE_DAYS
 
 
 # the reference set each table's keys go into

@@ -3,7 +3,7 @@
 The caller, the police scope and the language are settled as for ``/graphql`` (a refused token is
 audited and answered 401); the content is read through the GraphQL schema as that caller
 (:mod:`api.dossier.content`), so the answer is what that caller may see, masked as for them, and
-audited as operation ``Dossier``. Domain errors map to statuses through :func:`api.gql.errors.http_status`.
+audited as operation ``Dossier``. Domain errors map to statuses through :func:`api.http.statuses.http_status`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from api.dossier.content import Dossier, read_dossier
 from api.dossier.pdf import render_pdf
 from api.dossier.xlsx import render_xlsx
 from api.gql.context import Context, Services
-from api.gql.errors import http_status
 from api.http.deps import ServicesDep, unauthorized
+from api.http.statuses import http_status
 from api.i18n import LangSettings, pick_language
 from api.security.audit_extension import client_of, record_refused
 from api.security.auth import principal_from_header

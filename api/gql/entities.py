@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry.types import Info
@@ -24,22 +24,30 @@ from api.gql.types import (
     ScorePoint,
     SharedIdentifier,
     Subgraph,
-    as_date,
-    as_float,
-    as_int,
-    as_json_list,
-    as_str,
     check_first,
-    decode_cursor,
-    encode_cursor,
+    iso,
     present,
     present_edge,
     shown_props,
+    text,
     title_of,
 )
 from api.security.masking import mask_id
 from api.security.scrub import scrub
+from graph.listing import decode_cursor, encode_cursor
 from graph.model import Node, NodeRef
+from graph.record_types import (
+    CaseNoteRecord,
+    CaseRecord,
+    ClaimRecord,
+    FindingRecord,
+    InjuryCaseRecord,
+    InstitutionRecord,
+    PatientRecord,
+    PharmacyRecord,
+    RingRecord,
+)
+from graph.records import record_of
 from graph.serving import pictures as sg
 
 if TYPE_CHECKING:
@@ -278,26 +286,17 @@ class InjuryCase(Entity):
     claims: ClaimConnection = strawberry.field(resolver=entity_claims)
 
 
-def _bool(value: object) -> bool | None:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes")
-    return bool(value)
-
-
 def make_claim(ctx: Context, node: Node) -> Claim:
     ctx.note(node)
     p = shown_props(ctx, node)
+    r = record_of(node, ClaimRecord)
     return Claim(
-        _node=node, claim_key=node.key, claim_id=str(p.get("claim_id") or node.key.partition(":")[2]),
-        scheme=str(p.get("scheme") or node.key.partition(":")[0]), payer=as_str(p.get("payer")),
-        person_id=as_str(p.get("person_id")), institution_id=as_str(p.get("institution_id")),
-        doctor_id=as_str(p.get("doctor_id")), visit_type=as_str(p.get("visit_type")),
-        start_date=as_date(p.get("start_date")), end_date=as_date(p.get("end_date")),
-        diagnosis_code=as_str(p.get("diagnosis_code")), total_amount=as_float(p.get("total_amount")),
-        reimbursed_amount=as_float(p.get("reimbursed_amount")),
-        injury_case_id=as_str(p.get("injury_case_id")),
+        _node=node, claim_key=node.key, claim_id=r.claim_id or node.key.partition(":")[2],
+        scheme=r.scheme or node.key.partition(":")[0], payer=r.payer,
+        person_id=text(p.get("person_id")), institution_id=r.institution_id,
+        doctor_id=r.doctor_id, visit_type=r.visit_type, start_date=r.start_date, end_date=r.end_date,
+        diagnosis_code=r.diagnosis_code, total_amount=r.total_amount,
+        reimbursed_amount=r.reimbursed_amount, injury_case_id=r.injury_case_id,
     )
 
 
@@ -305,38 +304,37 @@ def make_patient(ctx: Context, node: Node) -> Patient:
     ctx.note(node)
     p = shown_props(ctx, node)
     return Patient(
-        _node=node, person_id=as_str(p.get("person_id")) or (mask_id(node.key) if ctx.masked else node.key),
-        name=as_str(p.get("name")), gender=as_str(p.get("gender")), birth_date=as_str(p.get("birth_date")),
-        phone=as_str(p.get("phone")), address=as_str(p.get("address")),
-        bank_account=as_str(p.get("bank_account")), employer_id=as_str(p.get("employer_id")),
-        death_date=as_date(p.get("death_date")),
+        _node=node, person_id=text(p.get("person_id")) or (mask_id(node.key) if ctx.masked else node.key),
+        name=text(p.get("name")), gender=text(p.get("gender")), birth_date=text(p.get("birth_date")),
+        phone=text(p.get("phone")), address=text(p.get("address")),
+        bank_account=text(p.get("bank_account")), employer_id=text(p.get("employer_id")),
+        death_date=record_of(node, PatientRecord).death_date,
     )
 
 
 def make_doctor(ctx: Context, node: Node) -> Doctor:
     ctx.note(node)
     p = shown_props(ctx, node)
-    return Doctor(_node=node, doctor_id=node.key, name=as_str(p.get("name")),
-                  institution_id=as_str(p.get("institution_id")), person_id=as_str(p.get("person_id")))
+    return Doctor(_node=node, doctor_id=node.key, name=text(p.get("name")),
+                  institution_id=text(p.get("institution_id")), person_id=text(p.get("person_id")))
 
 
 def make_institution(ctx: Context, node: Node) -> Institution:
-    p = node.props
+    r = record_of(node, PharmacyRecord) if node.label == "Pharmacy" else record_of(node, InstitutionRecord)
     return Institution(
-        _node=node, label=node.label, institution_id=node.key, name=as_str(p.get("name")),
-        kind=as_str(p.get("kind")), level=as_int(p.get("level")), ownership=as_str(p.get("ownership")),
-        region=as_str(p.get("region")), grid=as_str(p.get("grid")),
+        _node=node, label=node.label, institution_id=node.key, name=r.name, kind=r.kind, level=r.level,
+        ownership=r.ownership, region=r.region, grid=r.grid,
     )
 
 
 def make_injury_case(ctx: Context, node: Node) -> InjuryCase:
     ctx.note(node)
     p = shown_props(ctx, node)
+    r = record_of(node, InjuryCaseRecord)
     return InjuryCase(
-        _node=node, injury_case_id=node.key, person_id=as_str(p.get("person_id")),
-        injury_date=as_date(p.get("injury_date")), cause=as_str(p.get("cause")),
-        third_party_liable=_bool(p.get("third_party_liable")), employer_id=as_str(p.get("employer_id")),
-        reported_to=as_str(p.get("reported_to")),
+        _node=node, injury_case_id=node.key, person_id=text(p.get("person_id")), injury_date=r.injury_date,
+        cause=r.cause, third_party_liable=r.third_party_liable, employer_id=r.employer_id,
+        reported_to=r.reported_to,
     )
 
 
@@ -454,24 +452,17 @@ def ring_members(ctx: Context, ring_id: str) -> list[tuple[Node, str | None]]:
 
 
 def make_ring(ctx: Context, node: Node) -> Ring:
-    p = node.props
-    history = []
-    for point in as_json_list(p.get("score_history")):
-        if isinstance(point, dict):
-            history.append(ScorePoint(run_id=str(point.get("run_id", "")),
-                                      score=as_float(point.get("score")) or 0.0,
-                                      member_count=as_int(point.get("member_count")) or 0))
-    verdict = as_str(p.get("review_verdict"))
-    review = RingReview(verdict=verdict, reason=as_str(p.get("review_reason")),
-                        reviewed_by=as_str(p.get("reviewed_by")),
-                        reviewed_at=as_str(p.get("reviewed_at"))) if verdict else None
+    r = record_of(node, RingRecord)
+    history = [ScorePoint(run_id=str(point.get("run_id", "")), score=float(point.get("score") or 0.0),
+                          member_count=int(point.get("member_count") or 0))
+               for point in r.score_history or [] if isinstance(point, dict)]
+    review = RingReview(verdict=r.review_verdict, reason=r.review_reason, reviewed_by=r.reviewed_by,
+                        reviewed_at=iso(r.reviewed_at)) if r.review_verdict else None
     return Ring(
-        _node=node, ring_id=node.key, kind=str(p.get("kind") or ""), score=as_float(p.get("score")) or 0.0,
-        status=as_str(p.get("status")), member_count=as_int(p.get("member_count")) or 0,
-        _evidence=render_all(as_json_list(p.get("evidence")), ctx.lang), score_history=history,
-        _review=review,
-        usual_daily_visits=as_float(value_of(as_json_list(p.get("evidence")), "collusion.bursts", "usual")),
-        first_run_id=as_str(p.get("first_run_id")), last_run_id=as_str(p.get("last_run_id")),
+        _node=node, ring_id=node.key, kind=r.kind or "", score=r.score or 0.0, status=r.status,
+        member_count=r.member_count or 0, _evidence=render_all(list(r.evidence or []), ctx.lang),
+        usual_daily_visits=_number(value_of(list(r.evidence or []), "collusion.bursts", "usual")),
+        score_history=history, _review=review, first_run_id=r.first_run_id, last_run_id=r.last_run_id,
     )
 
 
@@ -514,7 +505,7 @@ class Finding:
     @strawberry.field
     async def claims(self, info: Info) -> list[Claim]:
         ctx = ctx_of(info)
-        raw = [str(k) for k in as_json_list(self._node.props.get("claim_keys"))]
+        raw = [str(k) for k in record_of(self._node, FindingRecord).claim_keys or []]
         nodes = await ctx.node_loader.load_many([NodeRef("Claim", k) for k in raw])
         return [make_claim(ctx, n) for n in nodes if n is not None]
 
@@ -524,15 +515,20 @@ class Finding:
         return make_patient(ctx_of(info), node) if node else None
 
 
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def make_finding(ctx: Context, node: Node) -> Finding:
     ctx.note(node)
     p = shown_props(ctx, node)
+    r = record_of(node, FindingRecord)
+    # a masked role's props carry no evidence (free text may name anyone): none is shown here either
+    evidence = render_all(list(r.evidence or []), ctx.lang) if "evidence" in p else []
     return Finding(
-        _node=node, finding_id=node.key, category=str(p.get("category") or ""), kind=str(p.get("kind") or ""),
-        person_id=as_str(p.get("person_id")), excess_amount=as_float(p.get("excess_amount")),
-        score=as_float(p.get("score")), _evidence=render_all(as_json_list(p.get("evidence")), ctx.lang),
-        run_id=as_str(p.get("run_id")),
-        claim_keys=[str(k) for k in as_json_list(node.props.get("claim_keys"))],
+        _node=node, finding_id=node.key, category=r.category or "", kind=r.kind or "",
+        person_id=text(p.get("person_id")), excess_amount=r.excess_amount, score=r.score,
+        _evidence=evidence, run_id=r.run_id, claim_keys=[str(k) for k in r.claim_keys or []],
     )
 
 
@@ -560,9 +556,9 @@ class CaseNote:
 
 
 def make_note(node: Node) -> CaseNote:
-    p = node.props
-    return CaseNote(note_id=node.key, case_id=str(p.get("case_id") or ""), text=str(p.get("text") or ""),
-                    author=as_str(p.get("author")), created_at=as_str(p.get("created_at")))
+    r = record_of(node, CaseNoteRecord)
+    return CaseNote(note_id=node.key, case_id=r.case_id or "", text=r.text or "", author=r.author,
+                    created_at=iso(r.created_at))
 
 
 @strawberry.type
@@ -625,19 +621,10 @@ def case_contents(ctx: Context, case_id: str) -> dict[str, list[Node]]:
 
 
 def make_case(ctx: Context, node: Node) -> Case:
-    from api.security.access import shared_agencies
-
     ctx.note_case(node.key)
-    p = node.props
+    r = record_of(node, CaseRecord)
     return Case(
-        _node=node, case_id=node.key, title=str(p.get("title") or ""), status=str(p.get("status") or "open"),
-        created_by=as_str(p.get("created_by")), agency=as_str(p.get("agency")),
-        shared_with=shared_agencies(p.get("shared_with")), created_at=as_str(p.get("created_at")),
-        updated_at=as_str(p.get("updated_at")),
+        _node=node, case_id=node.key, title=r.title or "", status=r.status or "open",
+        created_by=r.created_by, agency=r.agency, shared_with=list(r.shared_with or []),
+        created_at=iso(r.created_at), updated_at=iso(r.updated_at),
     )
-
-
-def make_entity(ctx: Context, node: Node) -> Any:
-    makers = {"Patient": make_patient, "Doctor": make_doctor, "Institution": make_institution,
-              "Pharmacy": make_institution, "Claim": make_claim, "InjuryCase": make_injury_case}
-    return makers[node.label](ctx, node)

@@ -1,4 +1,4 @@
-"""The one place where domain errors become HTTP statuses and GraphQL error codes.
+"""The one place where domain errors become GraphQL error codes (each error's ``code``).
 
 Policy (documented in docs/api.md):
 - authentication failures (no token, bad signature, expired) refuse the whole request with HTTP 401;
@@ -16,46 +16,11 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, SchemaExtension
 
-from graph.errors import (
-    AccessDenied,
-    AuditError,
-    AuthenticationError,
-    ConfigError,
-    Conflict,
-    InvalidRequest,
-    MedfraudError,
-    NotFound,
-    QueryTimeout,
-    SchemaError,
-    StoreUnavailable,
-    WriteRefused,
-)
-
-HTTP_STATUS: dict[type[MedfraudError], int] = {
-    AuthenticationError: 401,
-    AccessDenied: 403,
-    NotFound: 404,
-    InvalidRequest: 400,
-    SchemaError: 400,
-    WriteRefused: 400,
-    Conflict: 409,
-    QueryTimeout: 504,
-    StoreUnavailable: 503,
-    ConfigError: 500,
-    AuditError: 500,
-}
+from graph.errors import MedfraudError
 
 INTERNAL = "INTERNAL"
-BAD_REQUEST = "BAD_REQUEST"
 # Errors graphql-core raises while validating a document (depth, aliases, tokens, unknown field).
 VALIDATION_CODE = "GRAPHQL_VALIDATION_FAILED"
-
-
-def http_status(exc: MedfraudError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in HTTP_STATUS:
-            return HTTP_STATUS[cls]
-    return 500
 
 
 def is_unexpected(error: GraphQLError) -> bool:

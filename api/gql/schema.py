@@ -11,7 +11,7 @@ import contextlib
 import functools
 from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandas as pd
 import strawberry
@@ -73,8 +73,6 @@ from api.gql.types import (
     SearchHit,
     Subgraph,
     check_first,
-    decode_cursor,
-    encode_cursor,
     present_edge,
     search_hit,
 )
@@ -86,7 +84,9 @@ from api.security.masking import MASKED_KEY_LABELS, TOKEN_PREFIX
 from api.settings import ApiSettings
 from api.workflow import cases as case_ops
 from api.workflow.case_members import add_entities
+from graph import listing
 from graph.errors import InvalidRequest, NotFound
+from graph.listing import Page
 from graph.model import NODE_TYPES, Node, claim_key
 from graph.serving import pictures as sg
 from queries import library
@@ -98,43 +98,8 @@ def _lookup(ctx: Context, label: str, key: str) -> Node | None:
     return ctx.store.get_node(label, ctx.real_key(label, key))
 
 
-def _page(items: list[Any], first: int, after: str | None) -> tuple[list[tuple[str, Any]], PageInfo]:
-    offset = decode_cursor(after)
-    chunk = items[offset:offset + first]
-    cursors = [(encode_cursor(offset + i), item) for i, item in enumerate(chunk)]
-    info = PageInfo(has_next_page=offset + len(chunk) < len(items),
-                    end_cursor=cursors[-1][0] if cursors else None)
-    return cursors, info
-
-
-def _frame_nodes(frame: pd.DataFrame, label: str, key: str) -> list[Node]:
-    return [Node(label, str(rec[key]), {str(k): v for k, v in rec.items()})
-            for rec in frame.to_dict("records")]
-
-
-def _rings(ctx: Context, kind: str | None, min_score: float | None, status: str | None) -> list[Node]:
-    frame = ctx.store.nodes_frame("Ring")
-    if kind is not None:
-        frame = frame[frame["kind"] == kind]
-    if min_score is not None:
-        frame = frame[pd.to_numeric(frame["score"], errors="coerce") >= min_score]
-    if status is not None:
-        frame = frame[frame["status"] == status]
-    frame = frame.assign(_score=pd.to_numeric(frame["score"], errors="coerce").fillna(0.0))
-    frame = frame.sort_values(["_score", "ring_id"], ascending=[False, True]).drop(columns="_score")
-    return _frame_nodes(frame, "Ring", "ring_id")
-
-
-def _findings(ctx: Context, category: str, kind: str | None, person_id: str | None) -> list[Node]:
-    frame = ctx.store.nodes_frame("Finding")
-    frame = frame[frame["category"] == category]
-    if kind is not None:
-        frame = frame[frame["kind"] == kind]
-    if person_id is not None:
-        frame = frame[frame["person_id"] == ctx.real_key("Patient", person_id)]
-    frame = frame.assign(_x=pd.to_numeric(frame["excess_amount"], errors="coerce").fillna(0.0))
-    frame = frame.sort_values(["_x", "finding_id"], ascending=[False, True]).drop(columns="_x")
-    return _frame_nodes(frame, "Finding", "finding_id")
+def _page_info(page: Page) -> PageInfo:
+    return PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor)
 
 
 def _search(ctx: Context, text: str, first: int) -> list[Node]:
@@ -268,10 +233,11 @@ class Query:
         """Rings found by detection, highest score first."""
         ctx = ctx_of(info)
         first = check_first(first, ctx.api.max_page)
-        nodes = await ctx.run(_rings, ctx, kind, min_score, status)
-        page, info_ = _page(nodes, first, after)
-        return RingConnection(edges=[RingEdge(cursor=c, node=make_ring(ctx, n)) for c, n in page],
-                              page_info=info_, total_count=len(nodes))
+        wanted = listing.rings(kind=kind, status=status, min_score=min_score, first=first, after=after)
+        page = await ctx.run(ctx.store.list_nodes, wanted)
+        return RingConnection(edges=[RingEdge(cursor=c, node=make_ring(ctx, n))
+                                     for c, n in zip(page.cursors, page.nodes, strict=True)],
+                              page_info=_page_info(page), total_count=page.total)
 
     @permissions.field(Action.read_graph)
     async def ring(self, info: Info, id: strawberry.ID) -> Ring | None:
@@ -301,10 +267,11 @@ class Query:
                     after: str | None = None) -> CaseConnection:
         ctx = ctx_of(info)
         first = check_first(first, ctx.api.max_page)
-        nodes = await ctx.run(lambda: case_ops.list_cases(ctx.store.nodes_frame("Case"), status=status))
-        page, info_ = _page(nodes, first, after)
-        return CaseConnection(edges=[CaseEdge(cursor=c, node=make_case(ctx, n)) for c, n in page],
-                              page_info=info_, total_count=len(nodes))
+        page = await ctx.run(ctx.store.list_nodes, case_ops.cases_listing(status=status, first=first,
+                                                                          after=after))
+        return CaseConnection(edges=[CaseEdge(cursor=c, node=make_case(ctx, n))
+                                     for c, n in zip(page.cursors, page.nodes, strict=True)],
+                              page_info=_page_info(page), total_count=page.total)
 
     @permissions.field(Action.read_cases)
     async def case(self, info: Info, id: strawberry.ID) -> Case | None:
@@ -346,10 +313,12 @@ async def _finding_page(info: Info, category: str, kind: str | None, person_id: 
                         after: str | None) -> FindingConnection:
     ctx = ctx_of(info)
     first = check_first(first, ctx.api.max_page)
-    nodes = await ctx.run(_findings, ctx, category, kind, person_id)
-    page, info_ = _page(nodes, first, after)
-    return FindingConnection(edges=[FindingEdge(cursor=c, node=make_finding(ctx, n)) for c, n in page],
-                             page_info=info_, total_count=len(nodes))
+    person = ctx.real_key("Patient", person_id) if person_id is not None else None
+    wanted = listing.findings(category=category, kind=kind, person_id=person, first=first, after=after)
+    page = await ctx.run(ctx.store.list_nodes, wanted)
+    return FindingConnection(edges=[FindingEdge(cursor=c, node=make_finding(ctx, n))
+                                    for c, n in zip(page.cursors, page.nodes, strict=True)],
+                             page_info=_page_info(page), total_count=page.total)
 
 
 @strawberry.type

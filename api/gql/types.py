@@ -6,8 +6,6 @@ records it on the request's audit trail, so no field can return a person without
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -149,85 +147,15 @@ class RingVerdict(Enum):
     DISMISSED = "DISMISSED"
 
 
-# -- conversions ---------------------------------------------------------------------------------
-def as_date(value: object) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if hasattr(value, "to_pydatetime"):
-        return value.to_pydatetime().date()  # type: ignore[no-any-return]
-    text = str(value)
-    if not text or text in ("NaT", "nan", "None"):
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return None
+# -- presentation ---------------------------------------------------------------------------------
+# Props arrive typed from the port (graph/records.py): these only present them, never parse them.
+def text(value: object) -> str | None:
+    """A shown property (already JSON-safe, possibly masked) as GraphQL text."""
+    return None if value is None else str(value)
 
 
-def as_float(value: object) -> float | None:
-    if value is None:
-        return None
-    try:
-        out = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return None if out != out else out  # NaN is "unknown"
-
-
-def as_int(value: object) -> int | None:
-    f = as_float(value)
-    return None if f is None else int(f)
-
-
-def as_str(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    text = str(value)
-    return None if text in ("NaT", "nan") else text
-
-
-def as_json_list(value: object) -> list[Any]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        if not value:
-            return []
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            return [value]
-        return parsed if isinstance(parsed, list) else [parsed]
-    if isinstance(value, list | tuple):
-        return list(value)
-    if hasattr(value, "tolist"):
-        out = value.tolist()
-        return out if isinstance(out, list) else [out]
-    return [value]
-
-
-def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
-
-
-def decode_cursor(cursor: str | None) -> int:
-    """The offset after a cursor (0 without one)."""
-    if cursor is None:
-        return 0
-    try:
-        kind, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind != "o":
-            raise ValueError(kind)
-        return int(number) + 1
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest(f"invalid cursor {cursor!r}") from None
+def iso(value: date | datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def check_first(first: int | None, ceiling: int, default: int = 20) -> int:
@@ -285,7 +213,7 @@ def present_edge(ctx: Context, edge: Edge) -> GraphEdge:
         type=edge.type,
         source=strawberry.ID(src),
         target=strawberry.ID(dst),
-        date=as_date(edge.props.get("date")),
+        date=day if isinstance(day := edge.props.get("date"), date) else None,
     )
 
 

@@ -19,15 +19,15 @@ request goes through; resolvers never check roles or scopes themselves.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from api.security.auth import Principal, Role
+from graph import listing
 from graph.errors import AccessDenied
+from graph.listing import every_node
 from graph.model import Node, NodeRef
 from graph.port import GraphStore
 
@@ -73,21 +73,6 @@ def require_owner(principal: Principal, case: Node) -> None:
                        "or an admin may share it or change its status")
 
 
-def shared_agencies(value: object) -> list[str]:
-    """``Case.shared_with`` as a list, whatever the store returned (list, array, JSON text)."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            return [value] if value else []
-        return [str(v) for v in parsed] if isinstance(parsed, list) else [str(parsed)]
-    if isinstance(value, Iterable):
-        return [str(v) for v in value]
-    return [str(value)]
-
-
 # Relationships that carry a case patient's own data into the police scope.
 _PERSONAL_RELS = ("HAS_CLAIM", "HAS_PHONE", "HAS_ACCOUNT", "LIVES_AT", "EMPLOYED_BY", "HAS_INJURY")
 _BIG_CAP = 100_000
@@ -118,11 +103,7 @@ def compute_police_scope(store: GraphStore, agency: str) -> PoliceScope:
     The opening agency of a case is deliberately not consulted: police never open cases, and a
     police agency whose id equals a bureau's must not inherit that bureau's cases.
     """
-    cases = store.nodes_frame("Case", ["case_id", "shared_with"])
-    case_ids = sorted(
-        str(row.case_id) for row in cases.itertuples(index=False)
-        if agency in shared_agencies(row.shared_with)
-    )
+    case_ids = sorted(n.key for n in every_node(store.list_nodes, listing.cases(shared_with=agency)))
     if not case_ids:
         return PoliceScope(agency, frozenset(), frozenset())
     included = store.neighbours(

@@ -23,10 +23,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import pandas as pd
-
 from api.security.access import PoliceScope
 from api.security.auth import Role
+from graph.listing import Listing, Page, restricted
 from graph.model import Node, NodeRef, node_type
 from graph.port import Direction, Expansion, GraphStore
 from graph.serving.ring_index import RingIndex
@@ -203,29 +202,25 @@ class ScopedStore:
                     hits.append((rank, order[label], node.key, node))
         return [n for *_, n in sorted(hits, key=lambda h: h[:3])][:limit]
 
-    def nodes_frame(self, label: str) -> pd.DataFrame:
-        """All visible nodes of a label as a frame (rings, findings, cases)."""
-        frame = self._store.nodes_frame(label)
+    def list_nodes(self, listing: Listing) -> Page:
+        """A page of the visible nodes a listing describes: the scope is one more filter pushed
+        down to the store, so a page is a page of what the caller may see, and counts count only that."""
         vis = self.visibility
         if vis.unrestricted:
-            return frame
-        key = node_type(label).key
+            return self._store.list_nodes(listing)
+        nothing = restricted(listing, node_type(listing.label).key, ())
         if vis.role is not Role.police:
-            return frame.iloc[0:0] if label in ANALYST_HIDDEN else frame
+            return self._store.list_nodes(nothing if listing.label in ANALYST_HIDDEN else listing)
         scope = vis.police
         if scope is None:
-            return frame.iloc[0:0]
-        if label == "Ring":
-            allowed = scope.rings
-        elif label == "Case":
-            allowed = scope.cases
-        elif label == "Finding":
-            return frame[frame["person_id"].astype(str).isin(scope.patients)]
-        elif label == "CaseNote":
-            return frame[frame["case_id"].astype(str).isin(scope.cases)]
-        else:
-            allowed = frozenset(r.key for r in scope.nodes if r.label == label)
-        return frame[frame[key].astype(str).isin(allowed)]
+            return self._store.list_nodes(nothing)
+        if listing.label == "Finding":
+            return self._store.list_nodes(restricted(listing, "person_id", scope.patients))
+        if listing.label == "CaseNote":
+            return self._store.list_nodes(restricted(listing, "case_id", scope.cases))
+        allowed = (scope.rings if listing.label == "Ring" else scope.cases if listing.label == "Case"
+                   else frozenset(r.key for r in scope.nodes if r.label == listing.label))
+        return self._store.list_nodes(restricted(listing, node_type(listing.label).key, allowed))
 
     # -- ring memberships ------------------------------------------------------------------------
     def rings_of(self, refs: Sequence[NodeRef]) -> dict[NodeRef, list[tuple[str, float]]]:

@@ -13,11 +13,14 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from api.security.access import shared_agencies
 from api.security.auth import AgencyKind, Principal, agency_ref
+from graph import listing
 from graph.errors import InvalidRequest, NotFound
-from graph.model import Node, NodeRef, node_type
+from graph.listing import Listing, every_node
+from graph.model import Node, NodeRef
 from graph.port import GraphStore
+from graph.record_types import CaseRecord
+from graph.records import record_of
 
 STATUSES = ("open", "investigating", "referred_to_police", "closed")
 # Forward only: a case can be closed at any point, never reopened or moved back.
@@ -134,7 +137,7 @@ def share_target(kind: str, agency: str) -> str:
 def share(store: GraphStore, case_id: str, agency: str) -> Node:
     """Add ``agency`` (a ``kind:id`` from :func:`share_target`) to the case's receivers."""
     case = get_case(store, case_id)
-    agencies = shared_agencies(case.props.get("shared_with"))
+    agencies = record_of(case, CaseRecord).shared_with or []
     if agency not in agencies:
         frame = pd.DataFrame({"case_id": [case_id], "updated_at": [now_utc()]})
         frame["shared_with"] = pd.Series([[*agencies, agency]], dtype="object")
@@ -146,19 +149,11 @@ def _touch(store: GraphStore, case_id: str, now: datetime) -> None:
     store.upsert_nodes("Case", pd.DataFrame([{"case_id": case_id, "updated_at": now}]))
 
 
-def list_cases(frame: pd.DataFrame, *, status: str | None) -> list[Node]:
-    """The cases of a frame (what the caller may see), newest first."""
+def cases_listing(*, status: str | None, first: int, after: str | None) -> Listing:
+    """The cases listing the API pages through (newest first); an unknown status is refused."""
     if status is not None and status not in STATUSES:
         raise InvalidRequest(f"unknown case status {status!r}; one of {', '.join(STATUSES)}")
-    nodes = []
-    key = node_type("Case").key
-    for rec in frame.to_dict("records"):
-        cid = str(rec[key])
-        if status is not None and rec.get("status") != status:
-            continue
-        nodes.append(Node("Case", cid, {str(k): v for k, v in rec.items()}))
-    nodes.sort(key=lambda n: (str(n.props.get("created_at") or ""), n.key), reverse=True)
-    return nodes
+    return listing.cases(status=status, first=first, after=after)
 
 
 def qualify_legacy_agencies(store: GraphStore) -> int:
@@ -168,15 +163,15 @@ def qualify_legacy_agencies(store: GraphStore) -> int:
     with police, so ``X`` becomes ``bureau:X`` and a shared ``Y`` becomes ``police:Y``. Without it
     police lose sight of cases shared before the upgrade, and only admins can move old cases.
     """
-    frame = store.nodes_frame("Case", ["case_id", "agency", "shared_with"])
     changed = []
-    for rec in frame.to_dict("records"):
-        agency = str(rec.get("agency") or "")
-        shared = shared_agencies(rec.get("shared_with"))
+    for node in every_node(store.list_nodes, Listing("Case")):
+        rec = record_of(node, CaseRecord)
+        agency = rec.agency or ""
+        shared = list(rec.shared_with or [])
         new_agency = agency if not agency or ":" in agency else agency_ref(AgencyKind.bureau, agency)
         new_shared = [s if ":" in s else agency_ref(AgencyKind.police, s) for s in shared]
         if new_agency != agency or new_shared != shared:
-            changed.append((str(rec["case_id"]), new_agency or None, new_shared))
+            changed.append((rec.case_id, new_agency or None, new_shared))
     if changed:
         out = pd.DataFrame({"case_id": [c for c, _, _ in changed], "agency": [a for _, a, _ in changed]})
         out["shared_with"] = pd.Series([s for _, _, s in changed], dtype="object")

@@ -15,9 +15,11 @@ from typing import Any
 
 import duckdb
 
+from graph.arguments import check_cap, check_direction
 from graph.duckdb.schema import SQL_TYPES, node_table, quote, rel_table
 from graph.model import NODE_TYPES, REL_TYPES, Edge, Node, NodeRef, RelType, node_type, rel_type
 from graph.port import Direction, Expansion
+from graph.records import typed_props
 
 
 def placeholders(n: int) -> str:
@@ -54,7 +56,7 @@ def get_nodes(cur: duckdb.DuckDBPyConnection, label: str, keys: Sequence[str],
         res = cur.execute(f"SELECT * FROM {quote(table)} WHERE {cond}", params)
         cols = [d[0] for d in res.description]
         for row in res.fetchall():
-            props = _row_props(cols, row)
+            props = typed_props(label, _row_props(cols, row))
             key = str(props[nt.key])
             found[key] = Node(label, key, props)
     return [found[k] for k in wanted if k in found]
@@ -93,10 +95,8 @@ def neighbours(
     small: frozenset[str] = frozenset(),
 ) -> Expansion:
     """One hop around ``seeds``, as the port describes it."""
-    if cap < 0:
-        raise ValueError("cap must be >= 0")
-    if direction not in ("out", "in", "both"):
-        raise ValueError(f"direction must be out, in or both, not {direction!r}")
+    check_cap(cap)
+    check_direction(direction)
     by_label = _group(seeds)
     types = [rel_type(t) for t in rel_types] if rel_types is not None else list(REL_TYPES)
     wanted_labels = {node_type(lab).label for lab in labels} if labels is not None else None

@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from graph.duckdb import listing as listing_sql
 from graph.duckdb import reads, writes
 from graph.duckdb.readquery import ANALYST_CATALOG, AnalystView, run_read_query
 from graph.duckdb.schema import (
@@ -42,9 +43,17 @@ from graph.duckdb.schema import (
     schema_ddl,
 )
 from graph.errors import InputError, MedfraudError, StoreError, StoreUnavailable
+from graph.listing import Listing, Page, check_listing, page_of
 from graph.model import NODE_TYPES, REL_TYPES, Node, NodeRef, node_type, rel_type
-from graph.port import DerivedData, Direction, Expansion, GraphStore, QueryResult, Rows, SnapshotReader
+from graph.port import Direction, Expansion, GraphStore, QueryResult, Rows, SnapshotReader
 from graph.settings import Settings
+from graph.writesteps import (
+    ReplaceRelationships,
+    UpsertNodes,
+    UpsertRelationships,
+    WriteStep,
+    check_steps,
+)
 
 log = logging.getLogger("medfraud.store")
 
@@ -57,6 +66,18 @@ _SINGLE_OWNER = (
     "in-process. Stop the server before running this command, or ask the server to do the work "
     "(e.g. the API's runDetection) instead."
 )
+
+
+def _prepared(step: WriteStep) -> WriteStep:
+    """A step whose rows are an Arrow table with the model's types (what the ``_tx`` methods take)."""
+    if isinstance(step, UpsertNodes):
+        return UpsertNodes(step.label, writes.to_arrow(step.rows, node_type(step.label).props, step.label))
+    if isinstance(step, UpsertRelationships | ReplaceRelationships):
+        table = writes.to_arrow(step.rows, rel_type(step.rel_type).props, step.rel_type)
+        if isinstance(step, UpsertRelationships):
+            return UpsertRelationships(step.rel_type, table)
+        return ReplaceRelationships(step.rel_type, step.sources, table)
+    return step
 
 
 @contextlib.contextmanager
@@ -419,47 +440,23 @@ class DuckDBStore(GraphStore):
                     cur.execute(f"DELETE FROM {quote(rel_table(rt.type))} WHERE {end}_label = ?", [label])
         cur.execute(f"DELETE FROM {quote(node_table(label))}")
 
-    def replace_derived(self, data: DerivedData) -> None:
-        frames = {
-            "run": writes.to_arrow(data.run, node_type("DetectionRun").props, "run"),
-            "rings": writes.to_arrow(data.rings, node_type("Ring").props, "rings"),
-            "ring_members": writes.to_arrow(data.ring_members, rel_type("HAS_MEMBER").props, "ring_members"),
-            "findings": writes.to_arrow(data.findings, node_type("Finding").props, "findings"),
-            "finding_claims": writes.to_arrow(data.finding_claims, (), "finding_claims"),
-            "finding_persons": writes.to_arrow(data.finding_persons, (), "finding_persons"),
-        }
-        for name, label in (("run", "DetectionRun"), ("rings", "Ring"), ("findings", "Finding")):
-            if frames[name].num_columns:
-                writes.check_node_columns(node_type(label), frames[name].column_names)
-        for name, type_ in (("ring_members", "HAS_MEMBER"), ("finding_claims", "INVOLVES"),
-                            ("finding_persons", "CONCERNS")):
-            if frames[name].num_columns:
-                writes.check_rel_columns(rel_type(type_), frames[name].column_names)
-        self._transaction(self._replace_derived_tx, frames)
+    def write_steps(self, steps: Sequence[WriteStep]) -> None:
+        check_steps(steps)
+        # to Arrow with the model's types before the write lock is taken
+        prepared = [_prepared(step) for step in steps]
+        self._transaction(self._write_steps_tx, prepared)
 
-    def _replace_derived_tx(self, cur: duckdb.DuckDBPyConnection, frames: dict[str, pa.Table]) -> None:
-        if frames["run"].num_rows:
-            self._upsert_nodes_tx(cur, "DetectionRun", frames["run"])
-        rings = frames["rings"]
-        if rings.num_rows:
-            self._upsert_nodes_tx(cur, "Ring", rings)
-            ids = pa.table({"k": rings.column("ring_id").cast(pa.string())})
-            cur.register("__rings", ids)
-            try:
-                cur.execute(f"DELETE FROM {quote(rel_table('HAS_MEMBER'))} "
-                            f"WHERE src IN (SELECT k FROM __rings)")
-            finally:
-                with contextlib.suppress(duckdb.Error):
-                    cur.unregister("__rings")
-        if frames["ring_members"].num_rows:
-            self._upsert_rels_tx(cur, "HAS_MEMBER", frames["ring_members"])
-        self._delete_all_of_label(cur, "Finding")
-        if frames["findings"].num_rows:
-            self._upsert_nodes_tx(cur, "Finding", frames["findings"])
-        if frames["finding_claims"].num_rows:
-            self._upsert_rels_tx(cur, "INVOLVES", frames["finding_claims"])
-        if frames["finding_persons"].num_rows:
-            self._upsert_rels_tx(cur, "CONCERNS", frames["finding_persons"])
+    def _write_steps_tx(self, cur: duckdb.DuckDBPyConnection, steps: list[WriteStep]) -> None:
+        for step in steps:
+            if isinstance(step, UpsertNodes):
+                self._upsert_nodes_tx(cur, step.label, step.rows)
+            elif isinstance(step, UpsertRelationships):
+                self._upsert_rels_tx(cur, step.rel_type, step.rows)
+            elif isinstance(step, ReplaceRelationships):
+                starts = writes.source_keys(rel_type(step.rel_type), step.sources)
+                self._replace_rels_tx(cur, step.rel_type, starts, step.rows)
+            else:
+                self._delete_all_of_label(cur, step.label)
 
     # -- reads -----------------------------------------------------------------------------
     def _read(self, work: Any, *args: Any, **kwargs: Any) -> Any:
@@ -475,6 +472,11 @@ class DuckDBStore(GraphStore):
         self.ensure_indexes([node_table(label)])
         result: list[Node] = self._read(reads.get_nodes, label, keys, self._small_tables())
         return result
+
+    def list_nodes(self, listing: Listing) -> Page:
+        check_listing(listing)
+        nodes, total = self._read(listing_sql.list_nodes, listing)
+        return page_of(listing, nodes, total)
 
     def neighbours(
         self,

@@ -35,6 +35,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph import writesteps
+from graph.arguments import check_batch_size
 from graph.duckdb.schema import SQL_TYPES, node_table, quote, rel_table
 from graph.errors import InputError, SchemaError
 from graph.model import NodeType, Prop, RelType, node_type
@@ -76,11 +78,10 @@ def _json_text(value: object) -> object:
 
 
 def batches(table: pa.Table, batch_size: int | None) -> Iterator[pa.Table]:
+    check_batch_size(batch_size)
     if batch_size is None or batch_size >= table.num_rows:
         yield table
         return
-    if batch_size < 1:
-        raise InputError(f"batch_size must be positive, got {batch_size}")
     for offset in range(0, table.num_rows, batch_size):
         yield table.slice(offset, batch_size)
 
@@ -184,13 +185,8 @@ def _write(cur: duckdb.DuckDBPyConnection, target: str, source_sql: str, key_col
 
 
 def check_node_columns(nt: NodeType, columns: Sequence[str]) -> None:
-    known = set(nt.prop_names)
-    for col in columns:
-        if col not in known:
-            raise SchemaError(f"label {nt.label} has no property {col!r}; "
-                              f"known: {', '.join(nt.prop_names)}")
-    if nt.key not in columns:
-        raise SchemaError(f"rows for label {nt.label} lack the key column {nt.key!r}")
+    """The port's one column check (graph/writesteps.py), so both adapters refuse alike."""
+    writesteps.check_node_columns(nt.label, columns)
 
 
 def upsert_nodes_batch(cur: duckdb.DuckDBPyConnection, nt: NodeType, table: pa.Table) -> int:
@@ -214,14 +210,7 @@ def upsert_nodes_batch(cur: duckdb.DuckDBPyConnection, nt: NodeType, table: pa.T
 
 
 def check_rel_columns(rt: RelType, columns: Sequence[str]) -> None:
-    known = {"src", "dst", "src_label", "dst_label", *rt.prop_names}
-    for col in columns:
-        if col not in known:
-            raise SchemaError(f"relationship type {rt.type} has no property {col!r}; "
-                              f"known: {', '.join(sorted(known))}")
-    for col in ("src", "dst"):
-        if col not in columns:
-            raise SchemaError(f"rows for relationship type {rt.type} lack the {col!r} column")
+    writesteps.check_rel_columns(rt.type, columns)
 
 
 @dataclass(frozen=True)

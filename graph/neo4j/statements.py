@@ -101,15 +101,6 @@ def delete_some_nodes() -> str:
             "RETURN count(*) AS deleted")
 
 
-def clear_ring_members() -> str:
-    return (f"UNWIND $ring_ids AS rid MATCH (r:Ring {{ring_id: rid}})-[m:HAS_MEMBER]->() "
-            f"{_seek('r', 'Ring')} DELETE m")
-
-
-def delete_all_findings() -> str:
-    return "MATCH (f:Finding) DETACH DELETE f"
-
-
 # -- reads --------------------------------------------------------------------------------------
 def ping() -> str:
     return "RETURN 1 AS ok"

@@ -13,80 +13,55 @@ How it talks to Neo4j
 - Statements come from :mod:`graph.neo4j.statements`; only model labels, types and property names
   are interpolated, values never.
 - Analyst Cypher (:meth:`Neo4jStore.read_query`) is planned with ``EXPLAIN`` first and refused
-  unless Neo4j classifies it as read-only (``summary.query_type == "r"``); it then runs in a READ
-  transaction, which the server also refuses to let write.
+  unless Neo4j classifies it as read-only (:mod:`graph.neo4j.analyst`).
 
-Driver errors become :mod:`graph.errors`: unreachable server or rejected credentials ->
-``StoreUnavailable``; transaction timed out -> ``QueryTimeout``; a write attempted in a read
-transaction -> ``WriteRefused``; a bad analyst query -> ``InvalidRequest``; anything else ->
-``StoreError``.
+Beside this module: driver errors become :mod:`graph.errors` in :mod:`graph.neo4j.failures`;
+whole labels stream out in :mod:`graph.neo4j.streams`; listings are :mod:`graph.neo4j.listing`;
+multi-step writes (a detection run, a replacement) are :mod:`graph.neo4j.steps`.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import date
 from typing import Any, TypeVar
 
 import neo4j
-import pandas as pd
 import pyarrow as pa
-from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, Record, RoutingControl
-from neo4j.exceptions import (
-    AuthError,
-    ClientError,
-    ConfigurationError,
-    DriverError,
-    Neo4jError,
-    ServiceUnavailable,
-    SessionExpired,
+from neo4j import (
+    Driver,
+    GraphDatabase,
+    ManagedTransaction,
+    NotificationDisabledClassification,
+    Query,
+    Record,
+    RoutingControl,
 )
+from neo4j.exceptions import ConfigurationError
 
-from graph import model
-from graph.errors import (
-    ConfigError,
-    InvalidRequest,
-    QueryTimeout,
-    SchemaError,
-    StoreError,
-    StoreUnavailable,
-    WriteRefused,
-)
+from graph.arguments import check_batch_size, check_cap, check_direction
+from graph.errors import ConfigError, StoreError, StoreUnavailable
+from graph.listing import Listing, Page, check_listing, page_of
 from graph.model import NODE_TYPES, REL_TYPES, Edge, Node, NodeRef, node_type, rel_type
-from graph.neo4j import revisions
+from graph.neo4j import listing as listing_cy
+from graph.neo4j import revisions, streams
 from graph.neo4j import statements as cy
-from graph.neo4j.guard import check_analyst_plan
-from graph.neo4j.values import (
-    arrow_batch,
-    arrow_column,
-    arrow_type,
-    from_neo4j,
-    props_from_neo4j,
-)
-from graph.neo4j.writes import node_batches, relationship_batches, replace_batches
-from graph.port import DerivedData, Direction, Expansion, GraphStore, QueryResult, Rows
+from graph.neo4j.analyst import run_analyst_cypher
+from graph.neo4j.failures import neo4j_errors
+from graph.neo4j.steps import node_rows, replace_groups, step_statements
+from graph.neo4j.values import props_from_neo4j
+from graph.neo4j.writes import relationship_batches
+from graph.port import Direction, Expansion, GraphStore, QueryResult, Rows
+from graph.records import typed_props, typed_rel_props
 from graph.settings import Settings
+from graph.writesteps import ReplaceRelationships, WriteStep, check_steps, touched_by
 
-_TIMEOUT_MARK = "TransactionTimedOut"  # ...TransactionTimedOut and ...TransactionTimedOutClientConfiguration
-_WRITE_REFUSED_CODES = frozenset({
-    "Neo.ClientError.Statement.AccessMode",
-    "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase",
-})
-# Keyed paging on the key index: pages small enough to stay well inside the transaction timeout.
-_STREAM_PAGE = 50_000
 T = TypeVar("T")
 
 
 def _records(result: neo4j.Result) -> list[Record]:
     return list(result)
-
-
-def _values(result: neo4j.Result) -> list[list[Any]]:
-    """Rows as plain lists: the cheapest way to take a large answer off the driver."""
-    return result.values()
 
 
 class Neo4jStore(GraphStore):
@@ -121,7 +96,11 @@ class Neo4jStore(GraphStore):
             raise ConfigError("MEDFRAUD_NEO4J_PASSWORD is required for the Neo4j store")
         try:
             driver = GraphDatabase.driver(
-                settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password)
+                settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password),
+                # "property does not exist" on every read of an optional property the data has not
+                # used yet (a review verdict before the first review): expected, and a log line per
+                # query; deprecation, performance and other warnings still come through
+                notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
             )
         except (ConfigurationError, ValueError) as exc:
             raise ConfigError(f"MEDFRAUD_NEO4J_URI: {settings.neo4j_uri!r} is not usable: {exc}") from exc
@@ -143,40 +122,13 @@ class Neo4jStore(GraphStore):
         return self._database
 
     # -- plumbing ----------------------------------------------------------------------------
-    @contextmanager
-    def _errors(self, action: str, *, analyst: bool = False) -> Iterator[None]:
-        try:
-            yield
-        except (ServiceUnavailable, SessionExpired) as exc:
-            raise StoreUnavailable(f"Neo4j is unreachable while trying to {action}: {exc}") from exc
-        except AuthError as exc:
-            raise StoreUnavailable(
-                "Neo4j refused the credentials (MEDFRAUD_NEO4J_USER / MEDFRAUD_NEO4J_PASSWORD): "
-                f"{exc.message}"
-            ) from exc
-        except Neo4jError as exc:
-            code = exc.code or ""
-            if _TIMEOUT_MARK in code:
-                raise QueryTimeout(
-                    f"Neo4j stopped the query at the time limit while trying to {action}"
-                ) from exc
-            if code in _WRITE_REFUSED_CODES:
-                raise WriteRefused(
-                    f"this query would write; only read-only queries may run here ({code})"
-                ) from exc
-            if analyst and isinstance(exc, ClientError):
-                raise InvalidRequest(f"Neo4j rejected the query: {exc.message}") from exc
-            raise StoreError(f"Neo4j failed to {action}: {code}: {exc.message}") from exc
-        except DriverError as exc:
-            raise StoreError(f"Neo4j driver failed to {action}: {exc}") from exc
-
     def _read(self, statement: str, params: dict[str, Any], action: str) -> list[Record]:
         return self._read_as(statement, params, action, _records)
 
     def _read_as(self, statement: str, params: dict[str, Any], action: str,
                  take: Callable[[neo4j.Result], T]) -> T:
         """A READ-routed query with a timeout, its answer taken off the driver by ``take``."""
-        with self._errors(action):
+        with neo4j_errors(action):
             answer: T = self._driver.execute_query(
                 Query(statement, timeout=self._timeout_s),
                 parameters_=params,
@@ -188,7 +140,7 @@ class Neo4jStore(GraphStore):
 
     def _write(self, work: Callable[[ManagedTransaction], int], action: str, touched: Iterable[str]) -> int:
         """One managed write transaction, then fresh revision tokens for what it touched."""
-        with self._errors(action), self._driver.session(database=self._database) as session:
+        with neo4j_errors(action), self._driver.session(database=self._database) as session:
             result = session.execute_write(work)
             # after the commit, never before: a reader that sees the new token sees the new data
             session.execute_write(self._bump, revisions.names(touched))
@@ -206,10 +158,8 @@ class Neo4jStore(GraphStore):
         return f"neo4j database {self._database}"
 
     def _size(self, batch_size: int | None) -> int:
-        size = batch_size or self._batch_size
-        if size < 1:
-            raise InvalidRequest("batch_size must be at least 1")
-        return size
+        check_batch_size(batch_size)
+        return batch_size or self._batch_size
 
     def _batches(self, items: Sequence[Any], batch_size: int | None) -> Iterator[Sequence[Any]]:
         size = self._size(batch_size)
@@ -231,7 +181,7 @@ class Neo4jStore(GraphStore):
         from graph.model import neo4j_schema_statements
 
         for statement in [*neo4j_schema_statements(), revisions.CONSTRAINT]:
-            with self._errors("apply the schema"):
+            with neo4j_errors("apply the schema"):
                 self._driver.execute_query(
                     statement,
                     parameters_={},
@@ -242,7 +192,7 @@ class Neo4jStore(GraphStore):
     def upsert_nodes(self, label: str, rows: Rows, *, batch_size: int | None = None) -> int:
         statement = cy.upsert_nodes(label)
         written = 0
-        for batch in node_batches(label, rows, self._size(batch_size)):
+        for batch in node_rows(label, rows, self._size(batch_size)):
             written += self._write(self._run_count(statement, {"rows": batch}, "written"),
                                    f"upsert {label} nodes", [label])
         return written
@@ -258,29 +208,13 @@ class Neo4jStore(GraphStore):
     def replace_relationships(
         self, rel_type: str, sources: Sequence[str] | pa.Array | pa.ChunkedArray, rows: Rows
     ) -> int:
-        rt = model.rel_type(rel_type)
-        if len(rt.start) != 1:
-            raise SchemaError(f"{rel_type} starts at {' or '.join(rt.start)}: replacing its relationships "
-                              "needs a relationship type with one start label")
-        start = rt.start[0]
+        check_steps([ReplaceRelationships(rel_type, (), rows)])
+        listed = sources.to_pylist() if isinstance(sources, pa.Array | pa.ChunkedArray) else list(sources)
         written = 0
         # One transaction per batch of sources: each source's links are replaced all at once.
-        for batch in replace_batches(rel_type, sources, rows, self._batch_size):
-            steps: list[tuple[str, dict[str, Any]]] = []
-            for end in rt.end:
-                links = [r for b in batch.links if b.dst_label == end for r in b.rows]
-                if batch.sources:
-                    kept: dict[str, list[str]] = {k: [] for k in batch.sources}
-                    for r in links:
-                        if r["src"] in kept:
-                            kept[r["src"]].append(r["dst"])
-                    keep = [{"src": k, "keep": v} for k, v in kept.items()]
-                    steps.append((cy.delete_unkept_relationships(rel_type, start, end), {"rows": keep}))
-                if links:
-                    steps.append((cy.upsert_relationships(rel_type, start, end), {"rows": links}))
-            if steps:
-                written += self._write(self._run_steps(steps), f"replace {rel_type} relationships",
-                                       [rel_type])
+        for group in replace_groups(rel_type, listed, rows, self._batch_size):
+            written += self._write(self._run_steps(group), f"replace {rel_type} relationships",
+                                   [rel_type])
         return written
 
     @staticmethod
@@ -319,39 +253,10 @@ class Neo4jStore(GraphStore):
             if deleted == 0:
                 return total
 
-    def replace_derived(self, data: DerivedData) -> None:
-        steps: list[tuple[str, dict[str, Any]]] = []
-
-        def node_steps(label: str, frame: pd.DataFrame) -> None:
-            if not frame.empty:
-                steps.extend((cy.upsert_nodes(label), {"rows": batch})
-                             for batch in node_batches(label, frame, self._batch_size))
-
-        def rel_steps(rel: str, frame: pd.DataFrame) -> None:
-            if not frame.empty:
-                steps.extend((cy.upsert_relationships(rel, b.src_label, b.dst_label), {"rows": b.rows})
-                             for b in relationship_batches(rel, frame, self._batch_size))
-
-        node_steps("DetectionRun", data.run)
-        node_steps("Ring", data.rings)
-        if not data.rings.empty:
-            ring_ids = [str(r) for r in data.rings["ring_id"].tolist()]
-            for batch in self._batches(ring_ids, None):
-                steps.append((cy.clear_ring_members(), {"ring_ids": list(batch)}))
-        rel_steps("HAS_MEMBER", data.ring_members)
-        steps.append((cy.delete_all_findings(), {}))
-        node_steps("Finding", data.findings)
-        rel_steps("INVOLVES", data.finding_claims)
-        rel_steps("CONCERNS", data.finding_persons)
-
-        def work(tx: ManagedTransaction) -> int:
-            # Re-run from the top on a retry: every step is an idempotent MERGE/DELETE.
-            for statement, params in steps:
-                tx.run(statement, params).consume()
-            return len(steps)
-
-        self._write(work, "write detection results",
-                    ["DetectionRun", "Ring", "HAS_MEMBER", "Finding", "INVOLVES", "CONCERNS"])
+    def write_steps(self, steps: Sequence[WriteStep]) -> None:
+        check_steps(steps)
+        statements = [st for step in steps for st in step_statements(step, self._batch_size)]
+        self._write(self._run_steps(statements), "write detection results", touched_by(steps))
 
     # -- reads -------------------------------------------------------------------------------
     def get_nodes(self, label: str, keys: Sequence[str]) -> list[Node]:
@@ -361,8 +266,23 @@ class Neo4jStore(GraphStore):
         for batch in self._batches(list(dict.fromkeys(wanted)), None):
             for record in self._read(statement, {"keys": list(batch)}, f"read {label} nodes"):
                 key = str(record["key"])
-                found[key] = Node(label, key, props_from_neo4j(dict(record["props"])))
+                found[key] = Node(label, key, typed_props(label, props_from_neo4j(dict(record["props"]))))
         return [found[k] for k in wanted if k in found]
+
+    def list_nodes(self, listing: Listing) -> Page:
+        check_listing(listing)
+        label = node_type(listing.label).label
+        statement, params = listing_cy.count_statement(listing)
+        [counted] = self._read(statement, params, f"count {label} nodes")
+        total = int(counted["total"])
+        if listing.first == 0 or listing.offset >= total:
+            return page_of(listing, [], total)
+        statement, params = listing_cy.page_statement(listing)
+        records = self._read(statement, {**params, "skip": listing.offset, "limit": listing.first + 1},
+                             f"list {label} nodes")
+        nodes = [Node(label, str(r["key"]), typed_props(label, props_from_neo4j(dict(r["props"]))))
+                 for r in records]
+        return page_of(listing, nodes, total)
 
     def neighbours(
         self,
@@ -375,10 +295,8 @@ class Neo4jStore(GraphStore):
         cap: int = 100,
         direction: Direction = "both",
     ) -> Expansion:
-        if cap < 0:
-            raise InvalidRequest("cap must be zero or more")
-        if direction not in ("out", "in", "both"):
-            raise InvalidRequest(f"direction must be out, in or both, not {direction!r}")
+        check_cap(cap)
+        check_direction(direction)
         types = [rel_type(t).type for t in rel_types] if rel_types is not None else None
         label_filter = [node_type(lb).label for lb in labels] if labels is not None else None
         by_label: dict[str, list[str]] = defaultdict(list)
@@ -403,13 +321,13 @@ class Neo4jStore(GraphStore):
                     other = NodeRef(str(hit["label"]), str(hit["key"]))
                     if other not in seed_set and other not in seen_nodes:
                         seen_nodes.add(other)
-                        props = props_from_neo4j(dict(hit["props"]))
+                        props = typed_props(other.label, props_from_neo4j(dict(hit["props"])))
                         expansion.nodes.append(Node(other.label, other.key, props))
                     src, dst = (seed, other) if hit["outgoing"] else (other, seed)
                     edge_id = (str(hit["type"]), src, dst)
                     if edge_id not in seen_edges:
                         seen_edges.add(edge_id)
-                        rel_props = props_from_neo4j(dict(hit["rel_props"]))
+                        rel_props = typed_rel_props(edge_id[0], props_from_neo4j(dict(hit["rel_props"])))
                         expansion.edges.append(Edge(edge_id[0], src, dst, rel_props))
         return expansion
 
@@ -440,68 +358,18 @@ class Neo4jStore(GraphStore):
             for record in self._read(cy.search(label), {"text": text, "limit": limit}, "search"):
                 key = str(record["key"])
                 hits.append((int(record["rank"]), order[label], key,
-                             Node(label, key, props_from_neo4j(dict(record["props"])))))
+                             Node(label, key, typed_props(label, props_from_neo4j(dict(record["props"]))))))
         # the same order as the embedded store: exact key, key prefix, name; then model label order
         hits.sort(key=lambda h: (h[0], h[1], h[2]))
         return [h[3] for h in hits[:limit]]
 
-    def stream_nodes(
-        self, label: str, columns: Sequence[str] | None = None, *, batch_size: int = 1_000_000
-    ) -> Iterator[pa.RecordBatch]:
-        nt = node_type(label)
-        wanted = tuple(columns) if columns is not None else nt.prop_names
-        for c in wanted:
-            nt.prop(c)
-        statement = cy.stream_nodes_page(label, wanted)
-        page = max(1, min(batch_size, _STREAM_PAGE))
-        last = ""  # before every key (see cy.stream_nodes_page)
-        while True:
-            rows = self._read_as(statement, {"last": last, "limit": page}, f"stream {label} nodes", _values)
-            if not rows:
-                return
-            columns_ = list(zip(*rows, strict=True))
-            yield pa.RecordBatch.from_arrays(
-                [arrow_column(nt.prop(c), columns_[i + 1]) for i, c in enumerate(wanted)],
-                names=list(wanted),
-            )
-            if len(rows) < page:
-                return
-            last = str(rows[-1][0])
+    def stream_nodes(self, label: str, columns: Sequence[str] | None = None, *,
+                     batch_size: int = 1_000_000) -> Iterator[pa.RecordBatch]:
+        return streams.stream_nodes(self._read_as, label, columns, batch_size)
 
-    def stream_relationships(
-        self, rel_type: str, columns: Sequence[str] | None = None, *, batch_size: int = 1_000_000
-    ) -> Iterator[pa.RecordBatch]:
-        rt = model.rel_type(rel_type)
-        endpoint_cols = ("src", "dst", "src_label", "dst_label")
-        wanted = tuple(columns) if columns is not None else (*endpoint_cols, *rt.prop_names)
-        props = {p.name: p for p in rt.props}
-        unknown = [c for c in wanted if c not in endpoint_cols and c not in props]
-        if unknown:
-            raise SchemaError(f"relationship {rel_type} has no columns {', '.join(map(repr, unknown))}")
-        layout = [(c, arrow_type(props[c]) if c in props else pa.string(), props.get(c)) for c in wanted]
-        page = max(1, min(batch_size, _STREAM_PAGE))
-        for src_label, dst_label in itertools.product(rt.start, rt.end):
-            statement = cy.stream_relationships_page(rel_type, src_label, dst_label)
-            last = ""
-            while True:
-                records = self._read(statement, {"last": last, "limit": page}, f"stream {rel_type}")
-                if not records:
-                    break
-                rows = [r for r in records if r["dst"] is not None]
-                if rows:
-                    values: dict[str, list[Any]] = {
-                        "src": [str(r["src"]) for r in rows],
-                        "dst": [str(r["dst"]) for r in rows],
-                        "src_label": [src_label] * len(rows),
-                        "dst_label": [dst_label] * len(rows),
-                    }
-                    rel_props = [dict(r["props"] or {}) for r in rows]
-                    for name in props:
-                        values[name] = [p.get(name) for p in rel_props]
-                    yield arrow_batch(layout, {c: values[c] for c in wanted})
-                if len({r["src"] for r in records}) < page:
-                    break
-                last = str(records[-1]["src"])
+    def stream_relationships(self, rel_type: str, columns: Sequence[str] | None = None, *,
+                             batch_size: int = 1_000_000) -> Iterator[pa.RecordBatch]:
+        return streams.stream_relationships(self._read_as, rel_type, columns, batch_size)
 
     def count_nodes(self) -> dict[str, int]:
         found = {r["name"]: int(r["count"]) for r in self._read(cy.count_nodes(), {}, "count nodes")}
@@ -512,46 +380,11 @@ class Neo4jStore(GraphStore):
         found = {r["name"]: int(r["count"]) for r in records}
         return {r.type: found.get(r.type, 0) for r in REL_TYPES}
 
-    def read_query(
-        self,
-        text: str,
-        params: dict[str, Any] | None = None,
-        *,
-        limit: int | None = None,
-        timeout_s: float | None = None,
-    ) -> QueryResult:
-        limit = self._row_limit if limit is None else limit
-        if limit < 0:
-            raise InvalidRequest("limit must be zero or more")
-        timeout = self._timeout_s if timeout_s is None else timeout_s
-        parameters = dict(params or {})
-        if cy.names_a_database(text):
-            # Analysts query the configured database only (USE system could list users).
-            raise InvalidRequest("remove the USE clause: queries run against the configured database only")
-        with self._errors("plan the query", analyst=True):
-            _, summary, _ = self._driver.execute_query(
-                Query(cy.explain(text), timeout=timeout),
-                parameters_=parameters,
-                routing_=RoutingControl.READ,
-                database_=self._database,
-            )
-        check_analyst_plan(summary.query_type, summary.plan, self._database)
-
-        def take(result: neo4j.Result) -> tuple[list[str], list[list[Any]]]:
-            keys = list(result.keys())
-            head = itertools.islice(result, limit + 1)
-            rows = [[from_neo4j(v) for v in record.values()] for record in head]
-            return keys, rows
-
-        with self._errors("run the query", analyst=True):
-            keys, rows = self._driver.execute_query(
-                Query(text, timeout=timeout),
-                parameters_=parameters,
-                routing_=RoutingControl.READ,
-                database_=self._database,
-                result_transformer_=take,
-            )
-        return QueryResult(columns=keys, rows=rows[:limit], truncated=len(rows) > limit)
+    def read_query(self, text: str, params: dict[str, Any] | None = None, *, limit: int | None = None,
+                   timeout_s: float | None = None) -> QueryResult:
+        return run_analyst_cypher(self._driver, self._database, text, params,
+                                  limit=self._row_limit if limit is None else limit,
+                                  timeout=self._timeout_s if timeout_s is None else timeout_s)
 
     def ping(self) -> None:
         try:

@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from graph.model import Node, NodeRef, RelType, node_type
 from graph.port import SnapshotReader
+from graph.records import typed_props
 from graph.serving.nodecolumns import NodeColumns, fixed_width, positions_of
 
 NULL_DAY = int(np.iinfo(np.int32).min)
@@ -173,7 +174,7 @@ class AdjacencyIndex:
             return None
         wanted = list(dict.fromkeys(str(k) for k in keys))
         positions, found = positions_of(self.keys[label], wanted)
-        return [Node(label, wanted[i], props)
+        return [Node(label, wanted[i], typed_props(label, props))
                 for i, props in zip(found, held.rows(positions), strict=True)]
 
     def ids(self, refs: Sequence[NodeRef]) -> np.ndarray:

@@ -17,7 +17,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Protocol
 
 import networkx as nx
@@ -165,19 +165,6 @@ def _ref_in(nodes: dict[NodeRef, Node], labels: tuple[str, ...], key: object) ->
     return None
 
 
-def _day(value: object) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
 def claim_neighbours(store: GraphReader, claims: Sequence[Node], types: Sequence[str],
                      known: dict[NodeRef, Node], since: date | None, until: date | None) -> list[Node]:
     """The patients, institutions, doctors and injury cases of claims, read by key from their columns.
@@ -195,7 +182,8 @@ def claim_neighbours(store: GraphReader, claims: Sequence[Node], types: Sequence
 
     for claim in claims:
         p = claim.props
-        day = _day(p.get("start_date"))
+        start = p.get("start_date")  # typed by the port (graph/records.py): a date or absent
+        day = start if isinstance(start, date) else None
         in_window = not ((since and day and day < since) or (until and day and day > until))
         if in_window:
             if "HAS_CLAIM" in types:

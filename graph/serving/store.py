@@ -32,10 +32,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from graph.errors import InvalidRequest, MedfraudError
+from graph.arguments import check_cap, check_direction
+from graph.errors import MedfraudError
+from graph.listing import Listing, Page
 from graph.model import REL_TYPES, Node, NodeRef, node_type, rel_type
 from graph.port import (
-    DerivedData,
     Direction,
     Expansion,
     GraphStore,
@@ -48,6 +49,7 @@ from graph.serving.expansion import expansion_from_rows
 from graph.serving.node_cache import NodeCache
 from graph.serving.response_cache import ResponseCache
 from graph.serving.ring_index import RingIndex, load_ring_index
+from graph.writesteps import WriteStep
 
 log = logging.getLogger("medfraud.serving")
 
@@ -264,9 +266,9 @@ class ServingStore(GraphStore):
         finally:
             self.refresh(force=True)
 
-    def replace_derived(self, data: DerivedData) -> None:
+    def write_steps(self, steps: Sequence[WriteStep]) -> None:
         try:
-            self.inner.replace_derived(data)
+            self.inner.write_steps(steps)
         finally:
             self.refresh(force=True)
 
@@ -291,10 +293,8 @@ class ServingStore(GraphStore):
     def neighbours(self, seeds: Sequence[NodeRef], *, rel_types: Sequence[str] | None = None,
                    labels: Sequence[str] | None = None, since: date | None = None,
                    until: date | None = None, cap: int = 100, direction: Direction = "both") -> Expansion:
-        if cap < 0:
-            raise InvalidRequest("cap must be >= 0")
-        if direction not in ("out", "in", "both"):
-            raise InvalidRequest(f"direction must be out, in or both, not {direction!r}")
+        check_cap(cap)
+        check_direction(direction)
         types = _type_names(rel_types)
         wanted = {node_type(lab).label for lab in labels} if labels is not None else None
         self.refresh()
@@ -319,6 +319,9 @@ class ServingStore(GraphStore):
 
     def search(self, text: str, *, labels: Sequence[str] | None = None, limit: int = 20) -> list[Node]:
         return self.inner.search(text, labels=labels, limit=limit)
+
+    def list_nodes(self, listing: Listing) -> Page:
+        return self.inner.list_nodes(listing)
 
     def stream_nodes(self, label: str, columns: Sequence[str] | None = None, *,
                      batch_size: int = 1_000_000) -> Iterator[pa.RecordBatch]:

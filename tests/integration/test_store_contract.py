@@ -13,16 +13,21 @@ small hand-made town where every expected answer can be worked out on paper:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pytest
 
-from graph.errors import WriteRefused
+from graph import listing
+from graph.errors import InputError, InvalidRequest, SchemaError, WriteRefused
+from graph.listing import Page
 from graph.model import NODES, REL_TYPES, NodeRef
 from graph.port import DerivedData, GraphStore
+from graph.record_types import CaseRecord, ClaimRecord, InjuryCaseRecord, PatientRecord, RingRecord
+from graph.records import record_of
+from graph.writesteps import DeleteAllNodes, ReplaceRelationships, UpsertNodes, UpsertRelationships
 
 ADAPTERS = ["duckdb", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 
@@ -360,3 +365,196 @@ def test_read_query_refuses_writes(store: GraphStore, index: int) -> None:
     with pytest.raises(WriteRefused):
         store.read_query(WRITES[store.kind][index])
     assert store.count_nodes()["Patient"] == 5
+
+
+# -- one error contract for bad arguments (graph/arguments.py) ------------------------------------
+@pytest.mark.parametrize("call", [
+    lambda s: s.neighbours([NodeRef("Patient", "P1")], cap=-1),
+    lambda s: s.neighbours([NodeRef("Patient", "P1")], direction="sideways"),
+    lambda s: s.upsert_nodes("Patient", PATIENTS, batch_size=0),
+    lambda s: s.read_query(QUERIES[s.kind]["patients"], limit=-1),
+], ids=["negative cap", "unknown direction", "batch size zero", "negative limit"])
+def test_bad_arguments_are_invalid_requests(store: GraphStore, call: Any) -> None:
+    load_town(store)
+    with pytest.raises(InvalidRequest):
+        call(store)
+    assert store.count_nodes()["Patient"] == 5
+
+
+@pytest.mark.parametrize("call", [
+    lambda s: s.get_nodes("Villain", ["x"]),
+    lambda s: s.neighbours([NodeRef("Patient", "P1")], rel_types=["KNOWS"]),
+    lambda s: s.upsert_nodes("Patient", pd.DataFrame({"person_id": ["P9"], "shoe_size": [42]})),
+    lambda s: s.upsert_nodes("Patient", pd.DataFrame({"name": ["no key"]})),
+    lambda s: s.upsert_relationships("HAS_PHONE", pd.DataFrame({"src": ["P1"]})),
+    lambda s: list(s.stream_nodes("Patient", ["shoe_size"])),
+], ids=["unknown label", "unknown type", "unknown property", "no key column", "no dst column",
+        "stream unknown column"])
+def test_names_outside_the_model_are_schema_errors(store: GraphStore, call: Any) -> None:
+    load_town(store)
+    with pytest.raises(SchemaError):
+        call(store)
+    assert store.count_nodes()["Patient"] == 5
+
+
+@pytest.mark.parametrize("rows", [
+    pd.DataFrame({"person_id": ["P9", None]}),
+    pd.DataFrame({"person_id": ["P9"], "birth_date": ["not a date"]}),
+], ids=["missing key", "value not of its type"])
+def test_bad_row_data_is_an_input_error(store: GraphStore, rows: pd.DataFrame) -> None:
+    load_town(store)
+    with pytest.raises(InputError):
+        store.upsert_nodes("Patient", rows)
+    assert store.get_nodes("Patient", ["P9"]) == []
+
+
+def test_a_bad_frame_in_a_detection_run_writes_nothing(store: GraphStore) -> None:
+    load_town(store)
+    store.replace_derived(_run("run1", [("R1", ["P1", "P2"])], [("F1", "P1", "medical:c1")]))
+    bad = _run("run2", [("R1", ["P3"])], [("F2", "P3", "medical:c3")])
+    bad.finding_claims = bad.finding_claims.assign(weight=[1.0])  # INVOLVES has no property weight
+    with pytest.raises(SchemaError):
+        store.replace_derived(bad)
+    assert keys(store.neighbours([NodeRef("Ring", "R1")]).nodes) == {"P1", "P2"}
+    assert [n.key for n in store.get_nodes("Finding", ["F1", "F2"])] == ["F1"]
+    assert store.count_nodes()["DetectionRun"] == 1
+
+
+def test_write_steps_apply_in_order_in_one_transaction(store: GraphStore) -> None:
+    load_town(store)
+    member = pd.DataFrame({"src": ["R1"], "dst": ["P1"], "dst_label": ["Patient"], "role": ["patient"]})
+    doctor = pd.DataFrame({"src": ["R1"], "dst": ["D1"], "dst_label": ["Doctor"], "role": ["doctor"]})
+    store.write_steps([
+        UpsertNodes("Ring", pd.DataFrame({"ring_id": ["R1"], "kind": ["collusion"]})),
+        UpsertRelationships("HAS_MEMBER", member),
+        ReplaceRelationships("HAS_MEMBER", ("R1",), doctor),
+        DeleteAllNodes("Phone"),
+    ])
+    assert [(n.label, n.key) for n in store.neighbours([NodeRef("Ring", "R1")]).nodes] == [("Doctor", "D1")]
+    assert store.count_nodes()["Phone"] == 0 and store.count_relationships()["HAS_PHONE"] == 0
+    # one bad step (a relationship row without its end) refuses the whole sequence, earlier steps too
+    with pytest.raises(SchemaError):
+        store.write_steps([DeleteAllNodes("Ring"),
+                           UpsertRelationships("HAS_CLAIM", pd.DataFrame({"src": ["P1"]}))])
+    assert store.count_nodes()["Ring"] == 1
+
+
+# -- typed records (graph/records.py) ------------------------------------------------------------
+def test_nodes_come_back_with_their_declared_types(store: GraphStore) -> None:
+    load_town(store)
+    store.upsert_nodes("Institution", pd.DataFrame({"institution_id": ["I1"], "latitude": [31.2],
+                                                    "extra": ['{"等级": "一级"}']}))
+    store.upsert_nodes("Ring", pd.DataFrame({
+        "ring_id": ["R1"], "kind": ["collusion"], "score": [0.82], "member_count": [2],
+        "evidence": ['["同一诊所同日就诊 12 次"]'], "score_history": ['[{"run_id": "r1", "score": 0.82}]'],
+        "created_at": [datetime(2026, 1, 2, 3, 4, 5)]}))
+    store.upsert_nodes("Case", pd.DataFrame({"case_id": ["C1"], "title": ["案件一"],
+                                             "shared_with": [["police:1", "police:2"]]}))
+    store.upsert_nodes("InjuryCase", pd.DataFrame({"injury_case_id": ["J1"], "third_party_liable": [True],
+                                                   "injury_date": [date(2024, 5, 1)]}))
+    [inst] = store.get_nodes("Institution", ["I1"])
+    assert inst.props["level"] == 0 and type(inst.props["level"]) is int
+    assert inst.props["latitude"] == 31.2 and inst.props["extra"] == {"等级": "一级"}
+    ring = record_of(store.get_nodes("Ring", ["R1"])[0], RingRecord)
+    assert ring == RingRecord(ring_id="R1", kind="collusion", score=0.82, member_count=2,
+                              evidence=["同一诊所同日就诊 12 次"],
+                              score_history=[{"run_id": "r1", "score": 0.82}],
+                              created_at=datetime(2026, 1, 2, 3, 4, 5))
+    case = record_of(store.get_nodes("Case", ["C1"])[0], CaseRecord)
+    assert case.shared_with == ["police:1", "police:2"] and case.status is None
+    injury = record_of(store.get_nodes("InjuryCase", ["J1"])[0], InjuryCaseRecord)
+    assert injury.third_party_liable is True and injury.injury_date == date(2024, 5, 1)
+    # the same types on every read path: expansion and search too
+    [claim] = [n for n in store.neighbours([NodeRef("Patient", "P3")]).nodes if n.label == "Claim"]
+    assert record_of(claim, ClaimRecord).total_amount == 300.0
+    assert record_of(claim, ClaimRecord).start_date == date(2024, 2, 1)
+    [found] = store.search("王芳", labels=["Patient"])
+    assert record_of(found, PatientRecord).birth_date == date(1948, 1, 30)
+
+
+# -- listing (graph/listing.py) -------------------------------------------------------------------
+def _listing_town(store: GraphStore) -> None:
+    """Five rings, four findings and three cases with every filter's edge case:
+
+    rings R1..R5: scores 0.9, 0.7, 0.7, 0.3 and none; R2/R3 tie on score (key decides); kinds and
+    statuses mixed. Findings: two double claims of P1 (excess 500, none) and P2 (excess 80), one
+    anomaly. Cases: C1 shared with police:1 (oldest), C2 with police:1 and police:2, C3 with none.
+    """
+    store.upsert_nodes("Ring", pd.DataFrame({
+        "ring_id": ["R1", "R3", "R2", "R4", "R5"],
+        "kind": ["collusion", "shared_identifier", "collusion", "collusion", "collusion"],
+        "score": [0.9, 0.7, 0.7, 0.3, None],
+        "status": ["new", "stable", "grown", "vanished", "new"],
+        "evidence": ['["a"]', '["b"]', '["c"]', '["d"]', '["e"]']}))
+    store.upsert_nodes("Finding", pd.DataFrame({
+        "finding_id": ["F1", "F2", "F3", "F4"],
+        "category": ["double_claim", "double_claim", "double_claim", "anomaly"],
+        "kind": ["medical_and_work_injury", "medical_and_commercial", "medical_and_work_injury",
+                 "after_death"],
+        "person_id": ["P1", "P1", "P2", "P1"], "excess_amount": [500.0, None, 80.0, 20.0]}))
+    store.upsert_nodes("Case", pd.DataFrame({
+        "case_id": ["C1", "C2", "C3"], "status": ["open", "investigating", "open"],
+        "agency": ["bureau:1"] * 3,
+        "created_at": [datetime(2026, 1, 1), datetime(2026, 1, 3), datetime(2026, 1, 2)],
+        "shared_with": [["police:1"], ["police:1", "police:2"], []]}))
+
+
+def _keys_of(page: Page) -> list[str]:
+    return [n.key for n in page.nodes]
+
+
+def test_listing_filters_orders_and_counts(store: GraphStore) -> None:
+    _listing_town(store)
+    everything = store.list_nodes(listing.rings())
+    assert _keys_of(everything) == ["R1", "R2", "R3", "R4", "R5"] and everything.total == 5
+    assert not everything.has_next
+    assert record_of(everything.nodes[0], RingRecord).evidence == ["a"]  # typed like get_nodes
+    assert _keys_of(store.list_nodes(listing.rings(kind="collusion", min_score=0.5))) == ["R1", "R2"]
+    assert _keys_of(store.list_nodes(listing.rings(status="new"))) == ["R1", "R5"]
+    doubles = store.list_nodes(listing.findings(category="double_claim"))
+    assert _keys_of(doubles) == ["F1", "F3", "F2"] and doubles.total == 3
+    of_p1 = store.list_nodes(listing.findings(category="double_claim", person_id="P1"))
+    assert _keys_of(of_p1) == ["F1", "F2"]
+    assert _keys_of(store.list_nodes(listing.findings(category="anomaly", kind="after_death"))) == ["F4"]
+    assert _keys_of(store.list_nodes(listing.cases())) == ["C2", "C3", "C1"]
+    assert _keys_of(store.list_nodes(listing.cases(shared_with="police:1"))) == ["C2", "C1"]
+    assert _keys_of(store.list_nodes(listing.cases(shared_with="police:2", status="open"))) == []
+    scoped = listing.restricted(listing.rings(), "ring_id", {"R3", "R4", "nope"})
+    assert _keys_of(store.list_nodes(scoped)) == ["R3", "R4"]
+    assert store.list_nodes(listing.restricted(listing.rings(), "ring_id", set())).total == 0
+
+
+def test_listing_pages_follow_cursors_without_overlap(store: GraphStore) -> None:
+    _listing_town(store)
+    seen: list[str] = []
+    after = None
+    while True:
+        page = store.list_nodes(listing.rings(first=2, after=after))
+        assert page.total == 5 and len(page.nodes) == len(page.cursors) <= 2
+        seen += _keys_of(page)
+        if not page.has_next:
+            break
+        after = page.end_cursor
+    assert seen == ["R1", "R2", "R3", "R4", "R5"]
+    # a cursor from the middle of a page continues right after its node
+    first = store.list_nodes(listing.rings(first=3))
+    assert _keys_of(store.list_nodes(listing.rings(first=2, after=first.cursors[0]))) == ["R2", "R3"]
+    empty = store.list_nodes(listing.rings(first=0))
+    assert empty.nodes == [] and empty.total == 5 and empty.has_next is False
+
+
+@pytest.mark.parametrize("bad, error", [
+    (listing.Listing("Ring", first=-1), InvalidRequest),
+    (listing.Listing("Ring", first=100_000), InvalidRequest),
+    (listing.rings(after="bm90IGEgY3Vyc29y"), InvalidRequest),
+    (listing.Listing("Ring", at_least={"kind": 1.0}), InvalidRequest),
+    (listing.Listing("Ring", contains={"kind": "x"}), InvalidRequest),
+    (listing.Listing("Ring", equals={"shoe_size": "42"}), SchemaError),
+    (listing.Listing("Ring", order=(("shoe_size", True),)), SchemaError),
+    (listing.Listing("Villain"), SchemaError),
+], ids=["negative page", "page too large", "foreign cursor", "minimum of text", "contains on text",
+        "unknown filter property", "unknown order property", "unknown label"])
+def test_bad_listings_follow_the_error_contract(store: GraphStore, bad: listing.Listing,
+                                                 error: type[Exception]) -> None:
+    with pytest.raises(error):
+        store.list_nodes(bad)

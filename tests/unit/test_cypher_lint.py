@@ -29,8 +29,10 @@ import pytest
 from graphdatascience import GraphDataScience
 
 from algorithms.gds_engine import GdsEngine
+from graph import listing
 from graph.model import NODE_TYPES, REL_TYPES, NodeRef, NodeType, PropType, neo4j_schema_statements, node_type
 from graph.neo4j import statements as cy
+from graph.neo4j import steps
 from graph.neo4j.store import Neo4jStore
 from graph.port import DerivedData
 from tests.unit.algorithms.gds_recording import RecordingQueryRunner
@@ -135,6 +137,14 @@ def store_statements(collected: Collected) -> set[str]:
     record("count_nodes")
     store.count_relationships()
     record("count_relationships")
+    for name, wanted in (
+        ("rings", listing.restricted(listing.rings(kind="collusion", status="new", min_score=0.5),
+                                     "ring_id", {"R1"})),
+        ("findings", listing.findings(category="double_claim", kind="k", person_id="p")),
+        ("cases", listing.cases(status="open", shared_with="police:1")),
+    ):
+        store.list_nodes(wanted)
+        record(f"list_nodes({name})")
     nodes = {n.label: n for n in NODE_TYPES}
     store.replace_derived(DerivedData(
         run=_frame(nodes["DetectionRun"]), rings=_frame(nodes["Ring"]),
@@ -194,7 +204,7 @@ def stream_column_sets(label: str) -> list[tuple[str, ...]]:
 
 def every_builder_statement() -> set[str]:
     """What graph.neo4j.statements can produce for this model: the drive above must reach all."""
-    out = {cy.delete_some_nodes(), cy.clear_ring_members(), cy.delete_all_findings(), cy.ping(),
+    out = {cy.delete_some_nodes(), steps.delete_all_nodes("Finding"), cy.ping(),
            cy.count_nodes(), cy.count_relationships()}
     for nt in NODE_TYPES:
         lb = nt.label

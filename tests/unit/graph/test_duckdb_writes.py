@@ -161,7 +161,10 @@ def test_json_and_list_properties(store: DuckDBStore) -> None:
                                              "evidence": [["同日就诊 12 次", "共用电话"]]}))
     store.upsert_nodes("Case", pd.DataFrame({"case_id": ["K1"], "shared_with": [["公安局", "市局"]]}))
     [ring] = store.get_nodes("Ring", ["R1"])
-    assert ring.props["evidence"] == '["同日就诊 12 次", "共用电话"]'
+    # stored as JSON text, read back parsed (graph/records.py): nobody above the port parses it
+    assert ring.props["evidence"] == ["同日就诊 12 次", "共用电话"]
+    stored = store.read_query("SELECT evidence FROM n_Ring").rows
+    assert stored == [['["同日就诊 12 次", "共用电话"]']]
     [case] = store.get_nodes("Case", ["K1"])
     assert case.props["shared_with"] == ["公安局", "市局"]
 

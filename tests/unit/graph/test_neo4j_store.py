@@ -416,8 +416,8 @@ def test_replace_derived_writes_one_run_in_one_transaction() -> None:
     assert driver.transactions == ["w"]
     statements = driver.statements()
     order = [
-        "MERGE (n:DetectionRun", "MERGE (n:Ring", "-[m:HAS_MEMBER]->()",
-        "MERGE (a)-[r:HAS_MEMBER]->(b)", "MATCH (f:Finding) DETACH DELETE f", "MERGE (n:Finding",
+        "MERGE (n:DetectionRun", "MERGE (n:Ring", "-[r:HAS_MEMBER]->(b:Patient) ",
+        "MERGE (a)-[r:HAS_MEMBER]->(b)", "MATCH (n:Finding) DETACH DELETE n", "MERGE (n:Finding",
         "MERGE (a)-[r:INVOLVES]->(b)", "MERGE (a)-[r:CONCERNS]->(b)",
     ]
     positions = [next(i for i, s in enumerate(statements) if part in s) for part in order]

@@ -37,9 +37,10 @@ from algorithms.projections import DetectionInputs, load_inputs
 from algorithms.results import MEMBER_ROLES, Finding, Ring
 from algorithms.settings import DetectionSettings
 from algorithms.stay_patterns import detect_stay_patterns
+from graph.derived import DerivedData
 from graph.errors import ConfigError, Conflict
 from graph.listing import Listing, every_node
-from graph.port import DerivedData, GraphStore
+from graph.port import GraphStore
 from graph.record_types import RingRecord
 from graph.records import record_of
 

@@ -14,7 +14,7 @@ them in order in one transaction. The sequence, and why each step is there:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -27,8 +27,22 @@ from graph.writesteps import (
     check_steps,
 )
 
-if TYPE_CHECKING:
-    from graph.port import DerivedData
+
+@dataclass
+class DerivedData:
+    """What one detection run writes (see :meth:`graph.port.GraphStore.replace_derived`).
+
+    Frames use model property names; ``ring_members`` has columns ``src`` (ring_id), ``dst``
+    (member key), ``dst_label`` and ``role``; ``finding_claims`` has ``src`` (finding_id) and
+    ``dst`` (claim_key); ``finding_persons`` has ``src`` (finding_id) and ``dst`` (person_id).
+    """
+
+    run: pd.DataFrame
+    rings: pd.DataFrame
+    ring_members: pd.DataFrame
+    findings: pd.DataFrame
+    finding_claims: pd.DataFrame
+    finding_persons: pd.DataFrame
 
 
 def derived_steps(data: DerivedData) -> list[WriteStep]:

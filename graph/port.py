@@ -26,7 +26,7 @@ from typing import Any, Literal, Protocol, TypeAlias
 import pandas as pd
 import pyarrow as pa
 
-from graph.derived import derived_steps
+from graph.derived import DerivedData, derived_steps
 from graph.errors import AccessDenied
 from graph.listing import Listing, Page
 from graph.model import Edge, Node, NodeRef
@@ -67,23 +67,6 @@ class QueryResult:
     columns: list[str]
     rows: list[list[Any]]
     truncated: bool = False
-
-
-@dataclass
-class DerivedData:
-    """What one detection run writes (see :meth:`GraphStore.replace_derived`).
-
-    Frames use model property names; ``ring_members`` has columns ``src`` (ring_id), ``dst``
-    (member key), ``dst_label`` and ``role``; ``finding_claims`` has ``src`` (finding_id) and
-    ``dst`` (claim_key); ``finding_persons`` has ``src`` (finding_id) and ``dst`` (person_id).
-    """
-
-    run: pd.DataFrame
-    rings: pd.DataFrame
-    ring_members: pd.DataFrame
-    findings: pd.DataFrame
-    finding_claims: pd.DataFrame
-    finding_persons: pd.DataFrame
 
 
 class SnapshotReader(Protocol):

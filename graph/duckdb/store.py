@@ -3,15 +3,11 @@
 Concurrency model (see docs/operations.md): one process owns the file read-write — the API server,
 which also runs scheduled detection in-process, or a CLI command when no server runs. DuckDB's
 file lock refuses a second writer; we turn that into :class:`StoreUnavailable` saying what to do.
-Inside the process one ``DuckDBStore`` is shared by all threads: reads use a cursor per thread,
-writes are serialised by a lock and each batch is one transaction — or, inside
-:meth:`DuckDBStore.load_transaction`, a whole ingest is one transaction (all or nothing).
-
-Indexes: plain ART indexes on node keys and on relationship ``src``/``dst``. Maintaining them
-during a bulk load costs as much as building them afterwards, and ingest must not pay for them,
-so a large batch (``BULK_ROWS`` rows or more) drops the indexes of the table it writes; the first
-read that needs a table's indexes builds them (or call :meth:`DuckDBStore.ensure_indexes` after a
-load, e.g. when the API server starts).
+Inside the process one ``DuckDBStore`` is shared by all threads: reads use a cursor per thread;
+writes go through :mod:`graph.duckdb.transactions` (one writer at a time, a whole ingest one
+transaction). Indexes are plain ART indexes on node keys and relationship ends, dropped for bulk
+loads and built when first needed (:mod:`graph.duckdb.indexes`). Nothing here caches for the API:
+that is :mod:`graph.serving`.
 """
 
 from __future__ import annotations
@@ -29,20 +25,18 @@ import pyarrow as pa
 
 from graph.duckdb import listing as listing_sql
 from graph.duckdb import reads, writes
+from graph.duckdb.indexes import BULK_ROWS, TableIndexes
 from graph.duckdb.readquery import ANALYST_CATALOG, AnalystView, run_read_query
 from graph.duckdb.schema import (
-    REL_ENDPOINT_COLUMNS,
-    all_indexes,
-    cluster_sql,
-    clustered_by_dst,
-    indexes_of,
     missing_columns_ddl,
     node_table,
     quote,
     rel_table,
     schema_ddl,
 )
-from graph.errors import InputError, MedfraudError, StoreError, StoreUnavailable
+from graph.duckdb.streams import SnapshotCursor, nodes_sql, relationships_sql, stream
+from graph.duckdb.transactions import Transactions
+from graph.errors import MedfraudError, StoreUnavailable
 from graph.listing import Listing, Page, check_listing, page_of
 from graph.model import NODE_TYPES, REL_TYPES, Node, NodeRef, node_type, rel_type
 from graph.port import Direction, Expansion, GraphStore, QueryResult, Rows, SnapshotReader
@@ -57,7 +51,6 @@ from graph.writesteps import (
 
 log = logging.getLogger("medfraud.store")
 
-BULK_ROWS = 100_000
 # below this many rows a table is scanned rather than probed with a long IN-list (see duckdb_reads)
 SMALL_TABLE_ROWS = 50_000
 
@@ -66,67 +59,6 @@ _SINGLE_OWNER = (
     "in-process. Stop the server before running this command, or ask the server to do the work "
     "(e.g. the API's runDetection) instead."
 )
-
-
-def _prepared(step: WriteStep) -> WriteStep:
-    """A step whose rows are an Arrow table with the model's types (what the ``_tx`` methods take)."""
-    if isinstance(step, UpsertNodes):
-        return UpsertNodes(step.label, writes.to_arrow(step.rows, node_type(step.label).props, step.label))
-    if isinstance(step, UpsertRelationships | ReplaceRelationships):
-        table = writes.to_arrow(step.rows, rel_type(step.rel_type).props, step.rel_type)
-        if isinstance(step, UpsertRelationships):
-            return UpsertRelationships(step.rel_type, table)
-        return ReplaceRelationships(step.rel_type, step.sources, table)
-    return step
-
-
-@contextlib.contextmanager
-def _store_errors() -> Iterator[None]:
-    """DuckDB's errors as the store's: a value that does not fit, a failed store, a refused write."""
-    try:
-        yield
-    except duckdb.ConversionException as exc:
-        raise InputError(f"a value does not fit its property type: {exc}") from exc
-    except duckdb.Error as exc:
-        if isinstance(exc, duckdb.IOException | duckdb.FatalException):
-            raise StoreUnavailable(f"the store failed: {exc}") from exc
-        raise StoreError(f"the store refused the write: {exc}") from exc
-
-
-def nodes_sql(label: str, columns: Sequence[str] | None) -> str:
-    nt = node_type(label)
-    cols = list(columns) if columns else list(nt.prop_names)
-    for c in cols:
-        nt.prop(c)
-    return f"SELECT {', '.join(quote(c) for c in cols)} FROM {quote(node_table(label))}"
-
-
-def relationships_sql(rel_type_: str, columns: Sequence[str] | None) -> str:
-    rt = rel_type(rel_type_)
-    cols = list(columns) if columns else [*REL_ENDPOINT_COLUMNS, *rt.prop_names]
-    writes.check_rel_columns(rt, [*cols, *(c for c in ("src", "dst") if c not in cols)])
-    return f"SELECT {', '.join(quote(c) for c in cols)} FROM {quote(rel_table(rt.type))}"
-
-
-class _SnapshotCursor:
-    """The streams of one open read transaction (see :meth:`DuckDBStore.snapshot`)."""
-
-    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
-        self._cur = cur
-
-    def _stream(self, sql: str, batch_size: int) -> Iterator[pa.RecordBatch]:
-        try:
-            yield from self._cur.sql(sql).to_arrow_reader(batch_size)
-        except duckdb.Error as exc:
-            raise StoreUnavailable(f"the store failed while streaming: {exc}") from exc
-
-    def stream_nodes(self, label: str, columns: Sequence[str] | None = None, *,
-                     batch_size: int = 1_000_000) -> Iterator[pa.RecordBatch]:
-        return self._stream(nodes_sql(label, columns), batch_size)
-
-    def stream_relationships(self, rel_type: str, columns: Sequence[str] | None = None, *,
-                             batch_size: int = 1_000_000) -> Iterator[pa.RecordBatch]:
-        return self._stream(relationships_sql(rel_type, columns), batch_size)
 
 
 class DuckDBStore(GraphStore):
@@ -162,18 +94,13 @@ class DuckDBStore(GraphStore):
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
-        self._indexed: set[str] = set()
+        self._indexes = TableIndexes(self._con, self._write_lock, read_only=read_only)
         self._small: frozenset[str] | None = None
         self._closed = False
-        # what the open transaction wrote (labels and types), and a counter per name (revisions())
-        self._tx_names: set[str] = set()
-        self._revisions: dict[str, int] = {}
-        self._data_version = 0
+        self._tx = Transactions(self._con, self._write_lock, writable=not read_only, path=self.path,
+                                on_end=self._forget_table_sizes)
         self._analyst_view = AnalystView(None if self.path == ":memory:" else self.path,
                                          memory_limit=memory_limit)
-        # the open load transaction's cursor and the thread that owns it (load_transaction)
-        self._load_cur: duckdb.DuckDBPyConnection | None = None
-        self._load_thread: int | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, read_only: bool = False) -> DuckDBStore:
@@ -194,89 +121,20 @@ class DuckDBStore(GraphStore):
                 self._cursors.append(cur)
         return cur
 
-    def _check_writable(self) -> None:
-        if self.read_only:
-            raise StoreError(f"the store {self.path} was opened read-only")
-
-    def _transaction(self, work: Any, *args: Any) -> Any:
-        """Run ``work(cur, *args)`` in one transaction under the write lock.
-
-        Inside this thread's :meth:`load_transaction` the work joins the load's transaction
-        instead; the load commits or rolls it back with everything else.
-        """
-        self._check_writable()
-        with self._write_lock:
-            if self._load_cur is not None and self._load_thread == threading.get_ident():
-                try:
-                    with _store_errors():
-                        return work(self._load_cur, *args)
-                finally:
-                    self._small = None
-            cur = self._con.cursor()
-            try:
-                with _store_errors():
-                    cur.begin()
-                    try:
-                        result = work(cur, *args)
-                        cur.commit()
-                    except BaseException:
-                        cur.rollback()
-                        raise
-                self._committed()
-                return result
-            finally:
-                self._end_transaction()
-                cur.close()
-
-    @contextlib.contextmanager
-    def load_transaction(self) -> Iterator[None]:
+    def load_transaction(self) -> contextlib.AbstractContextManager[None]:
         """This thread's writes until the block ends are one transaction (see the port).
 
         DuckDB keeps the uncommitted rows of a large load in its own storage (spilling to disk
         under its memory limit), so a whole city fits one transaction; an out-of-memory error
         anywhere, or any exception, rolls all of it back.
         """
-        self._check_writable()
-        with self._write_lock:
-            if self._load_cur is not None:
-                raise StoreError("a load transaction is already open")
-            cur = self._con.cursor()
-            try:
-                with _store_errors():
-                    cur.begin()
-                self._load_cur, self._load_thread = cur, threading.get_ident()
-                try:
-                    yield
-                except BaseException:
-                    with contextlib.suppress(duckdb.Error):
-                        cur.rollback()
-                    raise
-                self._load_cur = None
-                with _store_errors():
-                    try:
-                        cur.commit()
-                    except BaseException:
-                        with contextlib.suppress(duckdb.Error):
-                            cur.rollback()
-                        raise
-                self._committed()
-            finally:
-                self._load_cur, self._load_thread = None, None
-                self._end_transaction()
-                cur.close()
-
-    def _committed(self) -> None:
-        self._data_version += 1
-        for name in self._tx_names:
-            self._revisions[name] = self._revisions.get(name, 0) + 1
-
-    def _end_transaction(self) -> None:
-        self._small = None
-        self._tx_names = set()
+        return self._tx.load()
 
     def revisions(self) -> dict[str, str]:
-        # this process owns the file (see the module docstring), so its counters are the truth
-        return {name: str(n) for name, n in self._revisions.items()}
+        return self._tx.revisions()
+
+    def _forget_table_sizes(self) -> None:
+        self._small = None
 
     def _small_tables(self) -> frozenset[str]:
         small = self._small
@@ -290,7 +148,7 @@ class DuckDBStore(GraphStore):
 
     # -- schema and indexes ----------------------------------------------------------------
     def apply_schema(self) -> None:
-        self._check_writable()
+        self._tx.check_writable()
         with self._write_lock:
             cur = self._cursor()
             for stmt in schema_ddl():
@@ -303,60 +161,13 @@ class DuckDBStore(GraphStore):
             for stmt in missing_columns_ddl(existing):
                 cur.execute(stmt)
 
-    def _existing_indexes(self, cur: duckdb.DuckDBPyConnection) -> set[str]:
-        return {r[0] for r in cur.execute("SELECT index_name FROM duckdb_indexes()").fetchall()}
-
     def ensure_indexes(self, tables: Sequence[str] | None = None) -> None:
         """Build the missing indexes of ``tables`` (default: every table) — one-off after a bulk load."""
-        wanted = [t for t in (tables if tables is not None else
-                              [*(node_table(n.label) for n in NODE_TYPES),
-                               *(rel_table(r.type) for r in REL_TYPES)])
-                  if t not in self._indexed]
-        if not wanted or self.read_only:
-            return
-        with self._write_lock:
-            cur = self._con.cursor()
-            try:
-                have = self._existing_indexes(cur)
-                for table in wanted:
-                    missing = [s for s in indexes_of(table) if s.name not in have]
-                    if missing:
-                        self._cluster(cur, table)
-                    for spec in indexes_of(table):
-                        if spec.name not in have:
-                            cur.execute(spec.create_sql())
-                    self._indexed.add(table)
-            finally:
-                cur.close()
-
-    def _cluster(self, cur: duckdb.DuckDBPyConnection, table: str) -> None:
-        """Re-order a bulk-loaded relationship table by its shared end (see ``clustered_by_dst``)."""
-        rt = next((r for r in REL_TYPES if rel_table(r.type) == table), None)
-        if rt is None or not clustered_by_dst(rt):
-            return
-        rows = cur.execute(f"SELECT count(*) FROM {quote(table)}").fetchall()[0][0]
-        if rows < BULK_ROWS:
-            return
-        cur.begin()
-        try:
-            for stmt in cluster_sql(rt):
-                cur.execute(stmt)
-            cur.commit()
-        except BaseException:
-            cur.rollback()
-            raise
-
-    def _drop_indexes(self, cur: duckdb.DuckDBPyConnection, table: str) -> None:
-        have = self._existing_indexes(cur)
-        for spec in indexes_of(table):
-            if spec.name in have:
-                cur.execute(f"DROP INDEX {quote(spec.name)}")
-        self._indexed.discard(table)
+        self._indexes.ensure(tables)
 
     def index_names(self) -> list[str]:
         """Indexes present now (for tests and the bench)."""
-        names = self._existing_indexes(self._cursor())
-        return [s.name for s in all_indexes() if s.name in names]
+        return self._indexes.names(self._cursor())
 
     # -- writes ----------------------------------------------------------------------------
     def upsert_nodes(self, label: str, rows: Rows, *, batch_size: int | None = None) -> int:
@@ -365,13 +176,13 @@ class DuckDBStore(GraphStore):
         writes.check_node_columns(nt, table.column_names)
         total = 0
         for batch in writes.batches(table, batch_size):
-            total += self._transaction(self._upsert_nodes_tx, nt.label, batch)
+            total += self._tx.run(self._upsert_nodes_tx, nt.label, batch)
         return total
 
     def _upsert_nodes_tx(self, cur: duckdb.DuckDBPyConnection, label: str, table: pa.Table) -> int:
-        self._tx_names.add(label)
+        self._tx.touched(label)
         if table.num_rows >= BULK_ROWS:
-            self._drop_indexes(cur, node_table(label))
+            self._indexes.drop(cur, node_table(label))
         return writes.upsert_nodes_batch(cur, node_type(label), table)
 
     def upsert_relationships(self, rel_type_: str, rows: Rows, *, batch_size: int | None = None) -> int:
@@ -380,13 +191,13 @@ class DuckDBStore(GraphStore):
         writes.check_rel_columns(rt, table.column_names)
         total = 0
         for batch in writes.batches(table, batch_size):
-            total += self._transaction(self._upsert_rels_tx, rt.type, batch)
+            total += self._tx.run(self._upsert_rels_tx, rt.type, batch)
         return total
 
     def _upsert_rels_tx(self, cur: duckdb.DuckDBPyConnection, type_: str, table: pa.Table) -> int:
         if table.num_rows >= BULK_ROWS:
-            self._drop_indexes(cur, rel_table(type_))
-        self._tx_names.add(type_)
+            self._indexes.drop(cur, rel_table(type_))
+        self._tx.touched(type_)
         return writes.upsert_relationships_batch(cur, rel_type(type_), table)
 
     def replace_relationships(self, rel_type_: str, sources: Sequence[str] | pa.Array | pa.ChunkedArray,
@@ -396,13 +207,13 @@ class DuckDBStore(GraphStore):
         table = writes.to_arrow(rows, rt.props, f"{rt.type} rows")
         if table.num_columns:
             writes.check_rel_columns(rt, table.column_names)
-        return int(self._transaction(self._replace_rels_tx, rt.type, starts, table))
+        return int(self._tx.run(self._replace_rels_tx, rt.type, starts, table))
 
     def _replace_rels_tx(self, cur: duckdb.DuckDBPyConnection, type_: str, starts: pa.Table,
                          table: pa.Table) -> int:
         rt = rel_type(type_)
         if writes.delete_unnamed_relationships(cur, rt, starts, table):
-            self._tx_names.add(type_)
+            self._tx.touched(type_)
         return self._upsert_rels_tx(cur, type_, table) if table.num_rows else 0
 
     def delete_nodes(self, label: str, keys: Sequence[str]) -> int:
@@ -410,11 +221,11 @@ class DuckDBStore(GraphStore):
         key_table = pa.table({"k": pa.array([str(k) for k in keys], pa.string())})
         if key_table.num_rows == 0:
             return 0
-        return int(self._transaction(self._delete_nodes_tx, nt.label, key_table))
+        return int(self._tx.run(self._delete_nodes_tx, nt.label, key_table))
 
     def _delete_nodes_tx(self, cur: duckdb.DuckDBPyConnection, label: str, key_table: pa.Table) -> int:
         nt = node_type(label)
-        self._tx_names.add(label)
+        self._tx.touched(label)
         view = "__delete_keys"
         cur.register(view, key_table)
         try:
@@ -433,7 +244,7 @@ class DuckDBStore(GraphStore):
                 cur.unregister(view)
 
     def _delete_all_of_label(self, cur: duckdb.DuckDBPyConnection, label: str) -> None:
-        self._tx_names.add(label)
+        self._tx.touched(label)
         for rt in REL_TYPES:
             for end, allowed in (("src", rt.start), ("dst", rt.end)):
                 if label in allowed:
@@ -443,8 +254,8 @@ class DuckDBStore(GraphStore):
     def write_steps(self, steps: Sequence[WriteStep]) -> None:
         check_steps(steps)
         # to Arrow with the model's types before the write lock is taken
-        prepared = [_prepared(step) for step in steps]
-        self._transaction(self._write_steps_tx, prepared)
+        prepared = [writes.prepared_step(step) for step in steps]
+        self._tx.run(self._write_steps_tx, prepared)
 
     def _write_steps_tx(self, cur: duckdb.DuckDBPyConnection, steps: list[WriteStep]) -> None:
         for step in steps:
@@ -517,7 +328,7 @@ class DuckDBStore(GraphStore):
         cur = self._con.cursor()
         try:
             cur.execute("BEGIN TRANSACTION")
-            yield _SnapshotCursor(cur)
+            yield SnapshotCursor(cur)
         except duckdb.Error as exc:
             raise StoreUnavailable(f"the store failed while reading a snapshot: {exc}") from exc
         finally:
@@ -529,10 +340,7 @@ class DuckDBStore(GraphStore):
         # a private cursor: the caller may run other queries while it consumes the stream
         cur = self._con.cursor()
         try:
-            reader = cur.sql(sql).to_arrow_reader(batch_size)
-            yield from reader
-        except duckdb.Error as exc:
-            raise StoreUnavailable(f"the store failed while streaming: {exc}") from exc
+            yield from stream(cur, sql, batch_size)
         finally:
             cur.close()
 
@@ -578,7 +386,7 @@ class DuckDBStore(GraphStore):
         if self._closed:
             raise StoreUnavailable("the store is closed")
         wait = self.query_timeout_s if timeout_s is None else timeout_s
-        view = self._analyst_view.connection(self._con, self._data_version, key, wait)
+        view = self._analyst_view.connection(self._con, self._tx.data_version, key, wait)
         return run_read_query(view, text, params, self.read_query_row_limit if limit is None else limit,
                               wait, catalog=ANALYST_CATALOG)
 

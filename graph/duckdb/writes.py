@@ -39,8 +39,9 @@ from graph import writesteps
 from graph.arguments import check_batch_size
 from graph.duckdb.schema import SQL_TYPES, node_table, quote, rel_table
 from graph.errors import InputError, SchemaError
-from graph.model import NodeType, Prop, RelType, node_type
+from graph.model import NodeType, Prop, RelType, node_type, rel_type
 from graph.port import Rows
+from graph.writesteps import ReplaceRelationships, UpsertNodes, UpsertRelationships, WriteStep
 
 _ROWNUM = "__medfraud_rn"
 
@@ -360,3 +361,15 @@ def delete_unnamed_relationships(cur: duckdb.DuckDBPyConnection, rt: RelType, st
                 cur, f"DELETE FROM {tgt} AS t WHERE {where.format(starts=quote(starts_view))} "
                      f"AND NOT EXISTS (SELECT 1 FROM ({named}) n "
                      f"WHERE n.src = t.src AND n.dst = t.dst AND n.dst_label = t.dst_label)")
+
+
+def prepared_step(step: WriteStep) -> WriteStep:
+    """A step whose rows are an Arrow table with the model's types (what the ``_tx`` methods take)."""
+    if isinstance(step, UpsertNodes):
+        return UpsertNodes(step.label, to_arrow(step.rows, node_type(step.label).props, step.label))
+    if isinstance(step, UpsertRelationships | ReplaceRelationships):
+        table = to_arrow(step.rows, rel_type(step.rel_type).props, step.rel_type)
+        if isinstance(step, UpsertRelationships):
+            return UpsertRelationships(step.rel_type, table)
+        return ReplaceRelationships(step.rel_type, step.sources, table)
+    return step

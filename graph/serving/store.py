@@ -49,6 +49,7 @@ from graph.serving.expansion import expansion_from_rows
 from graph.serving.node_cache import NodeCache
 from graph.serving.response_cache import ResponseCache
 from graph.serving.ring_index import RingIndex, load_ring_index
+from graph.serving.warmup import Warmup
 from graph.writesteps import WriteStep
 
 log = logging.getLogger("medfraud.serving")
@@ -131,8 +132,6 @@ class ServingStore(GraphStore):
 
     def __init__(self, inner: GraphStore, options: ServingOptions | None = None, *,
                  owns_inner: bool = True) -> None:
-        from graph.serving.warmup import Warmup
-
         self.inner = inner
         self.options = options or ServingOptions()
         self.kind = inner.kind
@@ -160,6 +159,14 @@ class ServingStore(GraphStore):
         self._stop = threading.Event()
         self.started = False
         self.warmup = Warmup(self)
+
+    @property
+    def warm_rings(self) -> int:
+        return self.options.warm_rings
+
+    @property
+    def hub_cap(self) -> int:
+        return self.options.hub_cap
 
     # -- life cycle ---------------------------------------------------------------------------
     def start(self) -> None:

@@ -16,15 +16,36 @@ import contextlib
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
+
+import pandas as pd
 
 from graph.errors import MedfraudError
 from graph.serving import pictures as sg
-
-if TYPE_CHECKING:
-    from graph.serving.store import ServingStore
+from graph.serving.ring_index import RingIndex
 
 log = logging.getLogger("medfraud.serving.warmup")
+
+
+class PictureSource(sg.GraphReader, Protocol):
+    """What preparing pictures reads: the serving layer (:class:`graph.serving.store.ServingStore`)."""
+
+    @property
+    def warm_rings(self) -> int: ...
+
+    @property
+    def hub_cap(self) -> int: ...
+
+    @property
+    def started(self) -> bool: ...
+
+    @property
+    def read_index_state(self) -> str: ...
+
+    def ring_index(self) -> RingIndex: ...
+
+    def nodes_frame(self, label: str, columns: Sequence[str] | None = None) -> pd.DataFrame: ...
 
 # the ring picture's own defaults (Ring.subgraph): 1 hop, 300 nodes
 PICTURE_HOPS = 1
@@ -32,9 +53,9 @@ PICTURE_NODES = 300
 INDEX_WAIT_S = 600.0
 
 
-def warm_ring_pictures(store: ServingStore, stop: threading.Event | None = None) -> int:
+def warm_ring_pictures(store: PictureSource, stop: threading.Event | None = None) -> int:
     """Read the pictures of the best-scored live rings once; returns how many were read."""
-    wanted, hub_cap = store.options.warm_rings, store.options.hub_cap
+    wanted, hub_cap = store.warm_rings, store.hub_cap
     if wanted <= 0:
         return 0
     frame = store.nodes_frame("Ring", ["ring_id", "kind", "score", "status"])
@@ -59,7 +80,7 @@ def warm_ring_pictures(store: ServingStore, stop: threading.Event | None = None)
 class Warmup:
     """The background preparation; ``stop`` ends it between two rings (before the store closes)."""
 
-    def __init__(self, store: ServingStore) -> None:
+    def __init__(self, store: PictureSource) -> None:
         self.store = store
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -84,7 +105,7 @@ class Warmup:
 
         Only once the serving layer has been started: a change seen before that prepares nothing.
         """
-        if self.store.options.warm_rings <= 0 or self._stop.is_set():
+        if self.store.warm_rings <= 0 or self._stop.is_set():
             return
         with self._lock:
             if not self._started and not self.store.started:

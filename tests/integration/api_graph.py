@@ -12,7 +12,8 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from graph.port import DerivedData, GraphStore
+from graph.derived import DerivedData
+from graph.port import GraphStore
 
 # 18-character ID numbers (only their shape matters to the API)
 P1, P2, P3 = "110101195001011234", "110101195203022345", "110101195405033456"

@@ -35,8 +35,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from graph.derived import DerivedData
 from graph.duckdb.store import DuckDBStore
-from graph.port import DerivedData, GraphStore
+from graph.port import GraphStore
 from queries.library import list_named_queries, run_named_query
 
 CLAIMS = [

@@ -21,10 +21,11 @@ import pyarrow as pa
 import pytest
 
 from graph import listing
+from graph.derived import DerivedData
 from graph.errors import InputError, InvalidRequest, SchemaError, WriteRefused
 from graph.listing import Page
 from graph.model import NODES, REL_TYPES, NodeRef
-from graph.port import DerivedData, GraphStore
+from graph.port import GraphStore
 from graph.record_types import CaseRecord, ClaimRecord, InjuryCaseRecord, PatientRecord, RingRecord
 from graph.records import record_of
 from graph.writesteps import DeleteAllNodes, ReplaceRelationships, UpsertNodes, UpsertRelationships

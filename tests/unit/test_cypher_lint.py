@@ -30,11 +30,11 @@ from graphdatascience import GraphDataScience
 
 from algorithms.gds_engine import GdsEngine
 from graph import listing
+from graph.derived import DerivedData
 from graph.model import NODE_TYPES, REL_TYPES, NodeRef, NodeType, PropType, neo4j_schema_statements, node_type
 from graph.neo4j import statements as cy
 from graph.neo4j import steps
 from graph.neo4j.store import Neo4jStore
-from graph.port import DerivedData
 from tests.unit.algorithms.gds_recording import RecordingQueryRunner
 from tests.unit.graph.neo4j_recording import RecordingDriver, Reply, default_reply
 

@@ -6,9 +6,9 @@ import json
 
 import pandas as pd
 
+from graph.derived import DerivedData
 from graph.duckdb.store import DuckDBStore
 from graph.model import NodeRef
-from graph.port import DerivedData
 from graph.serving.store import ServingStore
 
 

@@ -96,7 +96,7 @@ def test_a_failure_after_the_update_step_rolls_the_update_back(store: DuckDBStor
 
 
 def test_replace_derived_is_one_transaction(store: DuckDBStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    from graph.port import DerivedData
+    from graph.derived import DerivedData
 
     store.upsert_nodes("Patient", pd.DataFrame({"person_id": ["P1", "P2"]}))
     store.upsert_nodes("Finding", pd.DataFrame({"finding_id": ["F-old"]}))

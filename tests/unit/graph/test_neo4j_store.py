@@ -11,6 +11,7 @@ import pytest
 from neo4j.exceptions import ServiceUnavailable
 from neo4j.time import Date as Neo4jDate
 
+from graph.derived import DerivedData
 from graph.errors import (
     ConfigError,
     InvalidRequest,
@@ -21,7 +22,6 @@ from graph.errors import (
 )
 from graph.model import NODE_TYPES, REL_TYPES, NodeRef, neo4j_schema_statements
 from graph.neo4j.store import Neo4jStore
-from graph.port import DerivedData
 from graph.settings import Settings
 from tests.unit.graph.neo4j_recording import RecordingDriver, Reply, default_reply, neo4j_error
 

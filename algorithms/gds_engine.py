@@ -156,7 +156,7 @@ class GdsEngine:
         """Share the Neo4j store's driver (one connection pool, same database)."""
         from graph.neo4j.store import Neo4jStore
 
-        adapter = store.adapter()
+        adapter = store.adapter() if isinstance(store, GraphStore) else store
         if not isinstance(adapter, Neo4jStore):
             raise ConfigError("the gds engine needs the Neo4j store: set MEDFRAUD_STORE=neo4j")
         return cls(cls._open(adapter.driver, adapter.database))

@@ -358,21 +358,28 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout_s: float = 300) -> None:
-    """Until the server answers and its in-memory read index is built (measured warm, as it runs)."""
+async def wait_healthy(base: str, proc: subprocess.Popen[bytes], workers: int = 1,
+                       timeout_s: float = 1200) -> None:
+    """Until every worker answers with its in-memory read index built (measured warm, as it runs).
+
+    Each probe uses a new connection, so the kernel hands probes to all the workers; a worker is
+    ready once one of its answers says so.
+    """
     deadline = time.monotonic() + timeout_s
-    async with httpx.AsyncClient(base_url=base) as client:
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"the server exited with {proc.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                resp = await client.get("/healthz")
-                health = resp.json() if resp.status_code == 200 else {}
-                if health.get("read_index", "ready") == "ready" and health.get("ring_pictures") == "ready":
-                    return
-            if time.monotonic() > deadline:
-                raise SystemExit("the server did not become healthy")
-            await asyncio.sleep(0.2)
+    ready: set[int] = set()
+    t0 = time.monotonic()
+    while len(ready) < workers:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited with {proc.returncode}")
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            async with httpx.AsyncClient(base_url=base) as client:
+                health = (await client.get("/healthz")).json()
+            if health.get("read_index", "ready") == "ready" and health.get("ring_pictures") == "ready":
+                ready.add(int(health.get("pid", 0)))
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{workers - len(ready)} of {workers} workers did not become ready")
+        await asyncio.sleep(0.2)
+    print(f"  {workers} worker(s) ready (read index built) after {time.monotonic() - t0:.0f} s", flush=True)
 
 
 @dataclass
@@ -469,11 +476,11 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def http_phase(name: str, proc: subprocess.Popen[bytes], port: int, work: Workload,
+def http_phase(name: str, proc: subprocess.Popen[bytes], port: int, workers: int, work: Workload,
                args: argparse.Namespace) -> bool:
     try:
         base = f"http://127.0.0.1:{port}"
-        asyncio.run(wait_healthy(base, proc))
+        asyncio.run(wait_healthy(base, proc, workers))
         load = asyncio.run(http_load(base, work, args.clients, args.http_requests, args.http_seconds))
     finally:
         stop_server(proc)
@@ -565,7 +572,7 @@ def main() -> int:
                 port = free_port()
                 proc = start_workers(server_env, port, workers)
                 name = f"uvicorn, {workers} worker(s), {args.store}"
-                results.append(http_phase(name, proc, port, work, args))
+                results.append(http_phase(name, proc, port, workers, work, args))
     finally:
         if local is not None:
             local.stop()

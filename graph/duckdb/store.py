@@ -23,9 +23,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from graph.duckdb import indexes as table_indexes
 from graph.duckdb import listing as listing_sql
 from graph.duckdb import reads, writes
-from graph.duckdb.indexes import BULK_ROWS, TableIndexes
+from graph.duckdb.indexes import TableIndexes
 from graph.duckdb.readquery import ANALYST_CATALOG, AnalystView, run_read_query
 from graph.duckdb.schema import (
     missing_columns_ddl,
@@ -181,7 +182,7 @@ class DuckDBStore(GraphStore):
 
     def _upsert_nodes_tx(self, cur: duckdb.DuckDBPyConnection, label: str, table: pa.Table) -> int:
         self._tx.touched(label)
-        if table.num_rows >= BULK_ROWS:
+        if table.num_rows >= table_indexes.BULK_ROWS:
             self._indexes.drop(cur, node_table(label))
         return writes.upsert_nodes_batch(cur, node_type(label), table)
 
@@ -195,7 +196,7 @@ class DuckDBStore(GraphStore):
         return total
 
     def _upsert_rels_tx(self, cur: duckdb.DuckDBPyConnection, type_: str, table: pa.Table) -> int:
-        if table.num_rows >= BULK_ROWS:
+        if table.num_rows >= table_indexes.BULK_ROWS:
             self._indexes.drop(cur, rel_table(type_))
         self._tx.touched(type_)
         return writes.upsert_relationships_batch(cur, rel_type(type_), table)

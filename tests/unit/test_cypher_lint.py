@@ -32,8 +32,8 @@ from algorithms.gds_engine import GdsEngine
 from graph import listing
 from graph.derived import DerivedData
 from graph.model import NODE_TYPES, REL_TYPES, NodeRef, NodeType, PropType, neo4j_schema_statements, node_type
+from graph.neo4j import revisions, steps
 from graph.neo4j import statements as cy
-from graph.neo4j import steps
 from graph.neo4j.store import Neo4jStore
 from tests.unit.algorithms.gds_recording import RecordingQueryRunner
 from tests.unit.graph.neo4j_recording import RecordingDriver, Reply, default_reply
@@ -232,11 +232,12 @@ def _map_keys(value: Any) -> set[str]:
 
 def lint_schema(statements: list[dict[str, Any]]) -> dict[str, Any]:
     prop_keys = {p.name for n in NODE_TYPES for p in n.props} | {p.name for r in REL_TYPES for p in r.props}
+    prop_keys |= {"name", "token"}  # the revision tokens' (graph/neo4j/revisions.py)
     # The linter cannot tell `row.src` (a key of a parameter map) from a graph property: the keys
     # of the maps the code really sends are declared too, everything else must be in the model.
     prop_keys |= {k for s in statements for k in _map_keys(s["parameters"])}
     return {
-        "labels": [n.label for n in NODE_TYPES],
+        "labels": [*(n.label for n in NODE_TYPES), revisions.LABEL],
         "relationshipTypes": [r.type for r in REL_TYPES],
         "propertyKeys": sorted(prop_keys),
         "graphSchema": [{"from": s, "to": e, "relType": r.type}
@@ -268,6 +269,9 @@ def test_every_cypher_statement_passes_neo4js_linter() -> None:
     collected = Collected()
     for i, text in enumerate(neo4j_schema_statements()):
         collected.add(f"graph.model.neo4j_schema_statements[{i}]", text, {})
+    collected.add("graph.neo4j.revisions.CONSTRAINT", revisions.CONSTRAINT, {})
+    collected.add("graph.neo4j.revisions.BUMP", revisions.BUMP, {"names": ["Patient", "HAS_CLAIM"]})
+    collected.add("graph.neo4j.revisions.READ", revisions.READ, {})
     sent = store_statements(collected)
     missed = every_builder_statement() - sent
     assert not missed, "statements the store can build but the drive did not reach:\n" + "\n".join(missed)

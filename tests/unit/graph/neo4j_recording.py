@@ -18,6 +18,8 @@ from typing import Any
 import neo4j
 from neo4j import EagerResult, Query, Record, RoutingControl
 
+from graph.neo4j import revisions
+
 
 @dataclass
 class Reply:
@@ -94,6 +96,11 @@ class FakeTransaction:
     def run(self, query: str | Query, parameters: dict[str, Any] | None = None, **kwargs: Any) -> FakeResult:
         if kwargs:
             raise AssertionError(f"tx.run got keyword parameters {sorted(kwargs)}; pass a dict")
+        text = query.text if isinstance(query, Query) else query
+        if str(text) == revisions.BUMP:
+            # the revision tokens a write leaves behind: kept apart from the data statements
+            self._driver.bumps.append(list((parameters or {})["names"]))
+            return FakeResult([], "w")
         reply = self._driver.answer(query, parameters or {}, self._routing, self._database, "tx", self._index)
         return FakeResult(reply.records, reply.query_type)
 
@@ -112,7 +119,12 @@ class FakeSession:
     def _managed(self, routing: str, work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         index = len(self._driver.transactions)
         self._driver.transactions.append(routing)
-        return work(FakeTransaction(self._driver, self._database, routing, index), *args, **kwargs)
+        bumps = len(self._driver.bumps)
+        calls = len(self._driver.calls)
+        result = work(FakeTransaction(self._driver, self._database, routing, index), *args, **kwargs)
+        if len(self._driver.bumps) > bumps and len(self._driver.calls) == calls:
+            self._driver.transactions.pop()  # a transaction of revision tokens only: see ``bumps``
+        return result
 
     def execute_write(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return self._managed("w", work, *args, **kwargs)
@@ -128,6 +140,8 @@ class RecordingDriver:
         self.responder: Responder = responder or default_reply
         self.calls: list[Call] = []
         self.transactions: list[str] = []
+        # the names given new revision tokens, one list per bump (graph/neo4j/revisions.py)
+        self.bumps: list[list[str]] = []
         self.closed = False
 
     def answer(self, query: str | Query, params: dict[str, Any], routing: str, database: str | None,

@@ -12,6 +12,7 @@ import pytest
 
 import graph.duckdb.store as duckdb_store
 import graph.duckdb.writes as writes
+from graph.duckdb import indexes as table_indexes
 from graph.duckdb import reads
 from graph.duckdb.store import DuckDBStore
 from graph.errors import InputError, SchemaError, StoreError
@@ -211,7 +212,7 @@ def test_a_second_batch_of_new_keys_is_inserted_and_repeats_update(store: DuckDB
 
 
 def test_bulk_batches_drop_indexes_and_the_next_read_rebuilds_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(duckdb_store, "BULK_ROWS", 3)
+    monkeypatch.setattr(table_indexes, "BULK_ROWS", 3)
     s = DuckDBStore(":memory:")
     s.apply_schema()
     s.ensure_indexes()
@@ -226,7 +227,7 @@ def test_bulk_batches_drop_indexes_and_the_next_read_rebuilds_them(monkeypatch: 
 
 
 def test_index_rebuild_orders_shared_entity_tables_by_their_hub(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(duckdb_store, "BULK_ROWS", 4)
+    monkeypatch.setattr(table_indexes, "BULK_ROWS", 4)
     s = DuckDBStore(":memory:")
     s.apply_schema()
     s.upsert_nodes("Claim", pd.DataFrame({"claim_key": [f"c{i}" for i in range(8)]}))

@@ -21,6 +21,7 @@ from graph.errors import (
     WriteRefused,
 )
 from graph.model import NODE_TYPES, REL_TYPES, NodeRef, neo4j_schema_statements
+from graph.neo4j import revisions
 from graph.neo4j.store import Neo4jStore
 from graph.settings import Settings
 from tests.unit.graph.neo4j_recording import RecordingDriver, Reply, default_reply, neo4j_error
@@ -187,10 +188,21 @@ def test_replacing_links_deletes_the_unkept_then_merges_in_one_transaction_per_b
     assert rows2 == [{"src": "P3", "dst": "13800000001", "props": {}}]
 
 
+def test_every_committed_write_gives_what_it_touched_new_revision_tokens() -> None:
+    store, driver = make_store(batch_size=10)
+    store.upsert_nodes("Patient", patients(25))
+    assert driver.bumps == [["Patient"]] * 3  # one per batch, after its commit
+    driver.bumps.clear()
+    store.delete_nodes("Phone", ["13900000001"])
+    (names,) = driver.bumps
+    assert {"Phone", "HAS_PHONE", "HAS_MEMBER"} <= set(names)  # the node and every link it loses
+
+
 def test_apply_schema_sends_the_model_statements_in_order() -> None:
     store, driver = make_store()
     store.apply_schema()
-    assert driver.statements() == neo4j_schema_statements()
+    # the model's, then the revision tokens' uniqueness (graph/neo4j/revisions.py)
+    assert driver.statements() == [*neo4j_schema_statements(), revisions.CONSTRAINT]
     assert {c.database for c in driver.calls} == {DB}
     assert {c.parameters.get("rows") for c in driver.calls} == {None}
 

@@ -102,7 +102,8 @@ PROBE = re.compile(r"\b(?:getattr|hasattr|setattr)\(\s*[\w.]*store\b")
 
 
 def test_nothing_above_the_adapters_probes_a_store_by_name() -> None:
-    above = [p for package in ("api", "algorithms", "ingest", "queries") for p in (ROOT / package).rglob("*.py")]
+    above = [p for package in ("api", "algorithms", "ingest", "queries")
+             for p in (ROOT / package).rglob("*.py")]
     above += list((ROOT / "graph" / "serving").rglob("*.py"))
     probes = [f"{p.relative_to(ROOT)}:{n}" for p in above
               for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if PROBE.search(line)]

@@ -17,7 +17,8 @@ import duckdb
 
 from graph.arguments import check_cap, check_direction
 from graph.duckdb.schema import SQL_TYPES, node_table, quote, rel_table
-from graph.model import NODE_TYPES, REL_TYPES, Edge, Node, NodeRef, RelType, node_type, rel_type
+from graph.expansion import assemble_expansion
+from graph.model import NODE_TYPES, REL_TYPES, Node, NodeRef, RelType, node_type, rel_type
 from graph.port import Direction, Expansion
 from graph.records import typed_props
 
@@ -145,38 +146,8 @@ def neighbours(
               if name in rel_type(row[2]).prop_names and value is not None})
             for row in cur.execute(sql, params).fetchall()]
     totals = _totals_without_rows(cur, with_clause, union, params[:-1]) if cap == 0 else {}
-    return _assemble(cur, seeds, rows, cap, totals, small)
-
-
-# (seed label, seed key, type, outgoing, neighbour label, neighbour key, total, properties)
-_Row = tuple[str, str, str, bool, str, str, int, dict[str, Any]]
-
-
-def _assemble(cur: duckdb.DuckDBPyConnection, seeds: Sequence[NodeRef], rows: Sequence[_Row], cap: int,
-              totals_without_rows: dict[NodeRef, int], small: frozenset[str]) -> Expansion:
-    """The expansion from its rows: edges in row order, the left-out counts, the neighbour nodes."""
-    expansion = Expansion()
-    seen_edges: set[tuple[str, NodeRef, NodeRef]] = set()
-    nb_keys: dict[str, list[str]] = defaultdict(list)
-    seed_set = set(seeds)
-    for seed_label, seed_key, type_, outgoing, nb_label, nb_key, total, props in rows:
-        seed = NodeRef(seed_label, seed_key)
-        if total > cap:
-            expansion.cut[seed] = total - cap
-        nb = NodeRef(nb_label, nb_key)
-        src, dst = (seed, nb) if outgoing else (nb, seed)
-        ident = (type_, src, dst)
-        if ident not in seen_edges:
-            seen_edges.add(ident)
-            expansion.edges.append(Edge(type_, src, dst, props))
-        if nb not in seed_set:
-            nb_keys[nb.label].append(nb.key)
-    expansion.cut.update({s: n for s, n in totals_without_rows.items() if n > 0})
-    for label, keys in nb_keys.items():
-        wanted = list(dict.fromkeys(keys))
-        found = get_nodes(cur, label, wanted, small)
-        expansion.nodes.extend(found)
-    return expansion
+    return assemble_expansion(seeds, rows, cap, totals,
+                              lambda label, keys: get_nodes(cur, label, keys, small))
 
 
 def _totals_without_rows(cur: duckdb.DuckDBPyConnection, with_clause: str, union: str,

@@ -34,6 +34,7 @@ import pyarrow as pa
 
 from graph.arguments import check_cap, check_direction
 from graph.errors import MedfraudError
+from graph.expansion import assemble_expansion
 from graph.listing import Listing, Page
 from graph.model import REL_TYPES, Node, NodeRef, node_type, rel_type
 from graph.port import (
@@ -45,7 +46,6 @@ from graph.port import (
     SnapshotReader,
 )
 from graph.serving.adjacency import AdjacencyIndex, IndexUnusable, indexable
-from graph.serving.expansion import expansion_from_rows
 from graph.serving.node_cache import NodeCache
 from graph.serving.response_cache import ResponseCache
 from graph.serving.ring_index import RingIndex, load_ring_index
@@ -314,7 +314,8 @@ class ServingStore(GraphStore):
         rows, totals = index.expand(seeds, rel_types=types, labels=wanted, since=since, until=until, cap=cap,
                                     outgoing=direction in ("out", "both"),
                                     incoming=direction in ("in", "both"))
-        return expansion_from_rows(seeds, rows, totals if cap == 0 else {}, cap, self.get_nodes)
+        hops = [(*r[:6], r[7], {"date": r[6]} if r[6] is not None else {}) for r in rows]
+        return assemble_expansion(seeds, hops, cap, totals if cap == 0 else {}, self.get_nodes)
 
     def degrees(self, refs: Sequence[NodeRef], rel_types: Sequence[str] | None = None) -> dict[NodeRef, int]:
         types = _type_names(rel_types)

@@ -228,6 +228,10 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             ("medfraud_node_cache_hits_total", "Nodes read from the serving layer's node cache.",
              stats.node_cache_hits),
             ("medfraud_node_cache_misses_total", "Nodes read from the store.", stats.node_cache_misses),
+            ("medfraud_listing_cache_hits_total", "List pages (rings, findings, cases) served from memory.",
+             stats.listing_cache_hits),
+            ("medfraud_listing_cache_misses_total", "List pages read from the store.",
+             stats.listing_cache_misses),
             ("medfraud_read_index_builds_total", "Read index builds completed.", stats.read_index_builds),
         ]
         return PlainTextResponse(metrics.render() + render_counters(counters),

@@ -8,6 +8,8 @@ Every read the API makes and every write it makes pass through one ``ServingStor
 - the **read index** (:mod:`graph.serving.adjacency`): one-hop expansions and nodes by key from
   memory, rebuilt in the background when a data label or relationship type changes;
 - the **node cache** (:mod:`graph.serving.node_cache`) for labels the index does not hold;
+- the **listing cache** (:mod:`graph.serving.listing_cache`): pages of the ring, finding and case
+  lists;
 - the **ring-membership index** (:mod:`graph.serving.ring_index`), reloaded when rings change;
 - the **response cache** (:mod:`graph.serving.response_cache`), keyed by the data version;
 - the **preparation of ring pictures** (:mod:`graph.serving.warmup`).
@@ -46,6 +48,7 @@ from graph.port import (
     SnapshotReader,
 )
 from graph.serving.adjacency import AdjacencyIndex, IndexUnusable, indexable
+from graph.serving.listing_cache import ListingCache
 from graph.serving.node_cache import NodeCache
 from graph.serving.response_cache import ResponseCache
 from graph.serving.ring_index import RingIndex, load_ring_index
@@ -69,6 +72,8 @@ class ServingOptions:
     read_index: bool = True
     node_cache: int = 100_000
     response_cache: int = 0
+    # pages of rings, findings and cases lists (shared by callers who may see the same)
+    listing_cache: int = 1_000
     # seconds between two readings of the store's revisions (0: before every read)
     check_s: float = 0.0
     # ring pictures prepared after start-up and after each detection run, and their hub cap
@@ -94,6 +99,8 @@ class ServingStats:
     node_cache_misses: int
     response_cache_hits: int
     response_cache_misses: int
+    listing_cache_hits: int
+    listing_cache_misses: int
     read_index_bytes: int
     read_index_builds: int
 
@@ -143,6 +150,7 @@ class ServingStore(GraphStore):
         self._checked = time.monotonic()
         self._version = 0
         self._node_cache = NodeCache(self.options.node_cache)
+        self._listings = ListingCache(self.options.listing_cache)
         self.answers = ResponseCache(self.options.response_cache)
         # ring membership and the revisions it was loaded at
         self._rings: RingIndex | None = None
@@ -196,7 +204,8 @@ class ServingStore(GraphStore):
     def stats(self) -> ServingStats:
         index = self._index
         return ServingStats(self.data_version, self._node_cache.hits, self._node_cache.misses,
-                            self.answers.hits, self.answers.misses,
+                            self.answers.hits, self.answers.misses, self._listings.hits,
+                            self._listings.misses,
                             index.nbytes if index is not None else 0, self._index_builds)
 
     # -- change tracking ----------------------------------------------------------------------
@@ -225,6 +234,7 @@ class ServingStore(GraphStore):
     def _changed(self, names: set[str]) -> None:
         """The one place where in-memory copies are dropped: by the labels and types changed."""
         self._node_cache.invalidate(names)
+        self._listings.invalidate(names)
         if names & INDEXED_NAMES:
             self._invalidate_read_index()
         if names & RING_NAMES:
@@ -329,7 +339,8 @@ class ServingStore(GraphStore):
         return self.inner.search(text, labels=labels, limit=limit)
 
     def list_nodes(self, listing: Listing) -> Page:
-        return self.inner.list_nodes(listing)
+        self.refresh()
+        return self._listings.get(listing, self.inner.list_nodes)
 
     def stream_nodes(self, label: str, columns: Sequence[str] | None = None, *,
                      batch_size: int = 1_000_000) -> Iterator[pa.RecordBatch]:

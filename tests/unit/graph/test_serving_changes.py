@@ -58,3 +58,21 @@ def test_a_case_write_keeps_the_cached_patients() -> None:
     serving.get_nodes("Patient", ["A", "B"])
     assert serving.stats().node_cache_misses == misses
     store.close()
+
+
+def test_a_listing_page_is_shared_until_its_label_changes() -> None:
+    from graph.listing import Listing
+
+    store = _store()
+    write_run(store, "run-1", ["A", "B"], 0.6)
+    serving = ServingStore(store, ServingOptions(read_index=False), owns_inner=False)
+    rings = Listing("Ring", order=(("score", True),))
+    first = serving.list_nodes(rings)
+    assert [n.key for n in first.nodes] == ["R1"] and first.total == 1
+    assert serving.list_nodes(rings).nodes[0].props["score"] == 0.6
+    assert serving.stats().listing_cache_hits == 1
+    # another caller's scope is another listing: not served from the first one's entry
+    assert serving.list_nodes(Listing("Ring", within={"ring_id": []})).total == 0
+    write_run(store, "run-2", ["B", "C"], 0.8)  # a detection run: Ring changes
+    assert serving.list_nodes(rings).nodes[0].props["score"] == 0.8
+    store.close()

@@ -165,22 +165,28 @@ def search(label: str) -> str:
 
 
 def stream_nodes_page(label: str, columns: Sequence[str]) -> str:
-    """A page of nodes after ``$last`` in key order: seeks on the key index instead of SKIP.
+    """A page of nodes after ``$last`` in key order, as ONE record of column lists.
 
-    The first page passes ``$last = ""`` (keys are never empty): a ``$last IS NULL OR`` test would
-    keep the planner off the index, and every page would scan and sort the whole label. Each wanted
-    property is its own column (``c0``, ``c1``, ...); dates travel as ISO text, which Arrow parses
-    in bulk, because decoding a Bolt date into a Python object costs more than the whole transfer.
+    Paging seeks on the key index instead of SKIP. The first page passes ``$last = ""`` (keys are
+    never empty): a ``$last IS NULL OR`` test would keep the planner off the index, and every page
+    would scan and sort the whole label. One record per page with a list per column (``keys``,
+    ``c0``, ``c1``, ...) instead of one record per node: the driver's per-record work cost more than
+    the whole transfer (1.3 million claims: about 2 s of client CPU per 120,000 rows as records,
+    0.15 s as lists). The lists come from a comprehension over the collected page, which keeps
+    nulls in place (``collect(n.x)`` would drop them and shift the column). Dates travel as ISO
+    text, which Arrow parses in bulk: decoding a Bolt date into a Python object costs more still.
     """
     nt = node_type(label)
     key = nt.key
     cells = []
     for i, name in enumerate(columns):
         prop = nt.prop(name)
-        cells.append(f"toString(n.{name}) AS c{i}" if prop.type == "date" else f"n.{name} AS c{i}")
+        value = f"toString(x.{name})" if prop.type == "date" else f"x.{name}"
+        cells.append(f"[x IN page | {value}] AS c{i}")
     return (
         f"MATCH (n:{label}) {_seek('n', label)} WHERE n.{key} > $last "
-        f"RETURN n.{key} AS key{''.join(', ' + c for c in cells)} ORDER BY key LIMIT $limit"
+        f"WITH n ORDER BY n.{key} LIMIT $limit WITH collect(n) AS page "
+        f"RETURN [x IN page | x.{key}] AS keys{''.join(', ' + c for c in cells)}"
     )
 
 

@@ -337,8 +337,9 @@ def test_stream_nodes_pages_by_key_without_skip() -> None:
 
     def reply(statement: str, params: dict[str, Any]) -> Reply:
         after = [k for k in keys if k > params["last"]][: params["limit"]]
-        assert "toString(n.birth_date) AS c1" in statement  # dates travel as text, parsed by Arrow
-        return Reply([{"key": k, "c0": k, "c1": "1960-05-06"} for k in after])
+        assert "toString(x.birth_date)] AS c1" in statement  # dates travel as text, parsed by Arrow
+        # one record per page, a list per column (an empty page still answers one record)
+        return Reply([{"keys": after, "c0": after, "c1": ["1960-05-06"] * len(after)}])
 
     store, driver = make_store(reply)
     batches = list(store.stream_nodes("Patient", ["person_id", "birth_date"], batch_size=3))

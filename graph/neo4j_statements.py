@@ -85,6 +85,12 @@ def delete_unkept_relationships(rel: str, src_label: str, dst_label: str) -> str
     )
 
 
+def count_one_relationship_type(rel: str) -> str:
+    """How many relationships of one type exist (Neo4j answers from its count store, O(1))."""
+    rt = rel_type(rel)
+    return f"MATCH ()-[r:{rt.type}]->() RETURN count(r) AS existing"
+
+
 def delete_nodes(label: str) -> str:
     key = _key(label)
     return (f"UNWIND $keys AS k MATCH (n:{label} {{{key}: k}}) {_seek('n', label)} "

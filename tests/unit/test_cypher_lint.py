@@ -78,6 +78,8 @@ def _frame(nt: NodeType) -> pd.DataFrame:
 
 
 def _paging_reply(statement: str, params: dict[str, Any]) -> Reply:
+    if "AS existing" in statement:  # links exist, so replace_relationships sends its delete too
+        return Reply([{"existing": 1}])
     # One full page then an empty one, so the paging loops send their follow-up statement too.
     if "$last" in statement and params.get("last") is None:
         if "AS src" in statement:
@@ -205,6 +207,7 @@ def every_builder_statement() -> set[str]:
         else:
             out.add(cy.neighbours(lb))
     for rt in REL_TYPES:
+        out.add(cy.count_one_relationship_type(rt.type))
         for start in rt.start:
             for end in rt.end:
                 out |= {cy.upsert_relationships(rt.type, start, end),

@@ -169,11 +169,17 @@ def test_relationship_rows_with_missing_endpoints_are_not_counted() -> None:
     assert store.upsert_relationships("HAS_PHONE", pd.DataFrame({"src": ["a", "b"], "dst": ["p", "q"]})) == 1
 
 
+def _phones_exist(statement: str, params: dict[str, Any]) -> Reply:
+    if statement == "MATCH ()-[r:HAS_PHONE]->() RETURN count(r) AS existing":
+        return Reply([{"existing": 7}])
+    return default_reply(statement, params)
+
+
 def test_replacing_links_deletes_the_unkept_then_merges_in_one_transaction_per_batch() -> None:
-    store, driver = make_store(batch_size=2)
+    store, driver = make_store(_phones_exist, batch_size=2)
     rows = pd.DataFrame({"src": ["P1", "P3"], "dst": ["13900000009", "13800000001"]})
     assert store.replace_relationships("HAS_PHONE", ["P1", "P2", "P3"], rows) == 2
-    calls = [(c.transaction, c.statement, c.parameters["rows"]) for c in driver.calls]
+    calls = [(c.transaction, c.statement, c.parameters["rows"]) for c in driver.calls if c.via == "tx"]
     assert [c[0] for c in calls] == [0, 0, 1, 1]  # sources P1, P2 then P3, each batch atomic
     assert all(driver.transactions[t] == "w" for t, _, _ in calls)
     (_, delete1, keep1), (_, merge1, rows1), (_, _, keep2), (_, _, rows2) = calls
@@ -185,6 +191,17 @@ def test_replacing_links_deletes_the_unkept_then_merges_in_one_transaction_per_b
     assert rows1 == [{"src": "P1", "dst": "13900000009", "props": {}}]
     assert keep2 == [{"src": "P3", "keep": ["13800000001"]}]
     assert rows2 == [{"src": "P3", "dst": "13800000001", "props": {}}]
+
+
+def test_replacing_links_of_a_type_nobody_has_yet_only_merges() -> None:
+    """A first load: nothing to delete, so no delete is sent (its plan, made while the type was
+    empty, scanned the end label once per row)."""
+    store, driver = make_store(batch_size=2)
+    rows = pd.DataFrame({"src": ["P1", "P3"], "dst": ["13900000009", "13800000001"]})
+    assert store.replace_relationships("HAS_PHONE", ["P1", "P2", "P3"], rows) == 2
+    sent = [c.statement for c in driver.calls if c.via == "tx"]
+    assert len(sent) == 2 and all("MERGE (a)-[r:HAS_PHONE]->(b)" in st for st in sent)
+    assert not any("DELETE" in st for st in driver.statements())
 
 
 def test_apply_schema_sends_the_model_statements_in_order() -> None:

@@ -58,6 +58,33 @@ def upsert_nodes(label: str) -> str:
     )
 
 
+def upsert_node_columns(label: str, props: Sequence[str]) -> str:
+    """Column-wise upsert (see :mod:`graph.neo4j_bulk`): ``$keys`` and one list ``$c<i>`` per property."""
+    nt = node_type(label)
+    sets = ", ".join(f"n.{nt.prop(p).name} = $c{i}[i]" for i, p in enumerate(props))
+    return (
+        f"UNWIND range(0, size($keys) - 1) AS i MERGE (n:{label} {{{nt.key}: $keys[i]}}) "
+        f"{'SET ' + sets + ' ' if sets else ''}RETURN count(n) AS written"
+    )
+
+
+def upsert_relationship_columns(rel: str, src_label: str, dst_label: str, props: Sequence[str]) -> str:
+    """Column-wise relationship upsert: ``$src``, ``$dst`` and one list ``$c<i>`` per property."""
+    _check_ends(rel, src_label, dst_label)
+    rt = rel_type(rel)
+    names = {p.name for p in rt.props}
+    unknown = [p for p in props if p not in names]
+    if unknown:
+        raise SchemaError(f"relationship {rel} has no properties {', '.join(map(repr, unknown))}")
+    sets = ", ".join(f"r.{p} = $c{i}[i]" for i, p in enumerate(props))
+    return (
+        f"UNWIND range(0, size($src) - 1) AS i "
+        f"MATCH (a:{src_label} {{{_key(src_label)}: $src[i]}}) {_seek('a', src_label)} "
+        f"MATCH (b:{dst_label} {{{_key(dst_label)}: $dst[i]}}) {_seek('b', dst_label)} "
+        f"MERGE (a)-[r:{rel}]->(b) {'SET ' + sets + ' ' if sets else ''}RETURN count(r) AS written"
+    )
+
+
 def _check_ends(rel: str, src_label: str, dst_label: str) -> None:
     rt = rel_type(rel)
     if src_label not in rt.start or dst_label not in rt.end:

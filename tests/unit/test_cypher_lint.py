@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from graphdatascience import GraphDataScience
 
@@ -105,6 +106,8 @@ def store_statements(collected: Collected) -> set[str]:
         ref = NodeRef(nt.label, "k")
         store.upsert_nodes(nt.label, _frame(nt))
         record(f"upsert_nodes({nt.label})")
+        store.upsert_nodes(nt.label, pa.table({p.name: [SAMPLE[p.type]] for p in nt.props}))
+        record(f"upsert_nodes({nt.label}, Arrow: column-wise)")
         store.get_nodes(nt.label, ["k"])
         record(f"get_nodes({nt.label})")
         for direction in ("out", "in", "both"):
@@ -127,6 +130,8 @@ def store_statements(collected: Collected) -> set[str]:
                                      **{p.name: [SAMPLE[p.type]] for p in rt.props}})
                 store.upsert_relationships(rt.type, rows)
                 record(f"upsert_relationships({rt.type}, {start}->{end})")
+                store.upsert_relationships(rt.type, pa.table({c: list(v) for c, v in rows.items()}))
+                record(f"upsert_relationships({rt.type}, {start}->{end}, Arrow: column-wise)")
         list(store.stream_relationships(rt.type, batch_size=1))
         record(f"stream_relationships({rt.type})")
         props = {p.name: [SAMPLE[p.type]] for p in rt.props}

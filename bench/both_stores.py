@@ -70,7 +70,7 @@ with open_store(settings) as store:
     summary = run_detection(store, engine=sys.argv[1])
     seconds = time.perf_counter() - started
     write_export(Path(sys.argv[2]), summary.result.rings, summary.result.findings, run_id=summary.run_id)
-print(json.dumps({"seconds": seconds,
+print(json.dumps({"seconds": seconds, "phases": summary.seconds,
                   "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
 """
 
@@ -214,6 +214,8 @@ def main() -> int:
             d = detect[name]
             print(f"detect {name:<16} {d['seconds']:7.1f} s  peak RSS {d['rss_gb']:.2f} GB  {_load()}",
                   flush=True)
+            phases = sorted(d["phases"].items(), key=lambda kv: -kv[1])
+            print(f"       {'':<16} " + ", ".join(f"{k} {v:.1f} s" for k, v in phases), flush=True)
         print(f"detect gds on Neo4j / embedded: "
               f"{detect['neo4j-gds']['seconds'] / detect['embedded-igraph']['seconds']:.2f}x (target <= 3x)")
 

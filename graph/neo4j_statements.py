@@ -197,7 +197,20 @@ def search(label: str) -> str:
     )
 
 
-def stream_nodes_page(label: str, columns: Sequence[str]) -> str:
+def count_label(label: str) -> str:
+    """Nodes of one label (Neo4j answers from its count store)."""
+    node_type(label)
+    return f"MATCH (n:{label}) RETURN count(n) AS nodes"
+
+
+def key_at(label: str) -> str:
+    """The key ``$skip`` places into the label's key order (walks the key index only, no node)."""
+    key = _key(label)
+    return (f"MATCH (n:{label}) {_seek('n', label)} WHERE n.{key} > $last "
+            f"WITH n ORDER BY n.{key} SKIP $skip LIMIT 1 RETURN n.{key} AS split")
+
+
+def stream_nodes_page(label: str, columns: Sequence[str], *, bounded: bool = False) -> str:
     """A page of nodes after ``$last`` in key order, as ONE record of column lists.
 
     Paging seeks on the key index instead of SKIP. The first page passes ``$last = ""`` (keys are
@@ -208,16 +221,19 @@ def stream_nodes_page(label: str, columns: Sequence[str]) -> str:
     0.15 s as lists). The lists come from a comprehension over the collected page, which keeps
     nulls in place (``collect(n.x)`` would drop them and shift the column). Dates travel as ISO
     text, which Arrow parses in bulk: decoding a Bolt date into a Python object costs more still.
+    ``bounded`` adds ``n.key <= $upto``: pages of one part of the key range, read while another
+    part is read on a second connection.
     """
     nt = node_type(label)
     key = nt.key
+    upto = f" AND n.{key} <= $upto" if bounded else ""
     cells = []
     for i, name in enumerate(columns):
         prop = nt.prop(name)
         value = f"toString(x.{name})" if prop.type == "date" else f"x.{name}"
         cells.append(f"[x IN page | {value}] AS c{i}")
     return (
-        f"MATCH (n:{label}) {_seek('n', label)} WHERE n.{key} > $last "
+        f"MATCH (n:{label}) {_seek('n', label)} WHERE n.{key} > $last{upto} "
         f"WITH n ORDER BY n.{key} LIMIT $limit WITH collect(n) AS page "
         f"RETURN [x IN page | x.{key}] AS keys{''.join(', ' + c for c in cells)}"
     )

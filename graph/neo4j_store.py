@@ -476,12 +476,36 @@ class Neo4jStore(GraphStore):
         wanted = tuple(columns) if columns is not None else nt.prop_names
         for c in wanted:
             nt.prop(c)
-        statement = cy.stream_nodes_page(label, wanted)
         page = max(1, min(batch_size, _STREAM_PAGE))
-        last = ""  # before every key (see cy.stream_nodes_page)
+        ranges: list[tuple[str, str | None]] = [("", None)]  # "" is before every key
+        counted = self._read(cy.count_label(label), {}, f"count {label} nodes")
+        total = int(counted[0]["nodes"]) if counted else 0
+        if total > 2 * page:
+            # Two parts of the key range on two connections: the server reads one part while the
+            # other's pages travel and are converted (a part's pages still come in key order).
+            found = self._read(cy.key_at(label), {"last": "", "skip": total // 2}, f"split {label} keys")
+            if found and found[0]["split"] is not None:
+                split = str(found[0]["split"])
+                ranges = [("", split), (split, None)]
+        if len(ranges) == 1:
+            yield from self._stream_range(label, wanted, page, *ranges[0])
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="neo4j-stream") as pool:
+            later = pool.submit(lambda: list(self._stream_range(label, wanted, page, *ranges[1])))
+            yield from self._stream_range(label, wanted, page, *ranges[0])
+            yield from later.result()
+
+    def _stream_range(self, label: str, wanted: tuple[str, ...], page: int, after: str,
+                      upto: str | None) -> Iterator[pa.RecordBatch]:
+        """Pages of nodes with ``after < key (<= upto)``, in key order."""
+        nt = node_type(label)
+        statement = cy.stream_nodes_page(label, wanted, bounded=upto is not None)
+        last = after
         while True:
-            lists = self._read_as(statement, {"last": last, "limit": page}, f"stream {label} nodes",
-                                  _column_lists)
+            params: dict[str, Any] = {"last": last, "limit": page}
+            if upto is not None:
+                params["upto"] = upto
+            lists = self._read_as(statement, params, f"stream {label} nodes", _column_lists)
             keys = lists[0] if lists else []
             if not keys:
                 return

@@ -53,7 +53,8 @@ with open_store(settings) as store:
     nodes, rels = store.count_nodes(), store.count_relationships()
 print(json.dumps({"seconds": seconds, "claims": report.table("claims").loaded, "exit": report.exit_code,
                   "nodes": sum(nodes.values()), "relationships": sum(rels.values()),
-                  "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
+                  "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+                  "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2])}))
 """
 
 _DETECT = """
@@ -69,7 +70,7 @@ with open_store(settings) as store:
     summary = run_detection(store, engine=sys.argv[1])
     seconds = time.perf_counter() - started
     write_export(Path(sys.argv[2]), summary.result.rings, summary.result.findings, run_id=summary.run_id)
-print(json.dumps({"seconds": seconds,
+print(json.dumps({"seconds": seconds, "phases": summary.seconds,
                   "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
 """
 
@@ -81,6 +82,18 @@ def _child(code: str, env: dict[str, str], *args: str) -> dict[str, Any]:
         raise SystemExit(f"phase failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) a process has used so far; 0 without a pid."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
 
 
 def _city(persons: int, seed: int) -> tuple[Path, Path]:
@@ -178,12 +191,19 @@ def main() -> int:
         for name, env in (("embedded", duck_env), ("neo4j", neo_env)):
             folder = work / f"in-{name}"
             shutil.copytree(raw, folder)
+            load_before, server_before = _load(), _cpu_seconds(local.pid if name == "neo4j" else None)
             ingest[name] = _child(_INGEST, env, str(folder))
+            server_cpu = _cpu_seconds(local.pid if name == "neo4j" else None) - server_before
             r = ingest[name]
             records = r["nodes"] + r["relationships"]
             print(f"ingest {name:<9} {r['seconds']:8.1f} s  {records:>11,} records  "
                   f"{records / r['seconds']:>9,.0f} records/s  {r['claims'] / r['seconds']:>9,.0f} claims/s  "
                   f"peak RSS {r['rss_gb']:.2f} GB", flush=True)
+            # CPU seconds say what the work costs whatever else shares the machine
+            cpu = r["cpu_s"] + server_cpu
+            print(f"       {'':<9} CPU: Python {r['cpu_s']:.1f} s, Neo4j server {server_cpu:.1f} s "
+                  f"({records / cpu:,.0f} records per CPU second); {load_before} before, {_load()} after",
+                  flush=True)
         ratio = ingest["neo4j"]["seconds"] / ingest["embedded"]["seconds"]
         print(f"ingest Neo4j / embedded: {ratio:.2f}x time", flush=True)
 
@@ -192,7 +212,10 @@ def main() -> int:
                                   ("neo4j-igraph", neo_env, "igraph")):
             detect[name] = _child(_DETECT, env, engine, str(work / f"{name}.json"))
             d = detect[name]
-            print(f"detect {name:<16} {d['seconds']:7.1f} s  peak RSS {d['rss_gb']:.2f} GB", flush=True)
+            print(f"detect {name:<16} {d['seconds']:7.1f} s  peak RSS {d['rss_gb']:.2f} GB  {_load()}",
+                  flush=True)
+            phases = sorted(d["phases"].items(), key=lambda kv: -kv[1])
+            print(f"       {'':<16} " + ", ".join(f"{k} {v:.1f} s" for k, v in phases), flush=True)
         print(f"detect gds on Neo4j / embedded: "
               f"{detect['neo4j-gds']['seconds'] / detect['embedded-igraph']['seconds']:.2f}x (target <= 3x)")
 

@@ -94,6 +94,11 @@ class LocalNeo4j:
                 raise RuntimeError(f"the local Neo4j did not start (log {self.log_path}):\n{tail}")
         return Neo4jServer(f"bolt://127.0.0.1:{self.port}", "neo4j", self.password)
 
+    @property
+    def pid(self) -> int:
+        """The server's process id: ``run.sh`` execs the JVM, so once ready it is the Java process."""
+        return self._proc.pid
+
     def stop(self) -> None:
         if self._proc.poll() is None:
             os.killpg(self._proc.pid, signal.SIGTERM)

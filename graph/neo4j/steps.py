@@ -34,14 +34,18 @@ def delete_all_nodes(label: str) -> str:
     return f"MATCH (n:{node_type(label).label}) DETACH DELETE n"
 
 
-def replace_statements(rel: str, batch: ReplaceBatch) -> list[Statement]:
-    """One batch of sources: delete the links the rows no longer name, then merge the rows."""
+def replace_statements(rel: str, batch: ReplaceBatch, *, replacing: bool = True) -> list[Statement]:
+    """One batch of sources: delete the links the rows no longer name, then merge the rows.
+
+    ``replacing`` False: the type has no relationship yet (a first load), so there is nothing to
+    delete and the delete is not sent.
+    """
     rt = rel_type(rel)
     start = rt.start[0]
     out: list[Statement] = []
     for end in rt.end:
         links = [r for b in batch.links if b.dst_label == end for r in b.rows]
-        if batch.sources:
+        if batch.sources and replacing:
             kept: dict[str, list[str]] = {k: [] for k in batch.sources}
             for r in links:
                 if r["src"] in kept:
@@ -53,10 +57,11 @@ def replace_statements(rel: str, batch: ReplaceBatch) -> list[Statement]:
     return out
 
 
-def replace_groups(rel: str, sources: Sequence[str], rows: Rows, size: int) -> Iterator[list[Statement]]:
+def replace_groups(rel: str, sources: Sequence[str], rows: Rows, size: int, *,
+                   replacing: bool = True) -> Iterator[list[Statement]]:
     """The statements of a replacement, one list per batch of ``size`` sources."""
     for batch in replace_batches(rel, sources, rows, size):
-        statements = replace_statements(rel, batch)
+        statements = replace_statements(rel, batch, replacing=replacing)
         if statements:
             yield statements
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import neo4j
@@ -20,7 +21,9 @@ from graph.model import rel_type as model_rel_type
 from graph.neo4j import statements as cy
 from graph.neo4j.values import arrow_batch, arrow_column, arrow_type
 
-_STREAM_PAGE = 50_000
+# Keyed paging on the key index: pages small enough to stay well inside the transaction timeout
+# (100,000 claims of 13 columns take about half a second) and few enough round trips.
+_STREAM_PAGE = 100_000
 # Neo4jStore._read_as: a READ-routed query whose answer ``take`` lifts off the driver
 ReadAs = Callable[[str, dict[str, Any], str, Callable[[neo4j.Result], Any]], Any]
 
@@ -34,28 +37,64 @@ def _values(result: neo4j.Result) -> list[list[Any]]:
     return result.values()
 
 
+def _column_lists(result: neo4j.Result) -> list[list[Any]]:
+    """The one record of a page returned as column lists (see ``cy.stream_nodes_page``)."""
+    record = result.single()
+    return list(record.values()) if record is not None else []
+
+
 def stream_nodes(read_as: ReadAs, label: str, columns: Sequence[str] | None,
                  batch_size: int) -> Iterator[pa.RecordBatch]:
-    """``GraphStore.stream_nodes``: keyed pages on the key index (no SKIP), each one Arrow batch."""
+    """``GraphStore.stream_nodes``: keyed pages on the key index (no SKIP), each one Arrow batch.
+
+    A label of more than two pages is read as two parts of its key range on two connections: the
+    server reads one part while the other's pages travel and are converted (each part's pages
+    still come in key order, the first part before the second).
+    """
     nt = node_type(label)
     wanted = tuple(columns) if columns is not None else nt.prop_names
     for c in wanted:
         nt.prop(c)
-    statement = cy.stream_nodes_page(label, wanted)
     page = max(1, min(batch_size, _STREAM_PAGE))
-    last = ""  # before every key (see cy.stream_nodes_page)
+    ranges: list[tuple[str, str | None]] = [("", None)]  # "" is before every key
+    counted = read_as(cy.count_label(label), {}, f"count {label} nodes", _records)
+    total = int(counted[0]["nodes"]) if counted else 0
+    if total > 2 * page:
+        found = read_as(cy.key_at(label), {"last": "", "skip": total // 2}, f"split {label} keys", _records)
+        if found and found[0]["split"] is not None:
+            split = str(found[0]["split"])
+            ranges = [("", split), (split, None)]
+    if len(ranges) == 1:
+        yield from _stream_range(read_as, label, wanted, page, *ranges[0])
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="neo4j-stream") as pool:
+        later = pool.submit(lambda: list(_stream_range(read_as, label, wanted, page, *ranges[1])))
+        yield from _stream_range(read_as, label, wanted, page, *ranges[0])
+        yield from later.result()
+
+
+def _stream_range(read_as: ReadAs, label: str, wanted: tuple[str, ...], page: int, after: str,
+                  upto: str | None) -> Iterator[pa.RecordBatch]:
+    """Pages of nodes with ``after < key (<= upto)``, in key order."""
+    nt = node_type(label)
+    statement = cy.stream_nodes_page(label, wanted, bounded=upto is not None)
+    last = after
     while True:
-        rows = read_as(statement, {"last": last, "limit": page}, f"stream {label} nodes", _values)
-        if not rows:
+        params: dict[str, Any] = {"last": last, "limit": page}
+        if upto is not None:
+            params["upto"] = upto
+        lists = read_as(statement, params, f"stream {label} nodes", _column_lists)
+        keys = lists[0] if lists else []
+        if not keys:
             return
-        columns_ = list(zip(*rows, strict=True))
         yield pa.RecordBatch.from_arrays(
-            [arrow_column(nt.prop(c), columns_[i + 1]) for i, c in enumerate(wanted)],
+            [arrow_column(nt.prop(c), lists[i + 1]) for i, c in enumerate(wanted)],
             names=list(wanted),
         )
-        if len(rows) < page:
+        if len(keys) < page:
             return
-        last = str(rows[-1][0])
+        last = str(keys[-1])
+
 
 def stream_relationships(read_as: ReadAs, rel_type: str, columns: Sequence[str] | None,
                          batch_size: int) -> Iterator[pa.RecordBatch]:

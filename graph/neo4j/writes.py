@@ -48,8 +48,8 @@ def _slice(rows: Rows, start: int, stop: int) -> Rows:
     return rows.slice(start, stop - start) if isinstance(rows, pa.Table) else rows.iloc[start:stop]
 
 
-def node_batches(label: str, rows: Rows, size: int) -> Iterator[list[Record]]:
-    """Property maps of ``rows`` for ``MERGE (n:label {key: row.key}) SET n += row``, ``size`` at a time."""
+def check_node_rows(label: str, rows: Rows) -> list[str]:
+    """The columns of ``rows`` once they are known to be properties of ``label`` with no empty key."""
     nt = node_type(label)
     columns = _columns(rows)
     unknown = [c for c in columns if c not in nt.prop_names]
@@ -58,6 +58,13 @@ def node_batches(label: str, rows: Rows, size: int) -> Iterator[list[Record]]:
     if nt.key not in columns:
         raise SchemaError(f"rows for {label} lack the key column {nt.key!r}")
     _check_keys(label, nt.key, rows)
+    return columns
+
+
+def node_batches(label: str, rows: Rows, size: int) -> Iterator[list[Record]]:
+    """Property maps of ``rows`` for ``MERGE (n:label {key: row.key}) SET n += row``, ``size`` at a time."""
+    nt = node_type(label)
+    columns = check_node_rows(label, rows)
     for start in range(0, _length(rows), size):
         _, values = rows_as_columns(_slice(rows, start, start + size))
         converted = [[to_neo4j(nt.prop(c), v) for v in values[c]] for c in columns]
@@ -90,6 +97,28 @@ class RelBatch:
 def relationship_batches(rel: str, rows: Rows, size: int) -> Iterator[RelBatch]:
     """``rows`` (src, dst, [src_label, dst_label], properties...) as batches per pair of end labels."""
     rt = rel_type(rel)
+    prop_cols = check_relationship_rows(rel, rows)
+    props = {p.name: p for p in rt.props}
+    for start in range(0, _length(rows), size):
+        _, values = rows_as_columns(_slice(rows, start, start + size))
+        n = len(values["src"])
+        src_labels = [str(v) for v in values["src_label"]] if "src_label" in values else [rt.start[0]] * n
+        dst_labels = [str(v) for v in values["dst_label"]] if "dst_label" in values else [rt.end[0]] * n
+        converted = {c: [to_neo4j(props[c], v) for v in values[c]] for c in prop_cols}
+        groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
+        for i in range(n):
+            groups[(src_labels[i], dst_labels[i])].append({
+                "src": str(values["src"][i]),
+                "dst": str(values["dst"][i]),
+                "props": {c: converted[c][i] for c in prop_cols},
+            })
+        for (src_label, dst_label), group in groups.items():
+            yield RelBatch(src_label, dst_label, group)
+
+
+def check_relationship_rows(rel: str, rows: Rows) -> list[str]:
+    """The property columns of ``rows`` once src, dst and the end labels are known to fit ``rel``."""
+    rt = rel_type(rel)
     columns = _columns(rows)
     for needed in ("src", "dst"):
         if needed not in columns:
@@ -107,22 +136,7 @@ def relationship_batches(rel: str, rows: Rows, size: int) -> Iterator[RelBatch]:
                     f"{rel} cannot connect {column} {', '.join(bad)} (allowed: {', '.join(allowed)})")
         elif len(allowed) > 1:
             raise SchemaError(f"rows for {rel} need a {column} column: it may be {', '.join(allowed)}")
-    props = {p.name: p for p in rt.props}
-    for start in range(0, _length(rows), size):
-        _, values = rows_as_columns(_slice(rows, start, start + size))
-        n = len(values["src"])
-        src_labels = [str(v) for v in values["src_label"]] if "src_label" in values else [rt.start[0]] * n
-        dst_labels = [str(v) for v in values["dst_label"]] if "dst_label" in values else [rt.end[0]] * n
-        converted = {c: [to_neo4j(props[c], v) for v in values[c]] for c in prop_cols}
-        groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
-        for i in range(n):
-            groups[(src_labels[i], dst_labels[i])].append({
-                "src": str(values["src"][i]),
-                "dst": str(values["dst"][i]),
-                "props": {c: converted[c][i] for c in prop_cols},
-            })
-        for (src_label, dst_label), group in groups.items():
-            yield RelBatch(src_label, dst_label, group)
+    return prop_cols
 
 
 def _distinct(rows: Rows, column: str) -> list[Any]:

@@ -271,6 +271,21 @@ def test_stream_round_trip(store: GraphStore) -> None:
     assert pd.Timestamp(rels.loc[0, "date"]).date() == date(2024, 1, 10)
 
 
+def test_streamed_columns_keep_missing_values_in_their_rows(store: GraphStore) -> None:
+    """A property only some nodes have streams as nulls at those nodes, across page boundaries."""
+    load_town(store)
+    store.upsert_nodes("Patient", pd.DataFrame({"person_id": ["P2", "P4"],
+                                                "death_date": [date(2020, 1, 2), date(2021, 3, 4)]}))
+    table = pa.Table.from_batches(list(store.stream_nodes(
+        "Patient", ["person_id", "death_date", "birth_date"], batch_size=2)))
+    rows = {r["person_id"]: (r["death_date"], r["birth_date"]) for r in table.to_pylist()}
+    assert rows == {
+        "P1": (None, date(1950, 3, 1)), "P2": (date(2020, 1, 2), date(1952, 7, 9)),
+        "P3": (None, date(1948, 1, 30)), "P4": (date(2021, 3, 4), date(1990, 5, 5)),
+        "P5": (None, date(1985, 2, 2)),
+    }
+
+
 def test_delete_nodes_removes_their_relationships(store: GraphStore) -> None:
     load_town(store)
     assert store.delete_nodes("Claim", ["medical:c1", "medical:none"]) == 1

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from graphdatascience import GraphDataScience
 
@@ -80,6 +81,12 @@ def _frame(nt: NodeType) -> pd.DataFrame:
 
 
 def _paging_reply(statement: str, params: dict[str, Any]) -> Reply:
+    if "AS existing" in statement:  # links exist, so replace_relationships sends its delete too
+        return Reply([{"existing": 1}])
+    if statement.endswith("AS nodes"):  # a label large enough to be read as two key ranges
+        return Reply([{"nodes": 3}])
+    if statement.endswith("AS split"):
+        return Reply([{"split": "k"}])
     # One full page then an empty one, so the paging loops send their follow-up statement too.
     if "$last" in statement and params.get("last") is None:
         if "AS src" in statement:
@@ -105,6 +112,8 @@ def store_statements(collected: Collected) -> set[str]:
         ref = NodeRef(nt.label, "k")
         store.upsert_nodes(nt.label, _frame(nt))
         record(f"upsert_nodes({nt.label})")
+        store.upsert_nodes(nt.label, pa.table({p.name: [SAMPLE[p.type]] for p in nt.props}))
+        record(f"upsert_nodes({nt.label}, Arrow: column-wise)")
         store.get_nodes(nt.label, ["k"])
         record(f"get_nodes({nt.label})")
         for direction in ("out", "in", "both"):
@@ -127,6 +136,8 @@ def store_statements(collected: Collected) -> set[str]:
                                      **{p.name: [SAMPLE[p.type]] for p in rt.props}})
                 store.upsert_relationships(rt.type, rows)
                 record(f"upsert_relationships({rt.type}, {start}->{end})")
+                store.upsert_relationships(rt.type, pa.table({c: list(v) for c, v in rows.items()}))
+                record(f"upsert_relationships({rt.type}, {start}->{end}, Arrow: column-wise)")
         list(store.stream_relationships(rt.type, batch_size=1))
         record(f"stream_relationships({rt.type})")
         props = {p.name: [SAMPLE[p.type]] for p in rt.props}
@@ -209,12 +220,15 @@ def every_builder_statement() -> set[str]:
     for nt in NODE_TYPES:
         lb = nt.label
         out |= {cy.upsert_nodes(lb), cy.delete_nodes(lb), cy.get_nodes(lb), cy.degrees(lb), cy.search(lb)}
-        out |= {cy.stream_nodes_page(lb, columns) for columns in stream_column_sets(lb)}
+        out |= {cy.stream_nodes_page(lb, columns, bounded=b) for columns in stream_column_sets(lb)
+                for b in (False, True)}
+        out |= {cy.count_label(lb), cy.key_at(lb)}
         if not cy.can_connect(lb, "both"):
             out -= {cy.degrees(lb)}
         else:
             out.add(cy.neighbours(lb))
     for rt in REL_TYPES:
+        out.add(cy.count_one_relationship_type(rt.type))
         for start in rt.start:
             for end in rt.end:
                 out |= {cy.upsert_relationships(rt.type, start, end),

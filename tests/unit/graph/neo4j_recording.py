@@ -46,8 +46,9 @@ def default_reply(statement: str, params: dict[str, Any]) -> Reply:
     """Plausible answers that let every store operation run to its end on an empty graph."""
     if statement.startswith("EXPLAIN"):
         return Reply(query_type="r")
-    if "AS written" in statement:
-        return Reply([{"written": len(params.get("rows", []))}])
+    if "AS written" in statement:  # row form ($rows) or column-wise ($keys / $src lists)
+        rows = params.get("rows", params.get("keys", params.get("src", [])))
+        return Reply([{"written": len(rows)}])
     if "AS deleted" in statement:
         return Reply([{"deleted": 0}])
     if statement.endswith("RETURN count(n) AS total"):  # a listing's count

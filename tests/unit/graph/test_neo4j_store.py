@@ -170,11 +170,17 @@ def test_relationship_rows_with_missing_endpoints_are_not_counted() -> None:
     assert store.upsert_relationships("HAS_PHONE", pd.DataFrame({"src": ["a", "b"], "dst": ["p", "q"]})) == 1
 
 
+def _phones_exist(statement: str, params: dict[str, Any]) -> Reply:
+    if statement == "MATCH ()-[r:HAS_PHONE]->() RETURN count(r) AS existing":
+        return Reply([{"existing": 7}])
+    return default_reply(statement, params)
+
+
 def test_replacing_links_deletes_the_unkept_then_merges_in_one_transaction_per_batch() -> None:
-    store, driver = make_store(batch_size=2)
+    store, driver = make_store(_phones_exist, batch_size=2)
     rows = pd.DataFrame({"src": ["P1", "P3"], "dst": ["13900000009", "13800000001"]})
     assert store.replace_relationships("HAS_PHONE", ["P1", "P2", "P3"], rows) == 2
-    calls = [(c.transaction, c.statement, c.parameters["rows"]) for c in driver.calls]
+    calls = [(c.transaction, c.statement, c.parameters["rows"]) for c in driver.calls if c.via == "tx"]
     assert [c[0] for c in calls] == [0, 0, 1, 1]  # sources P1, P2 then P3, each batch atomic
     assert all(driver.transactions[t] == "w" for t, _, _ in calls)
     (_, delete1, keep1), (_, merge1, rows1), (_, _, keep2), (_, _, rows2) = calls
@@ -196,6 +202,17 @@ def test_every_committed_write_gives_what_it_touched_new_revision_tokens() -> No
     store.delete_nodes("Phone", ["13900000001"])
     (names,) = driver.bumps
     assert {"Phone", "HAS_PHONE", "HAS_MEMBER"} <= set(names)  # the node and every link it loses
+
+
+def test_replacing_links_of_a_type_nobody_has_yet_only_merges() -> None:
+    """A first load: nothing to delete, so no delete is sent (its plan, made while the type was
+    empty, scanned the end label once per row)."""
+    store, driver = make_store(batch_size=2)
+    rows = pd.DataFrame({"src": ["P1", "P3"], "dst": ["13900000009", "13800000001"]})
+    assert store.replace_relationships("HAS_PHONE", ["P1", "P2", "P3"], rows) == 2
+    sent = [c.statement for c in driver.calls if c.via == "tx"]
+    assert len(sent) == 2 and all("MERGE (a)-[r:HAS_PHONE]->(b)" in st for st in sent)
+    assert not any("DELETE" in st for st in driver.statements())
 
 
 def test_apply_schema_sends_the_model_statements_in_order() -> None:
@@ -348,9 +365,12 @@ def test_stream_nodes_pages_by_key_without_skip() -> None:
     keys = [f"P{i:03d}" for i in range(7)]
 
     def reply(statement: str, params: dict[str, Any]) -> Reply:
+        if statement.endswith("AS nodes"):
+            return Reply([])  # no count: the label is read as one key range
         after = [k for k in keys if k > params["last"]][: params["limit"]]
-        assert "toString(n.birth_date) AS c1" in statement  # dates travel as text, parsed by Arrow
-        return Reply([{"key": k, "c0": k, "c1": "1960-05-06"} for k in after])
+        assert "toString(x.birth_date)] AS c1" in statement  # dates travel as text, parsed by Arrow
+        # one record per page, a list per column (an empty page still answers one record)
+        return Reply([{"keys": after, "c0": after, "c1": ["1960-05-06"] * len(after)}])
 
     store, driver = make_store(reply)
     batches = list(store.stream_nodes("Patient", ["person_id", "birth_date"], batch_size=3))
@@ -358,8 +378,28 @@ def test_stream_nodes_pages_by_key_without_skip() -> None:
     assert table.column("person_id").to_pylist() == keys
     assert table.schema.field("birth_date").type == pa.date32()
     assert table.column("birth_date").to_pylist()[0] == date(1960, 5, 6)
-    assert [c.parameters["last"] for c in driver.calls] == ["", "P002", "P005"]
+    assert [c.parameters["last"] for c in driver.calls[1:]] == ["", "P002", "P005"]
     assert not any("SKIP" in s for s in driver.statements())
+
+
+def test_a_large_label_streams_as_two_key_ranges_read_at_once_in_key_order() -> None:
+    keys = [f"P{i:03d}" for i in range(9)]
+
+    def reply(statement: str, params: dict[str, Any]) -> Reply:
+        if statement.endswith("AS nodes"):
+            return Reply([{"nodes": len(keys)}])
+        if statement.endswith("AS split"):
+            return Reply([{"split": sorted(keys)[params["skip"]]}])
+        after = [k for k in keys if k > params["last"] and ("upto" not in params or k <= params["upto"])]
+        after = after[: params["limit"]]
+        return Reply([{"keys": after, "c0": after}])
+
+    store, driver = make_store(reply)
+    table = pa.Table.from_batches(list(store.stream_nodes("Patient", ["person_id"], batch_size=2)))
+    assert table.column("person_id").to_pylist() == keys  # complete, no key twice, in key order
+    bounded = [c.parameters for c in driver.calls if "upto" in c.parameters]
+    assert bounded and {b["upto"] for b in bounded} == {"P004"}  # the first part ends at the middle key
+    assert {c.routing for c in driver.calls} == {"r"}
 
 
 def test_stream_relationships_covers_every_endpoint_label_pair() -> None:

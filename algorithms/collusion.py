@@ -20,7 +20,6 @@ genuine residents recruited as cover are named apart in its evidence.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
@@ -79,6 +78,9 @@ def _detect(
     if m.empty:
         return []
     con = cv.con
+    # The projection's tables, under the names this module's SQL (and cohort_split's) reads.
+    con.register("visits", cv.visits)
+    con.register("idays", cv.idays)
     con.register("m_raw", m)
     con.register(
         "persons_raw", with_optional(inputs.persons, ("address", "phone", "birth_date", "employer_id"))
@@ -401,8 +403,3 @@ class _Row:
             return self._values[name]
         except KeyError:
             raise AttributeError(name) from None
-
-
-def days_score(meeting_days: int) -> float:
-    """0 for one meeting day, rising quickly: 3 days 0.49, 4 days 0.63, 8 days 0.90."""
-    return 1.0 - math.exp(-max(meeting_days - 1, 0) / 3.0)

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
-
 from algorithms.claim_findings import claim_finding
 from algorithms.projections import (
     CLAIM_COLUMNS,
@@ -32,6 +30,7 @@ from algorithms.projections import (
 )
 from algorithms.results import Finding, fmt_yuan
 from algorithms.settings import DetectionSettings
+from algorithms.sql_engine import SqlConnection
 
 
 def _prefixes(column: str, prefixes: tuple[str, ...]) -> str:
@@ -55,7 +54,7 @@ def detect_stay_patterns(claims: Frame, settings: DetectionSettings) -> list[Fin
     return findings
 
 
-def _present_elsewhere(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> list[Finding]:
+def _present_elsewhere(con: SqlConnection, s: DetectionSettings) -> list[Finding]:
     rows = con.execute(
         """
         WITH stays AS (
@@ -103,7 +102,7 @@ def _present_elsewhere(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> 
     return out
 
 
-def _split_admissions(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> list[Finding]:
+def _split_admissions(con: SqlConnection, s: DetectionSettings) -> list[Finding]:
     cycle = _prefixes("diagnosis_code", s.cycle_prefixes)
     rows = con.execute(
         f"""

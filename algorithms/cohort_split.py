@@ -123,9 +123,12 @@ def member_ties(con: SqlConnection, s: DetectionSettings) -> pd.DataFrame:
              ),
              dow AS (
                 SELECT community, person_id, institution_id, sum(c) AS days,
-                       list_sum(list(c ORDER BY c DESC)[1:3]) AS top3,
-                       list_sum(list(c ORDER BY c DESC)[1:5]) AS top5
-                FROM per_dow GROUP BY ALL
+                       coalesce(sum(c) FILTER (WHERE top <= 3), 0) AS top3,
+                       coalesce(sum(c) FILTER (WHERE top <= 5), 0) AS top5
+                FROM (SELECT *, row_number() OVER (PARTITION BY community, person_id, institution_id
+                                                   ORDER BY c DESC) AS top
+                      FROM per_dow) ranked
+                GROUP BY ALL
              ),
              chronic AS (
                 SELECT community, person_id, institution_id,

@@ -67,6 +67,9 @@ def _present_elsewhere(con: SqlConnection, s: DetectionSettings) -> list[Finding
             FROM stays st JOIN claims c ON c.person_id = st.person_id AND c.institution_id <> st.stay_inst
                  AND c.visit_type IN ('outpatient', 'pharmacy')
                  AND c.start_date > st.s AND c.start_date < st.e
+        ), stay_paid AS (
+            SELECT person_id, sum(paid) AS stay_paid
+            FROM (SELECT DISTINCT person_id, ss, sc, paid FROM hits) x GROUP BY person_id
         )
         SELECT person_id, count(DISTINCT d) AS days,
                list(DISTINCT {'scheme': ss, 'claim_id': sc})
@@ -74,9 +77,9 @@ def _present_elsewhere(con: SqlConnection, s: DetectionSettings) -> list[Finding
                list(DISTINCT stay_inst ORDER BY stay_inst), list(DISTINCT inst ORDER BY inst),
                min(s), max(e), min(d), max(d),
                count(DISTINCT claim_id) FILTER (WHERE visit_type = 'pharmacy') AS pharmacy_claims,
-               (SELECT sum(x.paid) FROM (SELECT DISTINCT ss, sc, paid FROM hits h2
-                                         WHERE h2.person_id = hits.person_id) x) AS stay_paid
-        FROM hits GROUP BY person_id HAVING count(DISTINCT d) >= $min ORDER BY person_id
+               any_value(stay_paid.stay_paid) AS stay_paid
+        FROM hits JOIN stay_paid USING (person_id)
+        GROUP BY person_id HAVING count(DISTINCT d) >= $min ORDER BY person_id
     """,
         {"min": s.elsewhere_min_days},
     ).fetchall()
@@ -124,12 +127,13 @@ def _split_admissions(con: SqlConnection, s: DetectionSettings) -> list[Finding]
                           PARTITION BY person_id, institution_id ORDER BY s ROWS UNBOUNDED PRECEDING) AS chain
             FROM marked
         )
-        SELECT person_id, institution_id, any_value(dx), count(*) - 1 AS readmissions, min(s), max(e),
+        SELECT person_id, institution_id, any_value(dx), count(*) - 1 AS readmissions, min(s) AS first_s,
+               max(e),
                flatten(list(refs)), sum(paid) FILTER (WHERE readmit), max(date_diff('day', prev_e, s))
                    FILTER (WHERE readmit)
         FROM chains GROUP BY person_id, institution_id, chain
         HAVING count(*) FILTER (WHERE readmit) >= $min
-        ORDER BY person_id, min(s)
+        ORDER BY person_id, first_s
     """,
         {"days": s.readmit_days, "min": s.split_min_readmissions},
     ).fetchall()

@@ -172,10 +172,18 @@ class SparkConnection:
     def __init__(self, spark: SparkSession, scratch: Path | None = None) -> None:
         self.spark = spark.newSession()
         self._held: list[DataFrame] = []
+        self._global: list[str] = []
         self._scratch = Path(tempfile.mkdtemp(prefix="medfraud-spark-", dir=scratch))
 
     def register(self, view_name: str, python_object: object) -> object:
         frame = spark_frame(self.spark, python_object, self._scratch)
+        if frame.sparkSession is not self.spark:
+            # A frame of another session (the job's inputs): temp views are per session, so it
+            # reaches this one through a global temp view, dropped on close.
+            shared = f"medfraud_{uuid.uuid4().hex}"
+            frame.createGlobalTempView(shared)
+            self._global.append(shared)
+            frame = self.spark.table(f"global_temp.{shared}")
         frame.createOrReplaceTempView(view_name)
         return frame
 
@@ -203,4 +211,7 @@ class SparkConnection:
         for t in self.spark.catalog.listTables():
             if t.isTemporary:
                 self.spark.catalog.dropTempView(t.name)
+        for shared in self._global:
+            self.spark.catalog.dropGlobalTempView(shared)
+        self._global.clear()
         shutil.rmtree(self._scratch, ignore_errors=True)

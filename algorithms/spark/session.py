@@ -10,10 +10,10 @@ these defaults yield to it (``docs/operations.md``).
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 from typing import Any
 
+from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
 
 _LOCK = threading.Lock()
@@ -26,8 +26,14 @@ def spark_session(master: str | None = None, *, shuffle_partitions: int = 4,
         active = SparkSession.getActiveSession()
         if active is not None:
             return active
+        # Under spark-submit (which starts the JVM and hands its port to Python) the launcher's
+        # settings — master, memory, partitions — are in the JVM's SparkConf: the defaults below
+        # only fill what it left unset; a master passed here wins. Elsewhere nothing is set yet.
+        if "PYSPARK_GATEWAY_PORT" in os.environ:
+            SparkContext._ensure_initialized()
+        given = SparkConf()
         builder: Any = SparkSession.builder.appName("medfraud-detect")
-        if master or not os.environ.get("SPARK_MASTER"):
+        if master or not given.contains("spark.master"):
             builder = builder.master(master or "local[2]")
         conf = {
             "spark.sql.shuffle.partitions": str(shuffle_partitions),
@@ -41,12 +47,12 @@ def spark_session(master: str | None = None, *, shuffle_partitions: int = 4,
             # under ANSI mode; the detectors' casts are of clean, validated columns anyway.
             "spark.sql.ansi.enabled": "false",
             "spark.sql.adaptive.enabled": "true",
-            "spark.local.dir": os.environ.get("MEDFRAUD_SPARK_LOCAL_DIR", tempfile.gettempdir()),
         }
         if driver_memory:
             conf["spark.driver.memory"] = driver_memory
         for key, value in conf.items():
-            builder = builder.config(key, value)
+            if key == "spark.driver.memory" or not given.contains(key):
+                builder = builder.config(key, value)
         session: SparkSession = builder.getOrCreate()
         session.sparkContext.setLogLevel("ERROR")
         return session

@@ -23,6 +23,9 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="Spark master (default local[2], or spark-submit's)")
         ] = None,
         fmt: Annotated[str, typer.Option("--format", help="auto, json or parquet")] = "auto",
+        driver_memory: Annotated[
+            str, typer.Option(help="driver JVM heap in local mode (all of Spark's memory there)")
+        ] = "4g",
     ) -> None:
         """Validate the tables as `ingest` does, run every detector on Spark, write the findings."""
         from algorithms.cli import _settings
@@ -31,7 +34,8 @@ def register(app: typer.Typer) -> None:
         if fmt not in ("auto", "json", "parquet"):
             raise typer.BadParameter("--format must be auto, json or parquet")
         summary = spark_detect(
-            input_dir, out, master=master, settings=_settings(), fmt=cast(ExportFormat, fmt)
+            input_dir, out, master=master, settings=_settings(), fmt=cast(ExportFormat, fmt),
+            driver_memory=driver_memory,
         )
         typer.echo(
             f"rings {summary.counts['rings']}, double claims {summary.counts['double_claims']}, "

@@ -131,7 +131,8 @@ def write_findings(out: Path, result: DetectionResult, fmt: ExportFormat = "auto
 
 
 def spark_detect(input_dir: Path, out: Path, *, master: str | None = None,
-                 settings: DetectionSettings | None = None, fmt: ExportFormat = "auto") -> SparkJobSummary:
+                 settings: DetectionSettings | None = None, fmt: ExportFormat = "auto",
+                 driver_memory: str | None = None) -> SparkJobSummary:
     """Validate, detect on Spark, write the findings (see the module docstring)."""
     from algorithms.spark.session import spark_session
 
@@ -141,7 +142,7 @@ def spark_detect(input_dir: Path, out: Path, *, master: str | None = None,
     inputs, rejected = validated_inputs(Path(input_dir), Path(out))
     seconds["validate"] = time.perf_counter() - t
     t = time.perf_counter()
-    spark = spark_session(master)
+    spark = spark_session(master, driver_memory=driver_memory)
     scratch = Path(out) / "_spark"
     shutil.rmtree(scratch, ignore_errors=True)
     try:

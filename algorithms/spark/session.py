@@ -51,7 +51,7 @@ def spark_session(master: str | None = None, *, shuffle_partitions: int = 4,
         if driver_memory:
             conf["spark.driver.memory"] = driver_memory
         for key, value in conf.items():
-            if key == "spark.driver.memory" or not given.contains(key):
+            if not given.contains(key):
                 builder = builder.config(key, value)
         session: SparkSession = builder.getOrCreate()
         session.sparkContext.setLogLevel("ERROR")

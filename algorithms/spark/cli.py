@@ -42,6 +42,12 @@ def register(app: typer.Typer) -> None:
             f"anomalies {summary.counts['anomalies']}; rejected rows {summary.rejected_rows}; "
             + ", ".join(f"{k} {v:.1f} s" for k, v in summary.seconds.items())
         )
+        if "giant_component_vertices" in summary.stats:
+            typer.echo(
+                f"co-visit graph: {summary.stats['components']} components, the largest "
+                f"{summary.stats['giant_component_vertices']} vertices "
+                f"({summary.stats['giant_component_share']:.0%}), partitioned by one worker"
+            )
         for path in summary.files:
             typer.echo(f"written {path}")
 

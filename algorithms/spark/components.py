@@ -24,10 +24,13 @@ partitioned like any other — never dropped.
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from algorithms.igraph_engine import IgraphEngine
@@ -36,17 +39,17 @@ from algorithms.spark.sql import spark_frame
 log = logging.getLogger(__name__)
 
 
-def _undirected(spark: SparkSession, edges: pd.DataFrame, weight: str | None) -> tuple[DataFrame, DataFrame]:
-    """Vertices numbered 0..n-1 in sorted id order, and edges (a, b, w) with a < b, as Spark frames."""
+def _undirected(spark: SparkSession, edges: pd.DataFrame, weight: str | None,
+                folder: Path) -> tuple[DataFrame, DataFrame]:
+    """Vertices numbered 0..n-1 in sorted id order, and edges (a, b, w) with a < b, as Spark frames.
+
+    Both are checkpointed: ``folder`` (the edge list as Parquet) may go once they are built.
+    """
     frame = edges[["src", "dst"]].astype(str)
     frame = frame.assign(w=edges[weight].astype(float) if weight else 1.0)
-    import tempfile
-    from pathlib import Path
-
-    folder = Path(tempfile.mkdtemp(prefix="medfraud-cc-"))
     e = spark_frame(spark, frame, folder)
     ids = e.select(F.col("src").alias("id")).union(e.select(F.col("dst").alias("id"))).distinct()
-    verts = ids.withColumn("v", F.row_number().over(_by_id()) - 1).localCheckpoint(eager=True)
+    verts = ids.withColumn("v", F.row_number().over(Window.orderBy("id")) - 1).localCheckpoint(eager=True)
     numbered = (
         e.join(verts.withColumnRenamed("id", "src").withColumnRenamed("v", "vs"), "src")
         .join(verts.withColumnRenamed("id", "dst").withColumnRenamed("v", "vd"), "dst")
@@ -54,12 +57,6 @@ def _undirected(spark: SparkSession, edges: pd.DataFrame, weight: str | None) ->
         .localCheckpoint(eager=True)
     )
     return verts, numbered
-
-
-def _by_id() -> Any:
-    from pyspark.sql import Window
-
-    return Window.orderBy("id")
 
 
 def component_labels(verts: DataFrame, edges: DataFrame, *, max_rounds: int = 200) -> DataFrame:
@@ -78,6 +75,7 @@ def component_labels(verts: DataFrame, edges: DataFrame, *, max_rounds: int = 20
         jumped = step.alias("s").join(step.alias("p"), F.col("s.comp") == F.col("p.v")).select(
             F.col("s.v").alias("v"), F.least(F.col("s.comp"), F.col("p.comp")).alias("comp")
         ).localCheckpoint(eager=True)
+        labels.unpersist()  # the previous round's checkpoint
         labels = jumped
         before, total = total, labels.agg(F.sum("comp")).collect()[0][0]
         if total == before:
@@ -110,17 +108,25 @@ class SparkCommunityEngine:
     name = "spark"
 
     def __init__(self, spark: SparkSession, *, small_max: int = 1000, buckets: int = 8,
-                 n_iterations: int = 2) -> None:
+                 n_iterations: int = 2, scratch: Path | None = None) -> None:
         self.spark = spark
+        self.scratch = scratch
         self.small_max = small_max
         self.buckets = buckets
         self.n_iterations = n_iterations
         self.stats: dict[str, Any] = {}
 
+    def _numbered(self, edges: pd.DataFrame, weight: str | None) -> tuple[DataFrame, DataFrame]:
+        folder = Path(tempfile.mkdtemp(prefix="medfraud-cc-", dir=self.scratch))
+        try:
+            return _undirected(self.spark, edges, weight, folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
     def components(self, edges: pd.DataFrame) -> pd.Series:
         if edges.empty:
             return pd.Series([], dtype="int64")
-        verts, numbered = _undirected(self.spark, edges, None)
+        verts, numbered = self._numbered(edges, None)
         labels = component_labels(verts, numbered).join(verts, "v").select("id", "comp").toPandas()
         labels = labels.sort_values("id")
         return pd.Series(
@@ -133,7 +139,7 @@ class SparkCommunityEngine:
     ) -> pd.Series:
         if edges.empty:
             return pd.Series([], dtype="int64")
-        verts, numbered = _undirected(self.spark, edges, weight)
+        verts, numbered = self._numbered(edges, weight)
         comps = component_labels(verts, numbered)
         sizes = comps.groupBy("comp").agg(F.count("*").alias("size")).localCheckpoint(eager=True)
         largest = sizes.orderBy(F.desc("size"), "comp").limit(1).collect()

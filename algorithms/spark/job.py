@@ -87,7 +87,7 @@ def detect_on_spark(inputs: DetectionInputs, settings: DetectionSettings, spark:
     from algorithms.spark.components import SparkCommunityEngine
     from algorithms.spark.sql import SparkConnection
 
-    engine = SparkCommunityEngine(spark)
+    engine = SparkCommunityEngine(spark, scratch=scratch)
     with use_engine(lambda threads: SparkConnection(spark, scratch)):
         result = detect_all(inputs, settings, engine)
     result.stats.update(engine.stats)

@@ -34,6 +34,7 @@ def job(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_spark_job_finds_what_the_embedded_job_finds(job: dict[str, Any]) -> None:
     assert_same_findings(job["embedded"], spark_export(job["out"]))
     assert job["embedded"]["rings"] and job["embedded"]["double_claims"] and job["embedded"]["anomalies"]
+    assert "co-visit graph:" in job["output"] and "the largest" in job["output"]  # giant reported
 
 
 def test_bad_rows_are_rejected_by_the_ingest_rules_and_written(job: dict[str, Any]) -> None:

@@ -6,10 +6,14 @@ runs, so the CLI works without the ``spark`` extra.
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
 from pathlib import Path
 from typing import Annotated, cast
 
 import typer
+
+from graph.errors import ConfigError
 
 
 def register(app: typer.Typer) -> None:
@@ -33,6 +37,11 @@ def register(app: typer.Typer) -> None:
 
         if fmt not in ("auto", "json", "parquet"):
             raise typer.BadParameter("--format must be auto, json or parquet")
+        if importlib.util.find_spec("pyspark") is None or shutil.which("java") is None:
+            raise ConfigError(
+                "spark-detect needs the spark extra and Java 17: pip install -e '.[spark]' "
+                "(and e.g. apt-get install openjdk-17-jre-headless)"
+            )
         summary = spark_detect(
             input_dir, out, master=master, settings=_settings(), fmt=cast(ExportFormat, fmt),
             driver_memory=driver_memory,

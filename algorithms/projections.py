@@ -291,7 +291,7 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
     ).fetchall()[0]
     assert row is not None
     stats = {
-        "cv_visits": int(row[0]),
+        "visits": int(row[0]),
         "institution_days": int(row[1]),
         "burst_days": int(row[2]),
         "split_or_dropped_hub_days": int(row[3]),

@@ -23,7 +23,6 @@ import argparse
 import json
 import math
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -83,21 +82,37 @@ def spark_phase(db: Path, out: Path, memory: str) -> None:
         write_findings(Path(tmp) / "out", result, "auto")
     seconds = time.perf_counter() - t
     out.write_text(json.dumps({
-        "seconds": seconds, "parts": {**parts, **result.seconds},
+        "seconds": seconds, "parts": {**parts, **result.seconds}, "jvm_peak_gb": _jvm_peak_gb(spark),
         "stats": {k: v for k, v in result.stats.items() if isinstance(v, int | float)},
         "export": export_dict(result.rings, result.findings),
     }))
     spark.stop()
 
 
+def _jvm_peak_gb(spark: Any) -> float | None:
+    """The local JVM's peak resident memory (VmHWM), read before the session stops."""
+    proc = getattr(spark.sparkContext._gateway, "proc", None)
+    try:
+        status = Path(f"/proc/{proc.pid}/status").read_text() if proc is not None else ""
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1e6  # kB -> GB
+    return None
+
+
 def _child(args: list[str]) -> tuple[dict[str, Any], float]:
+    """Run a phase in a fresh process; its result and its own peak RSS in GB (wait4, this child only)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        subprocess.run([sys.executable, __file__, *args, "--result", str(out)], check=True,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)})
-        rss = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1e6
-        return json.loads(out.read_text()), rss
+        proc = subprocess.Popen([sys.executable, __file__, *args, "--result", str(out)],
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise SystemExit(f"phase {args[1]} failed with exit code {proc.returncode}")
+        return json.loads(out.read_text()), usage.ru_maxrss / 1e6
 
 
 def _claims(db: Path) -> int:
@@ -155,6 +170,9 @@ def main() -> None:
               f"{spk['seconds'] / emb['seconds']:>5.1f}x {emb_rss:>10.2f} {spk_rss:>12.2f}", flush=True)
         print("  spark parts: " + ", ".join(f"{k} {v:.1f}" for k, v in spk["parts"].items()), flush=True)
         print("  spark stats: " + json.dumps(spk.get("stats", {})), flush=True)
+        jvm = spk.get("jvm_peak_gb")
+        if jvm:
+            print(f"  Spark JVM peak RSS {jvm:.2f} GB = {jvm * 1e9 / claims:.0f} bytes per claim", flush=True)
         per_million = spk["seconds"] / claims * 1e6
         print(f"  cost on Spark: {per_million:.1f} s per million claims", flush=True)
         for ring in spk["export"]["rings"]:
@@ -164,7 +182,8 @@ def main() -> None:
     slope = _exponent(points)
     if slope is not None:
         print(f"growth exponent of Spark time with claims, {len(points)} sizes: {slope:.2f} (target <= 1.2)")
-    print("spark RSS: the Python driver and what it reaped; the JVM's heap is capped by spark.driver.memory")
+    print("RSS: each phase's own process (for Spark the Python driver; the JVM in local mode is a")
+    print("child process whose heap is capped by --driver-memory)")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    """In CI a skipped ``neo4j`` test is a failure: a Neo4j claim must be proved live there."""
+    """In CI a skipped ``neo4j`` or ``spark`` test is a failure: such a claim must be proved live there."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
     for marker in ("neo4j", "spark"):

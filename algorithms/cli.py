@@ -1,4 +1,7 @@
-"""Commands of this package for the ``medfraud`` CLI: ``detect``, ``schedule``, ``evaluate``."""
+"""Commands of this package for the ``medfraud`` CLI: ``detect``, ``schedule``, ``evaluate``.
+
+The Spark job's commands live in :mod:`algorithms.spark.cli`, registered from here.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +48,10 @@ def summary_table(summary: object) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    """Add this package's commands to the CLI."""
+    """Add this package's commands to the CLI (and the Spark job's: ``spark-detect``, ``load-findings``)."""
+    from algorithms.spark.cli import register as register_spark
+
+    register_spark(app)
 
     @app.command()
     def detect(

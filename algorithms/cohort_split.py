@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from algorithms.member_ties import all_group_ties, prefix_sql
 from algorithms.settings import DetectionSettings
+from algorithms.sql_engine import SqlConnection
 
 
-def keep_cover_only(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> None:
+def keep_cover_only(con: SqlConnection, s: DetectionSettings) -> None:
     """Split a ring of outsiders from the cohort it met among (a care home, a dialysis shift).
 
     Where a community holds at least ``min_ring_patients`` unexplained members (no member tie,
@@ -102,7 +102,7 @@ def keep_cover_only(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> Non
     )
 
 
-def member_ties(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> pd.DataFrame:
+def member_ties(con: SqlConnection, s: DetectionSettings) -> pd.DataFrame:
     """Per member: registered address, employer, and the place of a chronic weekday shift (if any).
 
     A shift is read from the member's own visits to a place where the group met: at least
@@ -123,9 +123,12 @@ def member_ties(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> pd.Data
              ),
              dow AS (
                 SELECT community, person_id, institution_id, sum(c) AS days,
-                       list_sum(list(c ORDER BY c DESC)[1:3]) AS top3,
-                       list_sum(list(c ORDER BY c DESC)[1:5]) AS top5
-                FROM per_dow GROUP BY ALL
+                       coalesce(sum(c) FILTER (WHERE top <= 3), 0) AS top3,
+                       coalesce(sum(c) FILTER (WHERE top <= 5), 0) AS top5
+                FROM (SELECT *, row_number() OVER (PARTITION BY community, person_id, institution_id
+                                                   ORDER BY c DESC) AS top
+                      FROM per_dow) ranked
+                GROUP BY ALL
              ),
              chronic AS (
                 SELECT community, person_id, institution_id,

@@ -20,7 +20,6 @@ genuine residents recruited as cover are named apart in its evidence.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
@@ -79,6 +78,9 @@ def _detect(
     if m.empty:
         return []
     con = cv.con
+    # The projection's tables, under the names this module's SQL (and cohort_split's) reads.
+    con.register("visits", cv.visits)
+    con.register("idays", cv.idays)
     con.register("m_raw", m)
     con.register(
         "persons_raw", with_optional(inputs.persons, ("address", "phone", "birth_date", "employer_id"))
@@ -119,8 +121,9 @@ def _detect(
             FROM att a JOIN pres p USING (community, institution_id, gdoc, day) WHERE p.present >= 3
             GROUP BY ALL
         )
-        SELECT community, person_id, attended FROM k
-        QUALIFY attended >= $mm AND attended >= 0.25 * max(attended) OVER (PARTITION BY community)
+        SELECT community, person_id, attended
+        FROM (SELECT *, max(attended) OVER (PARTITION BY community) AS most FROM k) k
+        WHERE attended >= $mm AND attended >= 0.25 * most
     """,
         {"mm": s.member_min_meetings},
     )
@@ -188,27 +191,34 @@ def _detect(
             SELECT community, person_id, count(DISTINCT (institution_id, gdoc, day)) AS attended
             FROM unit_visits WHERE costly GROUP BY ALL
         ), joined AS (
-            SELECT *, false AS costly_member FROM members
+            SELECT community, person_id, attended, false AS costly_member FROM members
             UNION ALL
-            SELECT e.*, true FROM extra e ANTI JOIN members USING (community, person_id)
+            SELECT e.community, e.person_id, e.attended, true
+            FROM extra e ANTI JOIN members USING (community, person_id)
+        ), ranked AS (
+            SELECT *, row_number() OVER (PARTITION BY person_id ORDER BY attended DESC, community) AS pick
+            FROM joined
         )
         -- A person belongs to one ring, the community whose meetings they attended most; except
         -- that billed far above the usual visit at several of a short group's meetings, they are
         -- also its member (genuine residents recruited as cover keep their home's cohort too).
-        SELECT * EXCLUDE (costly_member) FROM joined
-        QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY attended DESC, community) = 1
-             OR (costly_member AND attended >= $mm)
+        SELECT community, person_id, attended FROM ranked
+        WHERE pick = 1 OR (costly_member AND attended >= $mm)
     """,
         {"mm": s.member_min_meetings},
     )
     keep_cover_only(con, s)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE ring_att AS
-        SELECT DISTINCT a.* EXCLUDE (community_) FROM (
-            SELECT u.* EXCLUDE (costly), NULL AS community_ FROM unit_visits u
+        SELECT DISTINCT a.community, a.institution_id, a.gdoc, a.day, a.person_id, a.doctor_id,
+               a.diagnosis_code, a.reimbursed_amount
+        FROM (
+            SELECT u.community, u.institution_id, u.gdoc, u.day, u.person_id, u.doctor_id, u.diagnosis_code,
+                   u.reimbursed_amount
+            FROM unit_visits u
             UNION ALL
             SELECT a.community, a.institution_id, a.gdoc, a.day, a.person_id, a.doctor_id, a.diagnosis_code,
-                   a.reimbursed_amount, NULL
+                   a.reimbursed_amount
             FROM att a JOIN meetings USING (community, institution_id, gdoc, day)
         ) a JOIN members USING (community, person_id)
     """)
@@ -221,9 +231,12 @@ def _detect(
                            avg(present) AS mean_present, avg(base) AS mean_base,
                            min(day) AS first_day, max(day) AS last_day
                     FROM meetings GROUP BY ALL),
-             dow AS (SELECT community, list(c ORDER BY c DESC)[1:3] AS top3
-                     FROM (SELECT community, dayofweek(day) AS d, count(DISTINCT day) AS c
-                           FROM meetings GROUP BY ALL) GROUP BY ALL),
+             dow AS (SELECT community, sum(c) FILTER (WHERE top <= 3) AS top3
+                     FROM (SELECT community, c,
+                                  row_number() OVER (PARTITION BY community ORDER BY c DESC) AS top
+                           FROM (SELECT community, dayofweek(day) AS d, count(DISTINCT day) AS c
+                                 FROM meetings GROUP BY ALL) w) t
+                     GROUP BY ALL),
              dx AS (SELECT community,
                            avg(CASE WHEN {prefix_sql("diagnosis_code", s.chronic_prefixes)}
                                THEN 1.0 ELSE 0.0 END) AS chronic_share,
@@ -244,7 +257,7 @@ def _detect(
                              WHERE p.phone IS NOT NULL AND CAST(p.phone AS VARCHAR) <> ''
                              GROUP BY ALL) GROUP BY ALL)
         SELECT mem.*, mt.meetings, mt.meeting_days, mt.burst_meetings, mt.mean_present, mt.mean_base,
-               mt.first_day, mt.last_day, list_sum(dow.top3) AS top3_weekday_days,
+               mt.first_day, mt.last_day, dow.top3 AS top3_weekday_days,
                dx.chronic_share, dx.reimbursed, dx.costly_share, dx.per_visit, dx.usual_visit,
                coalesce(addr.top_address, 0) AS top_address, coalesce(addr.kin, 0) AS kin,
                coalesce(phone.top_phone, 0) AS top_phone
@@ -401,8 +414,3 @@ class _Row:
             return self._values[name]
         except KeyError:
             raise AttributeError(name) from None
-
-
-def days_score(meeting_days: int) -> float:
-    """0 for one meeting day, rising quickly: 3 days 0.49, 4 days 0.63, 8 days 0.90."""
-    return 1.0 - math.exp(-max(meeting_days - 1, 0) / 3.0)

@@ -85,11 +85,14 @@ class _IndexedEdges:
         self.names, codes = np.unique(np.concatenate([src, dst]), return_inverse=True)
         n = len(src)
         # GDS builds adjacency lists in the order relationships arrive, and Leiden's local moves
-        # follow them: the detectors' edge lists come in no fixed order (parallel aggregation), so
-        # they are sorted here, or the same city could give slightly different rings run to run.
-        order = np.lexsort((codes[n:], codes[:n]))
-        self.source = codes[:n][order].astype(np.int64)
-        self.target = codes[n:][order].astype(np.int64)
+        # follow them: the detectors' edge lists come in no fixed order (parallel aggregation) and
+        # name an undirected pair either way round, so each pair is written (lower, higher) and the
+        # list sorted, or the same city could give slightly different rings run to run.
+        low = np.minimum(codes[:n], codes[n:])
+        high = np.maximum(codes[:n], codes[n:])
+        order = np.lexsort((high, low))
+        self.source = low[order].astype(np.int64)
+        self.target = high[order].astype(np.int64)
         self.weight = weights[order]
 
     @property

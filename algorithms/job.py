@@ -380,13 +380,30 @@ def run_detection(
 def _run_locked(store: GraphStore, settings: DetectionSettings, engine_name: str) -> RunSummary:
     started = datetime.now(UTC).replace(tzinfo=None)
     t0 = time.perf_counter()
-    run_id = f"run-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     engine = make_engine(engine_name, store)
     t = time.perf_counter()
     inputs = load_inputs(store)
     load_s = time.perf_counter() - t
     result = detect_all(inputs, settings, engine)
     result.seconds["load"] = load_s
+    return record_run(store, result, settings, engine_name=engine_name, started=started, t0=t0)
+
+
+def record_run(
+    store: GraphStore,
+    result: DetectionResult,
+    settings: DetectionSettings,
+    *,
+    engine_name: str,
+    started: datetime,
+    t0: float,
+) -> RunSummary:
+    """Match the result's rings to the previous run's and write the run (the caller holds the lock).
+
+    Shared by :func:`run_detection` and ``medfraud load-findings`` (a run detected elsewhere, e.g.
+    on Spark), so both keep ring ids, statuses and history the same way.
+    """
+    run_id = f"run-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     t = time.perf_counter()
     previous = load_previous_rings(store)
     rings, vanished, changes = assign_ids(result.rings, previous, min_jaccard=settings.identity_min_jaccard)

@@ -30,6 +30,8 @@ import pandas as pd
 import pyarrow as pa
 
 from algorithms.settings import DetectionSettings
+from algorithms.sql_engine import SqlConnection
+from algorithms.sql_engine import connect as _engine_connect
 from graph.port import GraphStore
 
 Frame: TypeAlias = pd.DataFrame | pa.Table
@@ -94,7 +96,7 @@ def load_inputs(store: GraphStore) -> DetectionInputs:
     """Stream the labels detection needs from the store into Arrow tables."""
     institutions = _stream(store, "Institution", INSTITUTION_COLUMNS)
     pharmacies = _stream(store, "Pharmacy", INSTITUTION_COLUMNS)
-    con = connect()
+    con = duckdb.connect(":memory:")
     con.register("i1", institutions)
     con.register("i2", pharmacies)
     cols = (
@@ -115,17 +117,9 @@ def load_inputs(store: GraphStore) -> DetectionInputs:
     )
 
 
-def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB for projections (keeps insertion order off: we never rely on it)."""
-    con = duckdb.connect(":memory:")
-    con.execute("SET preserve_insertion_order = false")
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    return con
-
-
-def register(con: duckdb.DuckDBPyConnection, name: str, frame: Frame) -> None:
-    con.register(name, frame)
+def connect(threads: int | None = None) -> SqlConnection:
+    """A connection of the detection SQL engine (:mod:`algorithms.sql_engine`; DuckDB by default)."""
+    return _engine_connect(threads)
 
 
 def claims_view_sql(source: str = "claims_raw", where: str = "TRUE") -> str:
@@ -176,13 +170,17 @@ class CoVisit:
     """The co-visit projection and the tables collusion scoring reuses.
 
     ``edges``: src, dst (person ids), weight, days, burst_days, costly_days.
-    The connection keeps the temp view ``visits`` (person_id, institution_id, doctor_id, day,
-    diagnosis_code, reimbursed_amount, inpatient, costly) and ``idays`` (institution_id, day, n, base, burst).
+    ``visits`` (person_id, institution_id, doctor_id, day, diagnosis_code, reimbursed_amount,
+    inpatient, costly) and ``idays`` (institution_id, day, n, base, burst, iday) are tables of
+    ``con`` (a DuckDB relation, a Spark DataFrame) handed over as values: a reader binds them to
+    the names its own SQL uses with ``con.register``, no name is shared across modules.
     """
 
-    con: duckdb.DuckDBPyConnection
+    con: SqlConnection
     edges: pd.DataFrame
     stats: dict[str, Any]
+    visits: object
+    idays: object
 
 
 def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: int | None = None) -> CoVisit:
@@ -192,7 +190,7 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
     con.register("claims_raw", with_optional(ensure_claim_key(claims), CLAIM_COLUMNS))
     con.execute(f"CREATE TEMP VIEW claims AS {claims_view_sql()}")
     con.execute("""
-        CREATE TEMP TABLE visits_base AS
+        CREATE TEMP TABLE cv_visits_base AS
         SELECT person_id, institution_id, coalesce(doctor_id, '') AS doctor_id, start_date AS day,
                min(diagnosis_code) AS diagnosis_code, sum(reimbursed_amount) AS reimbursed_amount,
                bool_or(visit_type = 'inpatient') AS inpatient
@@ -201,36 +199,37 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
     """)
     con.execute(
         "CREATE TEMP TABLE usual_visit AS "
-        "SELECT institution_id, median(reimbursed_amount) AS usual FROM visits_base GROUP BY ALL"
+        "SELECT institution_id, median(reimbursed_amount) AS usual FROM cv_visits_base GROUP BY ALL"
     )
     # A costly visit is billed far above the institution's usual (median) visit; a stay is not a
     # visit. A view, not a copy: the join with a few hundred institutions is cheap where it is read.
     con.execute(
         f"""
-        CREATE TEMP VIEW visits AS
+        CREATE TEMP VIEW cv_visits AS
         SELECT v.*,
                NOT v.inpatient AND v.reimbursed_amount >= {float(s.costly_visit_factor)} * u.usual AS costly
-        FROM visits_base v JOIN usual_visit u USING (institution_id)
+        FROM cv_visits_base v JOIN usual_visit u USING (institution_id)
     """
     )
     con.execute(
         """
-        CREATE TEMP TABLE idays AS
+        CREATE TEMP TABLE cv_idays AS
         WITH u AS (SELECT * FROM usual_visit),
              d AS (SELECT v.institution_id, v.day, count(DISTINCT v.person_id) AS n,
                           count(DISTINCT v.person_id) FILTER (WHERE v.costly) AS costly
-                   FROM visits v JOIN u USING (institution_id) GROUP BY ALL),
+                   FROM cv_visits v JOIN u USING (institution_id) GROUP BY ALL),
              b AS (SELECT institution_id, median(n) AS base FROM d GROUP BY ALL)
         SELECT d.institution_id, d.day, d.n, b.base,
                (d.n >= $f * b.base AND (d.n - b.base >= $e OR d.costly >= 3)) AS burst,
-               row_number() OVER () AS iday
+               row_number() OVER (ORDER BY d.institution_id, d.day) AS iday
         FROM d JOIN b USING (institution_id)
     """,
         {"f": s.burst_factor, "e": s.burst_min_excess},
     )
     con.execute("""
         CREATE TEMP TABLE pidx AS
-        SELECT person_id, (row_number() OVER ())::INTEGER AS pid FROM (SELECT DISTINCT person_id FROM visits)
+        SELECT person_id, (row_number() OVER (ORDER BY person_id))::INTEGER AS pid
+        FROM (SELECT DISTINCT person_id FROM cv_visits)
     """)
     # A pair needs min_pair_days shared days at one institution unless a burst links it, so a
     # person's visits to an institution they saw only once can only matter on burst days.
@@ -238,12 +237,12 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
         """
         CREATE TEMP TABLE groups AS
         WITH pd AS (
-            SELECT person_id, institution_id, count(DISTINCT day) AS pdays FROM visits GROUP BY ALL
+            SELECT person_id, institution_id, count(DISTINCT day) AS pdays FROM cv_visits GROUP BY ALL
         ), g AS (
             SELECT p.pid, i.iday, i.burst,
                    CASE WHEN i.n <= $max THEN '' ELSE v.doctor_id END AS gdoc, pd.pdays,
                    pd.pdays >= $reg AS regular, bool_or(v.costly) AS costly
-            FROM visits v JOIN idays i USING (institution_id, day) JOIN pidx p USING (person_id)
+            FROM cv_visits v JOIN cv_idays i USING (institution_id, day) JOIN pidx p USING (person_id)
                  JOIN pd USING (person_id, institution_id)
             WHERE i.n >= 2 AND (i.n <= $max OR v.doctor_id <> '')
             GROUP BY ALL
@@ -251,7 +250,7 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
             -- at a hub, the visitors billed far above its usual visit that day are one group
             -- whatever doctor they saw (a ring shares its visits among its doctors)
             SELECT DISTINCT p.pid, i.iday, i.burst, '*', pd.pdays, pd.pdays >= $reg, true
-            FROM visits v JOIN idays i USING (institution_id, day) JOIN pidx p USING (person_id)
+            FROM cv_visits v JOIN cv_idays i USING (institution_id, day) JOIN pidx p USING (person_id)
                  JOIN pd USING (person_id, institution_id)
             WHERE i.n > $max AND v.costly
         ), sized AS (
@@ -285,8 +284,8 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
     ).df()
     row = con.execute(
         """
-        SELECT (SELECT count(*) FROM visits), (SELECT count(*) FROM idays),
-               (SELECT count(*) FROM idays WHERE burst), (SELECT count(*) FROM idays WHERE n > $max)
+        SELECT (SELECT count(*) FROM cv_visits), (SELECT count(*) FROM cv_idays),
+               (SELECT count(*) FROM cv_idays WHERE burst), (SELECT count(*) FROM cv_idays WHERE n > $max)
     """,
         {"max": s.max_group_size},
     ).fetchall()[0]
@@ -298,4 +297,6 @@ def covisit_projection(claims: Frame, settings: DetectionSettings, *, threads: i
         "split_or_dropped_hub_days": int(row[3]),
         "covisit_edges": len(edges),
     }
-    return CoVisit(con=con, edges=edges, stats=stats)
+    return CoVisit(
+        con=con, edges=edges, stats=stats, visits=con.table("cv_visits"), idays=con.table("cv_idays")
+    )

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
-
 from algorithms.claim_findings import claim_finding
 from algorithms.evidence import Evidence, ev
 from algorithms.projections import (
@@ -33,6 +31,7 @@ from algorithms.projections import (
 )
 from algorithms.results import Finding
 from algorithms.settings import DetectionSettings
+from algorithms.sql_engine import SqlConnection
 
 
 def _prefixes(column: str, prefixes: tuple[str, ...]) -> str:
@@ -56,7 +55,7 @@ def detect_stay_patterns(claims: Frame, settings: DetectionSettings) -> list[Fin
     return findings
 
 
-def _present_elsewhere(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> list[Finding]:
+def _present_elsewhere(con: SqlConnection, s: DetectionSettings) -> list[Finding]:
     rows = con.execute(
         """
         WITH stays AS (
@@ -69,6 +68,9 @@ def _present_elsewhere(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> 
             FROM stays st JOIN claims c ON c.person_id = st.person_id AND c.institution_id <> st.stay_inst
                  AND c.visit_type IN ('outpatient', 'pharmacy')
                  AND c.start_date > st.s AND c.start_date < st.e
+        ), stay_paid AS (
+            SELECT person_id, sum(paid) AS stay_paid
+            FROM (SELECT DISTINCT person_id, ss, sc, paid FROM hits) x GROUP BY person_id
         )
         SELECT person_id, count(DISTINCT d) AS days,
                list(DISTINCT {'scheme': ss, 'claim_id': sc})
@@ -76,9 +78,9 @@ def _present_elsewhere(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> 
                list(DISTINCT stay_inst ORDER BY stay_inst), list(DISTINCT inst ORDER BY inst),
                min(s), max(e), min(d), max(d),
                count(DISTINCT claim_id) FILTER (WHERE visit_type = 'pharmacy') AS pharmacy_claims,
-               (SELECT sum(x.paid) FROM (SELECT DISTINCT ss, sc, paid FROM hits h2
-                                         WHERE h2.person_id = hits.person_id) x) AS stay_paid
-        FROM hits GROUP BY person_id HAVING count(DISTINCT d) >= $min ORDER BY person_id
+               any_value(stay_paid.stay_paid) AS stay_paid
+        FROM hits JOIN stay_paid USING (person_id)
+        GROUP BY person_id HAVING count(DISTINCT d) >= $min ORDER BY person_id
     """,
         {"min": s.elsewhere_min_days},
     ).fetchall()
@@ -104,7 +106,7 @@ def _present_elsewhere(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> 
     return out
 
 
-def _split_admissions(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> list[Finding]:
+def _split_admissions(con: SqlConnection, s: DetectionSettings) -> list[Finding]:
     cycle = _prefixes("diagnosis_code", s.cycle_prefixes)
     rows = con.execute(
         f"""
@@ -126,12 +128,13 @@ def _split_admissions(con: duckdb.DuckDBPyConnection, s: DetectionSettings) -> l
                           PARTITION BY person_id, institution_id ORDER BY s ROWS UNBOUNDED PRECEDING) AS chain
             FROM marked
         )
-        SELECT person_id, institution_id, any_value(dx), count(*) - 1 AS readmissions, min(s), max(e),
+        SELECT person_id, institution_id, any_value(dx), count(*) - 1 AS readmissions, min(s) AS first_s,
+               max(e),
                flatten(list(refs)), sum(paid) FILTER (WHERE readmit), max(date_diff('day', prev_e, s))
                    FILTER (WHERE readmit)
         FROM chains GROUP BY person_id, institution_id, chain
         HAVING count(*) FILTER (WHERE readmit) >= $min
-        ORDER BY person_id, min(s)
+        ORDER BY person_id, first_s
     """,
         {"days": s.readmit_days, "min": s.split_min_readmissions},
     ).fetchall()

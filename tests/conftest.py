@@ -26,12 +26,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    """In CI a skipped ``neo4j`` test is a failure: a Neo4j claim must be proved live there."""
+    """In CI a skipped ``neo4j`` or ``spark`` test is a failure: such a claim must be proved live there."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
-    if os.environ.get("CI") and report.skipped and "neo4j" in item.keywords:
-        report.outcome = "failed"
-        report.longrepr = f"neo4j test skipped in CI: {report.longrepr}"
+    for marker in ("neo4j", "spark"):
+        if os.environ.get("CI") and report.skipped and marker in item.keywords:
+            report.outcome = "failed"
+            report.longrepr = f"{marker} test skipped in CI: {report.longrepr}"
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +50,20 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield local.wait_ready()
     finally:
         local.stop()
+
+
+@pytest.fixture(scope="session")
+def spark() -> Any:
+    """The one Spark session of the test run (``local[2]``, 4 shuffle partitions, UI off).
+
+    Skips where pyspark or Java is missing — except in CI, where a skipped ``spark`` test fails.
+    """
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("the spark tests need a Java 17 runtime")
+    from algorithms.spark.session import spark_session
+
+    return spark_session("local[2]")
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -m pip install --disable-pip-version-check -q -e '.[dev]'
+python3 -m pip install --disable-pip-version-check -q -e '.[dev,spark]'
 
 if ! command -v node >/dev/null 2>&1; then
     echo "tests/run.sh: Node.js is needed for the Cypher lint (apt-get install nodejs npm)" >&2
@@ -37,6 +37,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     else
         echo "tests/run.sh: ${missing[*]} not found and not root; the tests needing them will be skipped" >&2
     fi
+fi
+
+# The `spark` tests (pyspark in local mode) need a Java 17 runtime.
+if ! command -v java >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless >/dev/null
 fi
 
 if [ "${MEDFRAUD_SKIP_NEO4J:-}" != 1 ]; then

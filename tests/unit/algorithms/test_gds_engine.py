@@ -240,3 +240,14 @@ def test_the_projection_does_not_depend_on_the_order_edges_arrive_in() -> None:
         (project,) = _calls(runner, "gds.graph.project(")
         sent.append(project.parameters["relationships"])
     assert sent[0] == sent[1]
+
+
+def test_an_undirected_pair_is_the_same_edge_whichever_way_it_is_named() -> None:
+    """The co-visit projection names a pair either way round from run to run; GDS must see one list."""
+    from algorithms.gds_engine import _IndexedEdges
+
+    one = pd.DataFrame({"src": ["a", "c", "b"], "dst": ["b", "b", "d"], "w": [1.0, 2.0, 3.0]})
+    other = pd.DataFrame({"src": ["b", "b", "d"], "dst": ["a", "c", "b"], "w": [1.0, 2.0, 3.0]})
+    x, y = _IndexedEdges(one, "w"), _IndexedEdges(other, "w")
+    assert list(x.source) == list(y.source) and list(x.target) == list(y.target)
+    assert list(x.weight) == list(y.weight) == [1.0, 2.0, 3.0]

@@ -74,7 +74,8 @@ def _json(value: Any) -> Any:
     return value
 
 
-def _str_list(value: Any) -> list[str]:
+def str_list(value: Any) -> list[str]:
+    """A ``str_list`` property from a list or its JSON/plain text (the one conversion, both ways)."""
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
@@ -83,7 +84,8 @@ def _str_list(value: Any) -> list[str]:
     return [str(v) for v in value]
 
 
-def _bool(value: Any) -> bool:
+def boolean(value: Any) -> bool:
+    """A ``bool`` property from a bool or its text (true/1/yes, false/0/no)."""
     if isinstance(value, str):
         low = value.strip().lower()
         if low in ("true", "1", "yes"):
@@ -107,8 +109,8 @@ def _str(value: Any) -> str:
 
 
 _CONVERT: dict[PropType, Callable[[Any], Any]] = {
-    "str": _str, "int": _int, "float": _float, "bool": _bool, "date": _date, "datetime": _datetime,
-    "json": _json, "str_list": _str_list,
+    "str": _str, "int": _int, "float": _float, "bool": boolean, "date": _date, "datetime": _datetime,
+    "json": _json, "str_list": str_list,
 }
 # exact Python types that need no conversion (the common case, kept cheap)
 _ALREADY: dict[PropType, type] = {"str": str, "int": int, "float": float, "bool": bool, "date": date}

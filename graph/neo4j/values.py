@@ -29,6 +29,7 @@ from neo4j.time import Time as Neo4jTime
 from graph.errors import SchemaError
 from graph.model import Prop, PropType
 from graph.port import Rows
+from graph.records import boolean, str_list
 
 
 def is_missing(value: object) -> bool:
@@ -69,35 +70,15 @@ def _to_json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _to_str_list(value: Any) -> list[str]:
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            return [str(v) for v in json.loads(text)]
-        return [text] if text else []
-    return [str(v) for v in value]
-
-
-def _to_bool(value: Any) -> bool:
-    if isinstance(value, str):
-        low = value.strip().lower()
-        if low in {"true", "1", "yes"}:
-            return True
-        if low in {"false", "0", "no"}:
-            return False
-        raise ValueError(f"not a boolean: {value!r}")
-    return bool(value)
-
-
 _TO_NEO4J: dict[PropType, Callable[[Any], Any]] = {
     "str": str,
     "int": int,
     "float": float,
-    "bool": _to_bool,
+    "bool": boolean,
     "date": _to_date,
     "datetime": _to_datetime,
     "json": _to_json_text,
-    "str_list": _to_str_list,
+    "str_list": str_list,
 }
 
 

@@ -195,6 +195,9 @@ class AuditLog:
         self._sync_lock = threading.Lock()
         self._dirty = False
         self._lock_fd: int | None = None
+        # flock belongs to the open file, not the thread: without this, a second thread of the same
+        # process would "get" the lock its neighbour holds, and its unlock would free it for all
+        self._lock_owner = threading.Lock()
         with self._cross_process():
             self._seq, self._prev = check_tail(path, self._key)
             self._end = path.stat().st_size if path.exists() else 0
@@ -218,17 +221,17 @@ class AuditLog:
 
     @contextlib.contextmanager
     def _cross_process(self) -> Iterator[None]:
-        """Exclusive against other processes appending to the same log (callers hold ``_lock``
-        or are alone, so one descriptor per process is enough)."""
-        if self._lock_fd is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock_fd = _open_private(self.path.with_name(self.path.name + ".lock"),
-                                          os.O_RDWR | os.O_CREAT)
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        """Exclusive against every other thread and process writing to the same log."""
+        with self._lock_owner:
+            if self._lock_fd is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._lock_fd = _open_private(self.path.with_name(self.path.name + ".lock"),
+                                              os.O_RDWR | os.O_CREAT)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def _written_elsewhere(self) -> bool:
         try:
@@ -302,7 +305,7 @@ class AuditLog:
             self._synced = upto
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._lock_owner:
             if self._fh is not None:
                 self._fh.close()
                 self._fh = None
@@ -312,7 +315,8 @@ class AuditLog:
 
 
 def write_head(path: Path, key: bytes, seq: int, digest: str) -> None:
-    tmp = head_path(path).with_suffix(".tmp")
+    # a name of this process's own: the rename is what makes the new head visible, whole
+    tmp = head_path(path).with_suffix(f".{os.getpid()}.tmp")
     fd = _open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(json.dumps({"seq": seq, "hash": digest, "mac": _head_mac(key, seq, digest)}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from pathlib import Path
 
 from api.security.audit import AuditLog, verify
@@ -11,9 +12,19 @@ KEY = "k" * 32
 
 
 def _worker(path: str, worker: int, n: int) -> None:
-    log = AuditLog(Path(path), key=KEY, fsync=False)
-    for i in range(n):
-        log.append(event="request", sub=f"worker-{worker}", i=i)
+    # several request threads per process, as a uvicorn worker has: appends and group syncs of
+    # one process overlap, and must still exclude the other processes
+    log = AuditLog(Path(path), key=KEY, fsync=True)
+
+    def requests(thread: int) -> None:
+        for i in range(n // 3):
+            log.append(event="request", sub=f"worker-{worker}", thread=thread, i=i)
+
+    threads = [threading.Thread(target=requests, args=(t,)) for t in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     log.close()
 
 

@@ -1,4 +1,4 @@
-"""Commands of this package for the ``medfraud`` CLI: ``ingest`` and ``generate``.
+"""Commands of this package for the ``medfraud`` CLI: ``ingest``, ``neo4j-import`` and ``generate``.
 
 ``ingest`` exits 0 when every row loaded (fields left out of loaded rows are warnings, listed in
 the warnings files, and do not change the code), 2 when some rows were rejected (see the rejects
@@ -44,6 +44,53 @@ def ingest(
     raise typer.Exit(report.exit_code)
 
 
+def neo4j_import(
+    in_dir: Annotated[
+        Path | None, typer.Argument(help="folder with persons/institutions/doctors/injury_cases/claims")
+    ] = None,
+    data: Annotated[
+        Path, typer.Option(help="the Neo4j data folder (run.sh --data DIR); the server must be stopped")
+    ] = Path("./data/neo4j"),
+    from_duckdb: Annotated[
+        Path | None, typer.Option(help="copy this embedded store file instead of ingesting a folder")
+    ] = None,
+    files_only: Annotated[
+        Path | None,
+        typer.Option(help="only write the importer's files here (for neo4j-admin on another machine)"),
+    ] = None,
+    database: Annotated[str, typer.Option(help="the database to build")] = "neo4j",
+    overwrite: Annotated[bool, typer.Option(help="replace an existing database of that name")] = False,
+    encoding: Annotated[
+        str | None, typer.Option(help="CSV text encoding (utf-8 or gb18030); detected when not given")
+    ] = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="folder for the rejects files (default: IN_DIR/_rejects)")
+    ] = None,
+    warnings: Annotated[
+        Path | None, typer.Option(help="folder for the warnings files (default: IN_DIR/_warnings)")
+    ] = None,
+    date_grace_days: Annotated[
+        int | None,
+        typer.Option(help="days after today a date may lie (default: MEDFRAUD_INGEST_DATE_GRACE_DAYS or 31)"),
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+) -> None:
+    """First load into an empty Neo4j through its offline bulk importer (much faster than ingest).
+
+    Validates the folder exactly as `ingest` does (same rejects, warnings and exit codes), then
+    builds the database in DATA with the server stopped; start the server afterwards.
+    """
+    from ingest.neo4j_import import neo4j_import as run
+
+    if (in_dir is None) == (from_duckdb is None):
+        raise typer.BadParameter("give a folder to ingest or --from-duckdb FILE (one of them)")
+    report = run(in_dir, data, from_duckdb=from_duckdb, files_only=files_only, database=database,
+                 overwrite=overwrite, encoding=encoding, rejects_dir=rejects, warnings_dir=warnings,
+                 date_grace_days=date_grace_days, progress=progress)
+    typer.echo(str(report))
+    raise typer.Exit(report.exit_code)
+
+
 def generate(
     out_dir: Annotated[Path, typer.Argument(help="folder to write the city's tables into")],
     persons: Annotated[int, typer.Option(help="insured persons in the city")] = 20_000,
@@ -68,4 +115,5 @@ def generate(
 def register(app: typer.Typer) -> None:
     """Add this package's commands to the CLI."""
     app.command("ingest")(ingest)
+    app.command("neo4j-import")(neo4j_import)
     app.command("generate")(generate)

@@ -4,6 +4,9 @@
 # Builds this Maven module when its sources are newer than the build (Maven's local repository makes
 # later builds fast), prints "medfraud-neo4j ready bolt://127.0.0.1:PORT gds=VERSION" once Bolt and
 # GDS answer, stops cleanly on SIGTERM/SIGINT and keeps its data in DIR.
+# Offline first load instead of serving (the server must be stopped; see docs/neo4j.md):
+#   bash deploy/neo4j-local/run.sh --data ./data/neo4j --import ARGFILE
+# runs Neo4j's bulk importer (neo4j-admin database import full @ARGFILE) into DIR and exits.
 # Optional: NEO4J_HEAP (default 2g), NEO4J_PAGECACHE_MB (default 512), JAVA (default java).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -14,10 +17,11 @@ while [ $# -gt 0 ]; do
         --port) port="$2"; shift 2 ;;
         --data) data="$2"; shift 2 ;;
         --build-only) build_only=1; shift ;;
+        --import) import_args="$2"; shift 2 ;;
         *) echo "run.sh: unknown argument $1 (use --port P --data DIR)" >&2; exit 2 ;;
     esac
 done
-if [ -z "${NEO4J_PASSWORD:-}" ] && [ -z "${build_only:-}" ]; then
+if [ -z "${NEO4J_PASSWORD:-}" ] && [ -z "${build_only:-}" ] && [ -z "${import_args:-}" ]; then
     echo "run.sh: set NEO4J_PASSWORD (at least 8 characters)" >&2; exit 2
 fi
 if [ -z "$data" ] && [ -z "${build_only:-}" ]; then
@@ -32,6 +36,11 @@ fi
 [ -n "${build_only:-}" ] && exit 0
 
 mkdir -p "$data"
+if [ -n "${import_args:-}" ]; then
+    launcher_args=(--import "$data" "@$import_args")
+else
+    launcher_args=("$port" "$data" "$here/target/gds-plugins")
+fi
 java_bin="${JAVA:-java}"
 # Neo4j 5 reaches into these JDK internals (its own neo4j launcher passes the same flags).
 exec "$java_bin" -Xmx"${NEO4J_HEAP:-2g}" -XX:+UseG1GC -Dfile.encoding=UTF-8 \
@@ -47,4 +56,4 @@ exec "$java_bin" -Xmx"${NEO4J_HEAP:-2g}" -XX:+UseG1GC -Dfile.encoding=UTF-8 \
     --add-exports=java.base/sun.nio.ch=ALL-UNNAMED \
     --add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED \
     -cp "$here/target/classes:$here/target/lib/*" \
-    medfraud.neo4jlocal.Launcher "$port" "$data" "$here/target/gds-plugins"
+    medfraud.neo4jlocal.Launcher "${launcher_args[@]}"

@@ -12,13 +12,17 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 
+import org.neo4j.cli.ExecutionContext;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
 import org.neo4j.graphdb.GraphDatabaseService;
+import org.neo4j.importer.ImportCommand;
 import org.neo4j.io.ByteUnit;
+import org.neo4j.io.fs.DefaultFileSystemAbstraction;
+import picocli.CommandLine;
 
 /**
  * Neo4j Community 5 embedded, with a Bolt port on 127.0.0.1, authentication on and the OpenGDS
@@ -28,6 +32,12 @@ import org.neo4j.io.ByteUnit;
  * {@code NEO4J_PASSWORD}. {@code run.sh} builds the class path and passes the arguments. Prints one
  * line {@code medfraud-neo4j ready bolt://127.0.0.1:PORT gds=VERSION} once Bolt accepts connections
  * and {@code gds.version()} answers; shuts the database down cleanly on SIGTERM.
+ *
+ * <p>{@code Launcher --import DATA_DIR ARGS...} instead runs Neo4j's offline bulk importer (the code
+ * behind {@code neo4j-admin database import full}) into the {@code neo4j} database of DATA_DIR and
+ * exits with its status; ARGS are that command's options, usually {@code @FILE} naming an argument
+ * file written by {@code medfraud neo4j-import}. The server must not be running on DATA_DIR (the
+ * importer takes the store lock and refuses otherwise).
  *
  * <p>The {@code graphdatascience} Python client asks for {@code gds.debug.arrow} when it connects;
  * OpenGDS has no Arrow server and no such procedure, and the client (2.x) treats
@@ -39,6 +49,9 @@ public final class Launcher {
     private Launcher() {}
 
     public static void main(String[] args) throws Exception {
+        if (args.length >= 2 && args[0].equals("--import")) {
+            System.exit(importOffline(Path.of(args[1]).toAbsolutePath(), List.of(args).subList(2, args.length)));
+        }
         if (args.length != 3) {
             System.err.println("usage: Launcher PORT DATA_DIR GDS_JAR_DIR (password in NEO4J_PASSWORD)");
             System.exit(2);
@@ -80,6 +93,17 @@ public final class Launcher {
         System.out.println("medfraud-neo4j ready bolt://127.0.0.1:" + port + " gds=" + gdsVersion);
         System.out.flush();
         stopped.await();
+    }
+
+    /**
+     * The same layout as the server's (data under DATA_DIR/data, configuration read from
+     * DATA_DIR/conf if present), so the server started on DATA_DIR afterwards finds the database.
+     */
+    private static int importOffline(Path home, List<String> importArgs) throws IOException {
+        try (DefaultFileSystemAbstraction fs = new DefaultFileSystemAbstraction()) {
+            ExecutionContext context = new ExecutionContext(home, home.resolve("conf"), System.out, System.err, fs);
+            return new CommandLine(new ImportCommand.Full(context)).execute(importArgs.toArray(String[]::new));
+        }
     }
 
     private static void installPlugins(Path gdsJars, Path plugins) throws IOException {

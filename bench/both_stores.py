@@ -2,9 +2,13 @@
 
 Starts the local Neo4j of ``deploy/neo4j-local`` (heap ``--heap``), then, on the same city:
 
-1. ingest: ``ingest_dir`` into a fresh DuckDB file and into the emptied Neo4j, each in its own
-   process (peak RSS is that process's); graph records written per second (nodes + relationships
-   counted in the store afterwards). Target on Neo4j: >= 70,000 records/s, Python RSS <= 3 GB;
+1. ingest: ``ingest_dir`` into a fresh DuckDB file and, through Cypher, into an empty Neo4j, each
+   in its own process (peak RSS is that process's); and the first load through the bulk importer
+   (``medfraud neo4j-import``) into a new data folder, end to end: the command, the server's
+   start on the folder and the constraints and indexes built over the data. Graph records written
+   per second (nodes + relationships counted in the store afterwards). Target on Neo4j: >= 70,000
+   records/s, Python RSS <= 3 GB. ``--neo4j-load`` picks the Neo4j loads (default both); detection
+   and the API then run on the last one;
 2. detect: ``run_detection`` on DuckDB (igraph), on Neo4j with ``--engine gds`` and with igraph;
    the GDS run's time over the embedded one (target <= 3x);
 3. parity: rings matched by member Jaccard (>= 0.9), double claims and anomalies compared exactly,
@@ -57,6 +61,21 @@ print(json.dumps({"seconds": seconds, "claims": report.table("claims").loaded, "
                   "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2])}))
 """
 
+_BULK = """
+import json, resource, sys, time
+from pathlib import Path
+from ingest.neo4j_import import neo4j_import
+started = time.perf_counter()
+report = neo4j_import(Path(sys.argv[1]), Path(sys.argv[2]))
+seconds = time.perf_counter() - started
+assert report.ingest is not None
+print(json.dumps({"seconds": seconds, "phases": report.phases, "records": report.files.records,
+                  "claims": report.ingest.table("claims").loaded,
+                  "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+                  "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
+                  "importer_cpu_s": sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])}))
+"""
+
 _DETECT = """
 import json, resource, sys, time
 from pathlib import Path
@@ -94,6 +113,57 @@ def _cpu_seconds(pid: int | None) -> float:
 
 def _load() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
+
+
+def _copy(raw: Path, folder: Path) -> Path:
+    shutil.copytree(raw, folder)
+    return folder
+
+
+def _print_ingest(name: str, r: dict[str, Any], server_cpu: float | None, load_before: str) -> None:
+    records = r["nodes"] + r["relationships"]
+    print(f"ingest {name:<9} {r['seconds']:8.1f} s  {records:>11,} records  "
+          f"{records / r['seconds']:>9,.0f} records/s  {r['claims'] / r['seconds']:>9,.0f} claims/s  "
+          f"peak RSS {r['rss_gb']:.2f} GB", flush=True)
+    if server_cpu is not None:
+        # CPU seconds say what the work costs whatever else shares the machine
+        cpu = r["cpu_s"] + server_cpu
+        print(f"       {'':<9} CPU: Python {r['cpu_s']:.1f} s, Neo4j server {server_cpu:.1f} s "
+              f"({records / cpu:,.0f} records per CPU second); {load_before} before, {_load()} after",
+              flush=True)
+
+
+def _bulk_import(raw: Path, work: Path, base_env: dict[str, str]) -> tuple[Any, Any]:
+    """The first load through the bulk importer, end to end: ``medfraud neo4j-import``, the server's
+    start on the folder, and the constraints and indexes built over the imported data."""
+    from graph.settings import load_settings
+    from tests.neo4j_live import LocalNeo4j
+
+    data, load_before = work / "neo4j-import", _load()
+    r = _child(_BULK, base_env, str(_copy(raw, work / "in-import")), str(data))
+    t = time.perf_counter()
+    local = LocalNeo4j(data, work / "neo4j-import.log")
+    server = local.wait_ready()
+    started = time.perf_counter() - t
+    t = time.perf_counter()
+    from graph.neo4j.store import Neo4jStore
+
+    with Neo4jStore.from_settings(load_settings(store="neo4j", neo4j_uri=server.uri, neo4j_user=server.user,
+                                                neo4j_password=server.password)) as store:
+        store.apply_schema()
+        schema = time.perf_counter() - t
+        records = sum(store.count_nodes().values()) + sum(store.count_relationships().values())
+    total = r["seconds"] + started + schema
+    if records != r["records"]:
+        raise SystemExit(f"the importer wrote {r['records']:,} records, the store holds {records:,}")
+    print(f"ingest {'neo4j bulk':<9} {total:8.1f} s  {records:>11,} records  "
+          f"{records / total:>9,.0f} records/s  "
+          f"{r['claims'] / total:>9,.0f} claims/s  peak RSS {r['rss_gb']:.2f} GB (Python)", flush=True)
+    steps = {**r["phases"], "server start": started, "constraints and indexes": schema}
+    print(f"       {'':<9} " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()), flush=True)
+    print(f"       {'':<9} CPU: Python {r['cpu_s']:.1f} s, importer {r['importer_cpu_s']:.1f} s; "
+          f"{load_before} before, {_load()} after", flush=True)
+    return local, server
 
 
 def _city(persons: int, seed: int) -> tuple[Path, Path]:
@@ -169,6 +239,8 @@ def main() -> int:
     ap.add_argument("--pagecache-mb", type=int, default=2048)
     ap.add_argument("--api-samples", type=int, default=200)
     ap.add_argument("--skip-api", action="store_true")
+    ap.add_argument("--neo4j-load", choices=["cypher", "import", "both"], default="both",
+                    help="how the city reaches Neo4j: ingest through Cypher, the bulk importer, or both")
     args = ap.parse_args()
 
     from tests.neo4j_live import LocalNeo4j, wipe
@@ -179,33 +251,29 @@ def main() -> int:
     duck_db = work / "city.duckdb"
     duck_env = {**base_env, "MEDFRAUD_STORE": "duckdb", "MEDFRAUD_DUCKDB_PATH": str(duck_db)}
     os.environ["NEO4J_HEAP"], os.environ["NEO4J_PAGECACHE_MB"] = args.heap, str(args.pagecache_mb)
-    local = LocalNeo4j(work / "neo4j", work / "neo4j.log")
+    local: LocalNeo4j | None = None
     try:
-        server = local.wait_ready()
-        wipe(server)
-        neo_env = {**base_env, **server.env()}
         print(f"city: {args.persons:,} persons, seed {args.seed}; Neo4j heap {args.heap}, "
               f"page cache {args.pagecache_mb} MB; load {os.getloadavg()[0]:.1f}", flush=True)
-
-        ingest = {}
-        for name, env in (("embedded", duck_env), ("neo4j", neo_env)):
-            folder = work / f"in-{name}"
-            shutil.copytree(raw, folder)
-            load_before, server_before = _load(), _cpu_seconds(local.pid if name == "neo4j" else None)
-            ingest[name] = _child(_INGEST, env, str(folder))
-            server_cpu = _cpu_seconds(local.pid if name == "neo4j" else None) - server_before
-            r = ingest[name]
-            records = r["nodes"] + r["relationships"]
-            print(f"ingest {name:<9} {r['seconds']:8.1f} s  {records:>11,} records  "
-                  f"{records / r['seconds']:>9,.0f} records/s  {r['claims'] / r['seconds']:>9,.0f} claims/s  "
-                  f"peak RSS {r['rss_gb']:.2f} GB", flush=True)
-            # CPU seconds say what the work costs whatever else shares the machine
-            cpu = r["cpu_s"] + server_cpu
-            print(f"       {'':<9} CPU: Python {r['cpu_s']:.1f} s, Neo4j server {server_cpu:.1f} s "
-                  f"({records / cpu:,.0f} records per CPU second); {load_before} before, {_load()} after",
-                  flush=True)
-        ratio = ingest["neo4j"]["seconds"] / ingest["embedded"]["seconds"]
-        print(f"ingest Neo4j / embedded: {ratio:.2f}x time", flush=True)
+        ingest = {"embedded": _child(_INGEST, duck_env, str(_copy(raw, work / "in-embedded")))}
+        _print_ingest("embedded", ingest["embedded"], None, _load())
+        if args.neo4j_load in ("cypher", "both"):
+            local = LocalNeo4j(work / "neo4j-cypher", work / "neo4j-cypher.log")
+            server = local.wait_ready()
+            wipe(server)
+            load_before, server_before = _load(), _cpu_seconds(local.pid)
+            folder = _copy(raw, work / "in-neo4j")
+            ingest["neo4j"] = _child(_INGEST, {**base_env, **server.env()}, str(folder))
+            _print_ingest("neo4j", ingest["neo4j"], _cpu_seconds(local.pid) - server_before, load_before)
+            ratio = ingest["neo4j"]["seconds"] / ingest["embedded"]["seconds"]
+            print(f"ingest Neo4j / embedded: {ratio:.2f}x time", flush=True)
+        if args.neo4j_load in ("import", "both"):
+            if local is not None:
+                local.stop()
+                shutil.rmtree(work / "neo4j-cypher", ignore_errors=True)
+            local, server = _bulk_import(raw, work, base_env)
+        assert local is not None
+        neo_env = {**base_env, **server.env()}
 
         detect = {}
         for name, env, engine in (("embedded-igraph", duck_env, "igraph"), ("neo4j-gds", neo_env, "gds"),
@@ -240,7 +308,8 @@ def main() -> int:
                 print(f"  {name:<36} embedded {p95['embedded'][name]:7.1f}   neo4j {p95['neo4j'][name]:7.1f}"
                       f"   (target on Neo4j 50)")
     finally:
-        local.stop()
+        if local is not None:
+            local.stop()
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -20,6 +20,7 @@ data folder as it was (:func:`run_importer`), and an existing database is never 
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 import sys
@@ -71,6 +72,26 @@ def database_dir(data_dir: Path, database: str) -> Path:
     return data_dir / "data" / "databases" / database
 
 
+def server_running(data_dir: Path) -> bool:
+    """Whether a Neo4j holds ``data_dir``: it keeps a POSIX lock on ``store_lock`` while it runs."""
+    lock = data_dir / "data" / "databases" / "store_lock"
+    if not lock.is_file():
+        return False
+    with lock.open("ab") as f:
+        try:
+            fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.lockf(f, fcntl.LOCK_UN)
+    return False
+
+
+def _check_stopped(data_dir: Path) -> None:
+    if server_running(data_dir):
+        raise StoreError(f"a Neo4j server is running on {data_dir}: stop it first (the bulk importer "
+                         "writes the store files directly)")
+
+
 def neo4j_import(
     in_dir: Path | None,
     data_dir: Path,
@@ -93,6 +114,8 @@ def neo4j_import(
     if (in_dir is None) == (from_duckdb is None):
         raise ValueError("give either a folder to ingest or --from-duckdb, not both")
     existing = database_dir(data_dir, database)
+    if files_only is None:
+        _check_stopped(data_dir)
     if files_only is None and not overwrite and existing.is_dir() and any(existing.iterdir()):
         raise StoreError(
             f"a Neo4j database {database!r} already exists in {existing}: the bulk importer only builds "
@@ -143,6 +166,7 @@ def run_importer(data_dir: Path, files: ImportFiles) -> None:
     if not RUN_SH.is_file():
         raise StoreError(f"{RUN_SH} is missing (medfraud runs from a checkout here); use --files-only and "
                          "Neo4j's own neo4j-admin")
+    _check_stopped(data_dir)
     folders = [data_dir / "data" / kind / files.database for kind in ("databases", "transactions")]
     aside = [folder.with_name(folder.name + ".before-import") for folder in folders]
     for folder, kept in zip(folders, aside, strict=True):

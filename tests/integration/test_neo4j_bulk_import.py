@@ -174,11 +174,20 @@ def test_medfraud_works_on_the_imported_database(folders: Folders, imported: Any
     assert json.loads(cli(env, "stats", "--json").stdout) == stats
 
 
-def test_an_existing_database_is_refused_and_left_as_it_was(folders: Folders, imported: Any) -> None:
+def test_a_running_server_or_an_existing_database_is_refused(folders: Folders, imported: Any,
+                                                            tmp_path: Path) -> None:
     before = dump(imported)
-    done = cli({}, "neo4j-import", "--from-duckdb", str(folders.db), "--data", str(folders.data), ok=(1,))
-    assert "already exists" in done.stderr and "--overwrite" in done.stderr
+    for extra in ((), ("--overwrite",)):
+        done = cli({}, "neo4j-import", "--from-duckdb", str(folders.db), "--data", str(folders.data), *extra,
+                   ok=(1,))
+        assert "server is running" in done.stderr
     assert dump(imported) == before
+    data = tmp_path / "data"
+    database_dir(data, "neo4j").mkdir(parents=True)
+    (database_dir(data, "neo4j") / "neostore").write_bytes(b"kept")
+    done = cli({}, "neo4j-import", "--from-duckdb", str(folders.db), "--data", str(data), ok=(1,))
+    assert "already exists" in done.stderr and "--overwrite" in done.stderr
+    assert (database_dir(data, "neo4j") / "neostore").read_bytes() == b"kept"
 
 
 def test_a_folder_is_validated_as_ingest_validates_it(folders: Folders, tmp_path: Path) -> None:

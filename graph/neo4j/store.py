@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import neo4j
 import pyarrow as pa
@@ -83,11 +84,15 @@ class Neo4jStore(GraphStore):
         batch_size: int = 10_000,
         timeout_s: float = 30.0,
         row_limit: int = 1_000,
+        uri: str = "",
     ) -> None:
         if batch_size < 1:
             raise ConfigError("MEDFRAUD_NEO4J_BATCH_SIZE must be at least 1")
         self._driver = driver
         self._database = database
+        # two servers are two graphs: the detection lock is per location
+        parts = urlsplit(uri)
+        self._server = f"{parts.scheme}://{parts.hostname}:{parts.port or 7687}" if uri else ""
         self._batch_size = batch_size
         self._timeout_s = timeout_s
         self._row_limit = row_limit
@@ -115,6 +120,7 @@ class Neo4jStore(GraphStore):
             batch_size=settings.neo4j_batch_size,
             timeout_s=settings.query_timeout_s,
             row_limit=settings.read_query_row_limit,
+            uri=settings.neo4j_uri,
         )
 
     @property
@@ -160,7 +166,7 @@ class Neo4jStore(GraphStore):
 
     @property
     def location(self) -> str:
-        return f"neo4j database {self._database}"
+        return f"neo4j database {self._database}" + (f" at {self._server}" if self._server else "")
 
     def _size(self, batch_size: int | None) -> int:
         check_batch_size(batch_size)

@@ -16,6 +16,9 @@ class CommunityEngine(Protocol):
     """What detection needs from a graph-algorithm engine."""
 
     name: str
+    # False when the algorithms run elsewhere (GDS: in the Neo4j server): detection then runs its
+    # other detectors in this process while the engine's work is under way (algorithms/job.py).
+    in_process: bool
 
     def communities(
         self, edges: pd.DataFrame, *, resolution: float, seed: int, weight: str = "weight"

@@ -138,6 +138,7 @@ class GdsEngine:
     """CommunityEngine on Neo4j Graph Data Science (needs the GDS plugin on the server)."""
 
     name = "gds"
+    in_process = False
 
     def __init__(
         self,

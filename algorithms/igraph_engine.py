@@ -52,6 +52,7 @@ class IgraphEngine:
     """
 
     name = "igraph"
+    in_process = True
 
     def __init__(self, n_iterations: int = 2) -> None:
         # Two Leiden iterations (igraph's and leidenalg's default): on a city projection a third

@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -183,23 +184,43 @@ def detect_all(
 
     stats: dict[str, Any] = {}
     seconds: dict[str, float] = {}
-    t = time.perf_counter()
-    collusion = detect_collusion(inputs, settings, engine, stats=stats)
-    seconds["collusion"] = time.perf_counter() - t
-    t = time.perf_counter()
-    shared = detect_shared_identifiers(inputs.persons, settings, engine, claims=inputs.claims, stats=stats)
-    seconds["shared_identifiers"] = time.perf_counter() - t
-    t = time.perf_counter()
-    findings = detect_double_claims(inputs.claims, inputs.injury_cases, settings)
-    findings += detect_impossible_care(inputs.claims, inputs.persons)
-    seconds["double_claims_and_anomalies"] = time.perf_counter() - t
-    t = time.perf_counter()
-    findings += detect_stay_patterns(inputs.claims, settings)
-    findings += detect_far_apart(inputs.claims, inputs.institutions, settings)
-    seconds["stay_patterns_and_far_apart"] = time.perf_counter() - t
-    t = time.perf_counter()
-    cash_out = detect_pharmacy_cash_out(inputs.claims, inputs.persons, inputs.institutions, settings)
-    seconds["pharmacy_cash_out"] = time.perf_counter() - t
+
+    def collusion_rings() -> list[Ring]:
+        t = time.perf_counter()
+        found = detect_collusion(inputs, settings, engine, stats=stats)
+        seconds["collusion"] = time.perf_counter() - t
+        return found
+
+    def the_others() -> tuple[list[Ring], list[Finding], list[Ring]]:
+        t = time.perf_counter()
+        shared = detect_shared_identifiers(
+            inputs.persons, settings, engine, claims=inputs.claims, stats=stats
+        )
+        seconds["shared_identifiers"] = time.perf_counter() - t
+        t = time.perf_counter()
+        findings = detect_double_claims(inputs.claims, inputs.injury_cases, settings)
+        findings += detect_impossible_care(inputs.claims, inputs.persons)
+        seconds["double_claims_and_anomalies"] = time.perf_counter() - t
+        t = time.perf_counter()
+        findings += detect_stay_patterns(inputs.claims, settings)
+        findings += detect_far_apart(inputs.claims, inputs.institutions, settings)
+        seconds["stay_patterns_and_far_apart"] = time.perf_counter() - t
+        t = time.perf_counter()
+        cash_out = detect_pharmacy_cash_out(inputs.claims, inputs.persons, inputs.institutions, settings)
+        seconds["pharmacy_cash_out"] = time.perf_counter() - t
+        return shared, findings, cash_out
+
+    if engine.in_process:
+        collusion = collusion_rings()
+        shared, findings, cash_out = the_others()
+    else:
+        # The engine's Leiden and WCC run in its server, this process waits for them: the other
+        # detectors (independent of collusion) use that time. Each keeps its own connections and
+        # stats keys, so the results are those of the sequential run.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="detect-collusion") as pool:
+            later = pool.submit(collusion_rings)
+            shared, findings, cash_out = the_others()
+            collusion = later.result()
     thr = settings.report_threshold
     reported_collusion = [r for r in collusion if r.score >= thr]
     reported_shared = [r for r in shared if r.score >= thr]

@@ -106,6 +106,7 @@ class SparkCommunityEngine:
     """CommunityEngine on Spark (see the module docstring)."""
 
     name = "spark"
+    in_process = True
 
     def __init__(self, spark: SparkSession, *, small_max: int = 1000, buckets: int = 8,
                  n_iterations: int = 2, scratch: Path | None = None) -> None:

@@ -218,13 +218,15 @@ def stream_nodes_page(label: str, columns: Sequence[str], *, bounded: bool = Fal
     nulls in place (``collect(n.x)`` would drop them and shift the column). Dates travel as ISO
     text, which Arrow parses in bulk: decoding a Bolt date into a Python object costs more still.
     ``bounded`` adds ``n.key <= $upto``: pages of one part of the key range, read while another
-    part is read on a second connection.
+    part is read on a second connection. The key is read once, as ``keys``: an asked-for column
+    that is the key gets no ``c`` list of its own (the reader takes it from ``keys``); every
+    property read costs the server about the same, ~0.4 s per column of 1.15 million claims.
     """
     nt = node_type(label)
     key = nt.key
     upto = f" AND n.{key} <= $upto" if bounded else ""
     cells = []
-    for i, name in enumerate(columns):
+    for i, name in enumerate(c for c in columns if c != key):
         prop = nt.prop(name)
         value = f"toString(x.{name})" if prop.type == "date" else f"x.{name}"
         cells.append(f"[x IN page | {value}] AS c{i}")

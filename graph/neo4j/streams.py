@@ -87,8 +87,10 @@ def _stream_range(read_as: ReadAs, label: str, wanted: tuple[str, ...], page: in
         keys = lists[0] if lists else []
         if not keys:
             return
+        # the key comes back once, as ``keys``; the other columns follow in order (c0, c1, ...)
+        others = iter(lists[1:])
         yield pa.RecordBatch.from_arrays(
-            [arrow_column(nt.prop(c), lists[i + 1]) for i, c in enumerate(wanted)],
+            [arrow_column(nt.prop(c), keys if c == nt.key else next(others)) for c in wanted],
             names=list(wanted),
         )
         if len(keys) < page:

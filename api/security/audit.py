@@ -285,15 +285,22 @@ class AuditLog:
         with self._sync_lock:
             if self._synced >= seq:
                 return  # another writer's sync covered this record
+            # A duplicate of the descriptor, taken under the lock: an append may close the file
+            # meanwhile (another process wrote, so it reopens), and fsync on a closed or reused
+            # descriptor failed with "Bad file descriptor" under several workers.
             with self._lock:
                 upto, last_hash, fh = self._seq, self._prev, self._fh
+                fd = os.dup(fh.fileno()) if self.fsync and fh is not None and not fh.closed else None
             try:
-                if self.fsync and fh is not None:
-                    os.fsync(fh.fileno())
-            except (OSError, ValueError) as exc:
+                if fd is not None:
+                    os.fsync(fd)
+            except OSError as exc:
                 with self._lock:
                     self._dirty = True
                 raise AuditError(f"cannot write audit record to {self.path}: {exc}") from exc
+            finally:
+                if fd is not None:
+                    os.close(fd)
             try:
                 with self._cross_process():
                     head = _read_head(self.path, self._key) if head_path(self.path).exists() else None

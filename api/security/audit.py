@@ -124,10 +124,13 @@ def _head_behind_a_valid_tail(path: Path, key: bytes, head: tuple[int, str]) -> 
     the next group sync, so another process can find the head a few records behind. That is not a
     cut: the head's record is in the file and the records after it verify from it.
     """
+    genesis = head == (0, GENESIS)  # no record synced yet: the chain must verify from line one
+    if genesis and path.stat().st_size > _TAIL_BYTES:
+        return False
     with path.open("rb") as fh:
-        fh.seek(max(0, path.stat().st_size - _TAIL_BYTES))
+        fh.seek(0 if genesis else max(0, path.stat().st_size - _TAIL_BYTES))
         lines = [raw for raw in fh.read().split(b"\n") if raw.strip()]
-    prev: str | None = None
+    prev: str | None = GENESIS if genesis else None
     for raw in lines:
         try:
             rec = json.loads(raw)
@@ -201,6 +204,11 @@ class AuditLog:
         with self._cross_process():
             self._seq, self._prev = check_tail(path, self._key)
             self._end = path.stat().st_size if path.exists() else 0
+            if self._seq == 0 and not head_path(path).exists():
+                # A head from the start: the first record is written before its group sync
+                # writes the head, and another worker opening the log in between must find a
+                # head (behind a valid tail), not a log without one.
+                write_head(path, self._key, 0, GENESIS)
         self._synced = self._seq
         self._fh: TextIO | None = None
         self.documents = DocumentBook()

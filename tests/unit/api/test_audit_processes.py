@@ -44,3 +44,19 @@ def test_records_from_several_processes_form_one_chain(tmp_path: Path) -> None:
     # and a process opening it afterwards continues the chain (its head names the last record)
     AuditLog(path, key=KEY).append(event="request", sub="after")
     assert verify(path, KEY).records == 451
+
+
+def test_a_worker_opening_the_log_between_the_first_record_and_its_head(tmp_path: Path) -> None:
+    """The first record is on disk before its group sync writes the head: a worker starting in
+    between must continue the chain, not call the log cut (it did, about one run in five)."""
+    path = tmp_path / "audit.log"
+    first = AuditLog(path, key=KEY)
+    first._sync = lambda seq: None  # type: ignore[method-assign]  # that sync has not run yet
+    first.append(event="request", sub="worker-1")
+    second = AuditLog(path, key=KEY)
+    second.append(event="request", sub="worker-2")
+    first.close()
+    second.close()
+    result = verify(path, KEY)
+    assert result.ok, result.reason
+    assert result.records == 2

@@ -113,6 +113,39 @@ class PlainLeavesExecutor(StrawberryGraphQLCoreExecutionContext):
             plan.append((response_name, attribute, *leaf))
         return plan
 
+    def complete_list_value(self, return_type: GraphQLList[Any], field_details_list: Any,
+                            info: GraphQLResolveInfo[Any], path: Path, result: Any,
+                            position_context: Any) -> Any:
+        """A list of plain objects in one loop (a picture's nodes and edges), else graphql-core's way."""
+        done = self._plain_list(return_type.of_type, field_details_list, result)
+        if done is not None:
+            return done
+        return super().complete_list_value(return_type, field_details_list, info, path, result,
+                                           position_context)
+
+    def _plain_list(self, item_type: Any, field_details_list: Any, result: Any) -> list[Any] | None:
+        non_null = isinstance(item_type, GraphQLNonNull)
+        object_type = item_type.of_type if non_null else item_type
+        if type(result) is not list or not isinstance(object_type, GraphQLObjectType):
+            return None
+        if any(d.name.value not in _CHOOSING for details in field_details_list
+               for d in details.node.directives or ()):
+            return None  # @stream: graphql-core's own path
+        plan = self._plan(object_type, field_details_list)
+        if plan is None:
+            return None
+        out: list[Any] = []
+        for item in result:
+            if item is None and not non_null:
+                out.append(None)
+                continue
+            # reads only: giving up midway and starting over the usual way changes nothing
+            done = None if item is None else _complete_plain(plan, item, self.is_awaitable)
+            if done is None:
+                return None
+            out.append(done)
+        return out
+
     def complete_object_value(self, return_type: GraphQLObjectType, field_details_list: Any,
                               info: GraphQLResolveInfo[Any], path: Path, result: Any,
                               position_context: Any) -> Any:

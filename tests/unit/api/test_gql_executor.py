@@ -84,7 +84,11 @@ class Query:
 
     @strawberry.field
     def odds(self) -> list[Odd | None]:
-        return list(_odds())
+        return [*_odds(), None]
+
+    @strawberry.field
+    def maybe_items(self) -> list[Item | None]:
+        return [None, *_items(), None]
 
     @strawberry.field
     def late(self) -> list[Odd]:
@@ -107,6 +111,7 @@ QUERIES = [
     "{ odds { must } }",
     "{ odds { items } }",
     "{ late { must number } }",
+    "{ maybeItems { name tags } }",
 ]
 
 
@@ -131,7 +136,7 @@ def test_both_executors_give_the_same_answer(query: str, flag: bool) -> None:
 def test_errors_come_back_where_graphql_core_puts_them() -> None:
     data, errors = _answer(FAST, "{ odds { must items number } }", {})
     assert data["odds"][0] == {"must": "fine", "items": ["a"], "number": 1}
-    assert data["odds"][1:] == [None, None, None]
+    assert data["odds"][1:] == [None, None, None, None]
     assert sorted(e[1] for e in errors) == [["odds", 1, "must"], ["odds", 2, "items", 1],
                                              ["odds", 3, "number"]]
 
@@ -148,6 +153,9 @@ def test_the_shortcut_completes_plain_objects(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(executor_module, "_complete_plain", spy)
     _answer(FAST, "{ items { id name tags props colour } }", {})
+    assert [d["name"] for d in taken] == ["alpha", "beta"]
+    taken.clear()
+    _answer(FAST, "{ maybeItems { name } }", {})
     assert [d["name"] for d in taken] == ["alpha", "beta"]
     taken.clear()
     _answer(FAST, "{ items { name shout } }", {})  # a resolver: graphql-core's path

@@ -317,6 +317,9 @@ async def measure_server_side(
             print(f"[{config}] in-memory read index: {serving.read_index_state} after "
                   f"{time.perf_counter() - t:.1f} s", flush=True)
             await asyncio.to_thread(serving.warmup.wait)
+            stats = serving.stats()
+            print(f"[{config}] ring pictures prepared: {stats.ring_pictures} drawing "
+                  f"{stats.ring_picture_nodes:,} nodes", flush=True)
             await _measure_app(app, headers, work, n, profile, breakdown, store, out, config)
     return out
 

@@ -99,7 +99,8 @@ class Context(BaseContext):
         if self._scoped is None:
             self._scoped = ScopedStore(
                 self.services.store, Visibility(self.principal.role, self.scope()),
-                ring_index=self.ring_index, on_hidden=self.note_hidden)
+                ring_index=self.ring_index, on_hidden=self.note_hidden,
+                prepared_picture=self.services.store.ring_picture)
         return self._scoped
 
     @property

@@ -49,6 +49,7 @@ from graph.record_types import (
 )
 from graph.records import record_of
 from graph.serving import pictures as sg
+from graph.serving import ring_pictures as rp
 
 if TYPE_CHECKING:
     from api.gql.context import Context
@@ -435,20 +436,23 @@ class Ring:
         members = [n for n, _ in await self._load_members(ctx)]
         if not members:
             return Subgraph(nodes=[], edges=[], truncated=False)
-        return await ctx.run(build_subgraph, ctx, [n.ref for n in members], hops=hops, max_nodes=max_nodes,
-                             skip_hub_seeds=True,
-                             first_hop_rel_types=sg.ring_picture_rels(self.kind, [n.ref for n in members]),
-                             known=members)
+        return await ctx.run(ring_subgraph, ctx, self.ring_id, self.kind, members, hops, max_nodes)
+
+
+def ring_subgraph(ctx: Context, ring_id: str, kind: str, members: list[Node], hops: int,
+                  max_nodes: int) -> Subgraph:
+    """The ring's picture: prepared by the serving layer when this caller may be given it, else
+    assembled through the caller's scope; presented (masked, audited) for this caller either way."""
+    assembled = ctx.store.ring_picture(ring_id, hops=hops, max_nodes=max_nodes, cap=ctx.api.hub_cap)
+    if assembled is None:
+        assembled = rp.ring_picture(ctx.store, kind, members, hops=hops, max_nodes=max_nodes,
+                                    cap=ctx.api.hub_cap)
+    return subgraph_of(ctx, assembled)
 
 
 def ring_members(ctx: Context, ring_id: str) -> list[tuple[Node, str | None]]:
     """A ring's members with their role: institutions and doctors first, then patients, then the rest."""
-    listed = ctx.store.ring_members(ring_id)
-    roles = dict(listed)
-    nodes = sg.fetch_nodes(ctx.store, [ref for ref, _ in listed])
-    order = {"patient": 1, "doctor": 0, "institution": 0}
-    ranked = sorted(nodes.values(), key=lambda n: (order.get(roles.get(n.ref) or "", 2), n.label, n.key))
-    return [(n, roles.get(n.ref)) for n in ranked]
+    return rp.ring_members(ctx.store, ctx.store.ring_members(ring_id))
 
 
 def make_ring(ctx: Context, node: Node) -> Ring:

@@ -60,6 +60,7 @@ from api.gql.entities import (
     subgraph_of,
 )
 from api.gql.errors import ErrorCodes, MaskUnexpected, is_unexpected
+from api.gql.executor import PlainLeavesExecutor
 from api.gql.response_cache import ResponseCacheExtension
 from api.gql.types import (
     DetectionRunInfo,
@@ -495,6 +496,8 @@ def build_schema(api: ApiSettings | None = None, *, dev: bool = True) -> strawbe
     return _Schema(
         query=Query, mutation=Mutation,
         extensions=schema_extensions(api or ApiSettings(), dev=dev),
+        # pictures of hundreds of plain nodes and edges: see api/gql/executor.py
+        execution_context_class=PlainLeavesExecutor,
     )
 
 

@@ -234,8 +234,13 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
              stats.listing_cache_misses),
             ("medfraud_read_index_builds_total", "Read index builds completed.", stats.read_index_builds),
         ]
-        return PlainTextResponse(metrics.render() + render_counters(counters),
-                                 media_type="text/plain; version=0.0.4")
+        gauges = [
+            ("medfraud_ring_pictures", "Ring pictures prepared in memory.", stats.ring_pictures),
+            ("medfraud_ring_picture_nodes", "Nodes the prepared ring pictures draw in all.",
+             stats.ring_picture_nodes),
+        ]
+        text = metrics.render() + render_counters(counters) + render_counters(gauges, "gauge")
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     from api.dossier.routes import router as dossier_router
 

@@ -81,11 +81,11 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
-def render_counters(counters: Sequence[tuple[str, str, int]]) -> str:
-    """Prometheus text for plain counters kept elsewhere: ``(name, help, value)`` each."""
+def render_counters(counters: Sequence[tuple[str, str, int]], kind: str = "counter") -> str:
+    """Prometheus text for plain counters (or gauges) kept elsewhere: ``(name, help, value)`` each."""
     lines: list[str] = []
     for name, text, value in counters:
-        lines += [f"# HELP {name} {text}", f"# TYPE {name} counter", f"{name} {value}"]
+        lines += [f"# HELP {name} {text}", f"# TYPE {name} {kind}", f"{name} {value}"]
     return "".join(line + "\n" for line in lines)
 
 

@@ -189,7 +189,8 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
+        # text and null (most of a node's properties) are already JSON: no call per property
+        return {str(k): v if v is None or type(v) is str else json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
     if isinstance(value, datetime | date | time):

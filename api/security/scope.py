@@ -28,7 +28,11 @@ from api.security.auth import Role
 from graph.listing import Listing, Page, restricted
 from graph.model import Node, NodeRef, node_type
 from graph.port import Direction, Expansion, GraphStore
+from graph.serving.pictures import Assembled
 from graph.serving.ring_index import RingIndex
+
+# a ring's prepared picture by ring id, hops, node ceiling and hub cap (graph.serving.ring_pictures)
+PreparedPicture = Callable[[str, int, int, int], Assembled | None]
 
 # Labels an analyst has no business with (investigations, not data).
 ANALYST_HIDDEN = frozenset({"Case", "CaseNote"})
@@ -80,11 +84,13 @@ class ScopedStore:
     """The store as one caller may see it (reads only; writes go through :mod:`api.workflow.cases`)."""
 
     def __init__(self, store: GraphStore, visibility: Visibility, *,
-                 ring_index: Callable[[], RingIndex], on_hidden: Callable[[NodeRef], None]) -> None:
+                 ring_index: Callable[[], RingIndex], on_hidden: Callable[[NodeRef], None],
+                 prepared_picture: PreparedPicture | None = None) -> None:
         self._store = store
         self.visibility = visibility
         self._ring_index = ring_index
         self._on_hidden = on_hidden
+        self._prepared_picture = prepared_picture
 
     @property
     def kind(self) -> str:
@@ -231,3 +237,19 @@ class ScopedStore:
         if not self.visibility.allows_ring(ring_id):
             return []
         return list(self._ring_index().members.get(ring_id, []))
+
+    def ring_picture(self, ring_id: str, *, hops: int, max_nodes: int, cap: int) -> Assembled | None:
+        """The ring's prepared picture, for a caller whose scope hides no part of it; else None
+        (the caller assembles it through this scope).
+
+        A prepared picture was assembled from the whole store. Police scopes filter what a picture
+        may reach (and count), so they never get one; every other caller sees every node a picture
+        can reach (pictures traverse data only), which is checked node by node all the same.
+        """
+        vis = self.visibility
+        if self._prepared_picture is None or vis.role is Role.police or not vis.allows_ring(ring_id):
+            return None
+        picture = self._prepared_picture(ring_id, hops, max_nodes, cap)
+        if picture is None or not all(vis.allows(n) for n in picture.nodes.values()):
+            return None
+        return picture

@@ -108,7 +108,8 @@ class AdjacencyIndex:
                 first = next(batches, None)
                 schema = first.schema if first is not None else _schema_of(label)
                 held = NodeColumns.from_batches(label, schema, _chain(first, batches))
-                stored = fixed_width(pa.chunked_array([held.column(nt.key)], type=pa.string()))
+                # an empty label's key column has no type yet (null): as text, like every key
+                stored = fixed_width(pa.chunked_array([held.column(nt.key).cast(pa.string())]))
                 fixed = np.sort(stored)
                 _check_unique(label, fixed)
                 try:

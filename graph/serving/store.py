@@ -12,7 +12,8 @@ Every read the API makes and every write it makes pass through one ``ServingStor
   lists;
 - the **ring-membership index** (:mod:`graph.serving.ring_index`), reloaded when rings change;
 - the **response cache** (:mod:`graph.serving.response_cache`), keyed by the data version;
-- the **preparation of ring pictures** (:mod:`graph.serving.warmup`).
+- the **prepared ring pictures** (:mod:`graph.serving.ring_pictures`), assembled in the background
+  (:mod:`graph.serving.warmup`) at start and after every change to what they show.
 
 They are dropped in one place, :meth:`ServingStore._changed`, by name: a case note drops cached
 cases, not the read index. Revisions are read before reads at most every ``check_s`` seconds (0:
@@ -47,11 +48,13 @@ from graph.port import (
     Rows,
     SnapshotReader,
 )
+from graph.serving import pictures as sg
 from graph.serving.adjacency import AdjacencyIndex, IndexUnusable, indexable
 from graph.serving.listing_cache import ListingCache
 from graph.serving.node_cache import NodeCache
 from graph.serving.response_cache import ResponseCache
 from graph.serving.ring_index import RingIndex, load_ring_index
+from graph.serving.ring_pictures import PICTURE_DATA_NAMES, PreparedPictures, Stamp
 from graph.serving.warmup import Warmup
 from graph.writesteps import WriteStep
 
@@ -63,6 +66,8 @@ INDEXED_LABELS = frozenset(lab for rt in INDEXED_TYPES for lab in (*rt.start, *r
 INDEXED_NAMES = frozenset({*INDEXED_LABELS, *(rt.type for rt in INDEXED_TYPES)})
 # what ring membership is made of
 RING_NAMES = frozenset({"Ring", "HAS_MEMBER", "DetectionRun"})
+# what a ring's picture is made of: the data it reaches and ring membership
+PICTURE_NAMES = tuple(sorted(PICTURE_DATA_NAMES | RING_NAMES))
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,9 @@ class ServingStats:
     listing_cache_misses: int
     read_index_bytes: int
     read_index_builds: int
+    # prepared ring pictures, and the nodes they draw in all (what they hold in memory)
+    ring_pictures: int = 0
+    ring_picture_nodes: int = 0
 
 
 def _type_names(rel_types: Sequence[str] | None) -> list[str]:
@@ -156,6 +164,7 @@ class ServingStore(GraphStore):
         self._rings: RingIndex | None = None
         self._rings_at: tuple[str | None, ...] | None = None
         self._rings_lock = threading.Lock()
+        self._pictures = PreparedPictures()
         # the read index: built on request, dropped by a change to what it holds, then rebuilt
         self._index_enabled = self.options.read_index
         self._index_wanted = False
@@ -203,10 +212,12 @@ class ServingStore(GraphStore):
 
     def stats(self) -> ServingStats:
         index = self._index
+        pictures, picture_nodes = self._pictures.counts()
         return ServingStats(self.data_version, self._node_cache.hits, self._node_cache.misses,
                             self.answers.hits, self.answers.misses, self._listings.hits,
                             self._listings.misses,
-                            index.nbytes if index is not None else 0, self._index_builds)
+                            index.nbytes if index is not None else 0, self._index_builds,
+                            pictures, picture_nodes)
 
     # -- change tracking ----------------------------------------------------------------------
     @property
@@ -237,7 +248,8 @@ class ServingStore(GraphStore):
         self._listings.invalidate(names)
         if names & INDEXED_NAMES:
             self._invalidate_read_index()
-        if names & RING_NAMES:
+        if names.intersection(PICTURE_NAMES):
+            self._pictures.clear()
             self.warmup.start()
 
     def revisions(self) -> dict[str, str]:
@@ -377,6 +389,26 @@ class ServingStore(GraphStore):
                 self._rings = load_ring_index(self.inner)
                 self._rings_at = at
             return self._rings
+
+    # -- prepared ring pictures ---------------------------------------------------------------
+    def picture_stamp(self) -> Stamp:
+        """The revisions of what a ring's picture shows, as of now."""
+        self.refresh()
+        with self._lock:
+            return tuple(self._seen.get(n) for n in PICTURE_NAMES)
+
+    def ring_picture(self, ring_id: str, hops: int, max_nodes: int, cap: int) -> sg.Assembled | None:
+        """The ring's prepared picture of this shape, if one is held for the data as it is now.
+
+        Unscoped: :meth:`api.security.scope.ScopedStore.ring_picture` decides who may be given it.
+        """
+        return self._pictures.get(ring_id, self.picture_stamp(), (hops, max_nodes, cap))
+
+    def keep_ring_picture(self, ring_id: str, stamp: Stamp, hops: int, max_nodes: int, cap: int,
+                          picture: sg.Assembled) -> None:
+        """Hold a picture assembled from the data as of ``stamp`` (read before assembling it)."""
+        if stamp == self.picture_stamp():  # else the data moved meanwhile: it may be older
+            self._pictures.put(ring_id, stamp, (hops, max_nodes, cap), picture)
 
     # -- the read index -----------------------------------------------------------------------
     @property

@@ -1,18 +1,18 @@
 """Prepare the pictures investigators open first: the live rings, best-scored first.
 
 Why: a ring's picture draws up to 300 nodes, mostly its patients' claims; read cold from the
-embedded store's tables they cost 50-150 ms on a 1,000,000-person city, read from the store's node
-cache under 10 ms. The ring list is where every investigation starts, so after the server starts
-and after each detection run, a background thread reads the pictures of the top
-``MEDFRAUD_API_WARM_RINGS`` rings once, which fills the node cache. When the store's in-memory
-read index is ready (the default) every picture already reads from memory and only the
-ring memberships are loaded. Requests are never blocked by it: it runs in its own thread, and a
-failure is logged, never raised.
+embedded store's tables they cost 50-150 ms on a 1,000,000-person city, and even assembled from
+the in-memory read index 5-10 ms. The ring list is where every investigation starts, so after the
+server starts and after every change to what pictures show (a detection run, new data), a
+background thread assembles the default picture of each of the top ``MEDFRAUD_API_WARM_RINGS``
+live rings once and hands it to the serving layer to keep (:mod:`graph.serving.ring_pictures`);
+without the read index this also fills the node cache. It waits for a read index under
+construction first, so that pictures are assembled from memory. Requests are never blocked by it:
+it runs in its own thread, and a failure is logged, never raised.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -24,6 +24,7 @@ import pandas as pd
 from graph.errors import MedfraudError
 from graph.serving import pictures as sg
 from graph.serving.ring_index import RingIndex
+from graph.serving.ring_pictures import PICTURE_HOPS, PICTURE_NODES, Stamp, ring_members, ring_picture
 
 log = logging.getLogger("medfraud.serving.warmup")
 
@@ -47,17 +48,22 @@ class PictureSource(sg.GraphReader, Protocol):
 
     def nodes_frame(self, label: str, columns: Sequence[str] | None = None) -> pd.DataFrame: ...
 
-# the ring picture's own defaults (Ring.subgraph): 1 hop, 300 nodes
-PICTURE_HOPS = 1
-PICTURE_NODES = 300
+    def picture_stamp(self) -> Stamp: ...
+
+    def keep_ring_picture(self, ring_id: str, stamp: Stamp, hops: int, max_nodes: int, cap: int,
+                          picture: sg.Assembled) -> None: ...
+
+
 INDEX_WAIT_S = 600.0
 
 
 def warm_ring_pictures(store: PictureSource, stop: threading.Event | None = None) -> int:
-    """Read the pictures of the best-scored live rings once; returns how many were read."""
+    """Assemble and keep the pictures of the best-scored live rings; returns how many."""
     wanted, hub_cap = store.warm_rings, store.hub_cap
     if wanted <= 0:
         return 0
+    # read before anything the pictures are made of: a change meanwhile makes them unusable, never wrong
+    stamp = store.picture_stamp()
     frame = store.nodes_frame("Ring", ["ring_id", "kind", "score", "status"])
     live = frame[frame["status"].fillna("") != "vanished"].sort_values(["score", "ring_id"],
                                                                        ascending=[False, True])
@@ -66,13 +72,11 @@ def warm_ring_pictures(store: PictureSource, stop: threading.Event | None = None
     for ring_id, kind in zip(live["ring_id"].astype(str), live["kind"].astype(str), strict=True):
         if done >= wanted or (stop is not None and stop.is_set()):
             break
-        refs = [ref for ref, _ in members.get(ring_id, [])]
-        if not refs:
+        nodes = [n for n, _ in ring_members(store, members.get(ring_id, []))]
+        if not nodes:
             continue
-        known = list(sg.fetch_nodes(store, refs).values())
-        sg.expand(store, [n.ref for n in known], hops=PICTURE_HOPS, max_nodes=PICTURE_NODES,
-                  cap=hub_cap, skip_hub_seeds=True,
-                  first_hop_rel_types=sg.ring_picture_rels(kind, [n.ref for n in known]), known=known)
+        picture = ring_picture(store, kind, nodes, hops=PICTURE_HOPS, max_nodes=PICTURE_NODES, cap=hub_cap)
+        store.keep_ring_picture(ring_id, stamp, PICTURE_HOPS, PICTURE_NODES, hub_cap, picture)
         done += 1
     return done
 
@@ -136,12 +140,6 @@ class Warmup:
         while (store.read_index_state == "building" and time.monotonic() < deadline
                and not self._stop.is_set()):
             time.sleep(0.2)
-        if store.read_index_state == "ready":
-            # pictures are read from the in-memory index: there is nothing to warm, only the ring
-            # memberships to load before the first request
-            with contextlib.suppress(MedfraudError):
-                store.ring_index()
-            return
         started = time.perf_counter()
         try:
             done = warm_ring_pictures(store, self._stop)

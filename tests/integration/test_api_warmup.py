@@ -14,6 +14,7 @@ def test_the_top_rings_pictures_are_in_the_node_cache_after_warming(city_store: 
     # without the read index pictures come from the store, so warming fills the node cache
     serving = ServingStore(city_store, ServingOptions(read_index=False, warm_rings=3), owns_inner=False)
     assert warm_ring_pictures(serving) == 3
+    assert serving.stats().ring_pictures == 3  # kept, for the first view of each
     top, kind = city_store.read_query(
         "SELECT ring_id, kind FROM n_Ring WHERE status <> 'vanished' ORDER BY score DESC, ring_id LIMIT 1"
     ).rows[0]

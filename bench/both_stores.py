@@ -9,8 +9,9 @@ Starts the local Neo4j of ``deploy/neo4j-local`` (heap ``--heap``), then, on the
    per second (nodes + relationships counted in the store afterwards). Target on Neo4j: >= 70,000
    records/s, Python RSS <= 3 GB. ``--neo4j-load`` picks the Neo4j loads (default both); detection
    and the API then run on the last one;
-2. detect: ``run_detection`` on DuckDB (igraph), on Neo4j with ``--engine gds`` and with igraph;
-   the GDS run's time over the embedded one (target <= 3x);
+2. detect: ``run_detection`` on DuckDB (igraph), on Neo4j with ``--engine gds`` (twice: the
+   first run after the server's start, then on a warm server) and with igraph; the GDS runs' time
+   over the embedded one (target <= 3x);
 3. parity: rings matched by member Jaccard (>= 0.9), double claims and anomalies compared exactly,
    and each export's quality against the generator's truth;
 4. API, server-side: p95 of ``subgraph`` (2 hops, 300 nodes) at a patient and at an institution or
@@ -276,16 +277,20 @@ def main() -> int:
         neo_env = {**base_env, **server.env()}
 
         detect = {}
+        # gds twice: the first run after the server's start pays for compiling its Cypher and GDS
+        # code (server CPU ~3x a later run); a scheduled re-run meets a warm server
         for name, env, engine in (("embedded-igraph", duck_env, "igraph"), ("neo4j-gds", neo_env, "gds"),
-                                  ("neo4j-igraph", neo_env, "igraph")):
+                                  ("neo4j-gds-warm", neo_env, "gds"), ("neo4j-igraph", neo_env, "igraph")):
             detect[name] = _child(_DETECT, env, engine, str(work / f"{name}.json"))
             d = detect[name]
             print(f"detect {name:<16} {d['seconds']:7.1f} s  peak RSS {d['rss_gb']:.2f} GB  {_load()}",
                   flush=True)
             phases = sorted(d["phases"].items(), key=lambda kv: -kv[1])
             print(f"       {'':<16} " + ", ".join(f"{k} {v:.1f} s" for k, v in phases), flush=True)
-        print(f"detect gds on Neo4j / embedded: "
-              f"{detect['neo4j-gds']['seconds'] / detect['embedded-igraph']['seconds']:.2f}x (target <= 3x)")
+        base = detect["embedded-igraph"]["seconds"]
+        print(f"detect gds on Neo4j / embedded: first run after the start "
+              f"{detect['neo4j-gds']['seconds'] / base:.2f}x, warm server "
+              f"{detect['neo4j-gds-warm']['seconds'] / base:.2f}x (target <= 3x)")
 
         exports = {n: json.loads((work / f"{n}.json").read_text(encoding="utf-8")) for n in detect}
         for other in ("neo4j-gds", "neo4j-igraph"):

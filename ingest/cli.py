@@ -13,25 +13,32 @@ from typing import Annotated
 
 import typer
 
+# The validation options `ingest` and `neo4j-import` share (both validate a folder the same way).
+Encoding = Annotated[
+    str | None, typer.Option(help="CSV text encoding (utf-8 or gb18030); detected when not given")
+]
+RejectsDir = Annotated[
+    Path | None, typer.Option(help="folder for the rejects files (default: IN_DIR/_rejects)")
+]
+WarningsDir = Annotated[
+    Path | None, typer.Option(help="folder for the warnings files (default: IN_DIR/_warnings)")
+]
+DateGraceDays = Annotated[
+    int | None,
+    typer.Option(help="days after today a date may lie (default: MEDFRAUD_INGEST_DATE_GRACE_DAYS or 31)"),
+]
+ShowProgress = Annotated[bool, typer.Option(help="show a progress bar")]
+
 
 def ingest(
     in_dir: Annotated[
         Path, typer.Argument(help="folder with persons/institutions/doctors/injury_cases/claims")
     ],
-    encoding: Annotated[
-        str | None, typer.Option(help="CSV text encoding (utf-8 or gb18030); detected when not given")
-    ] = None,
-    rejects: Annotated[
-        Path | None, typer.Option(help="folder for the rejects files (default: IN_DIR/_rejects)")
-    ] = None,
-    warnings: Annotated[
-        Path | None, typer.Option(help="folder for the warnings files (default: IN_DIR/_warnings)")
-    ] = None,
-    date_grace_days: Annotated[
-        int | None,
-        typer.Option(help="days after today a date may lie (default: MEDFRAUD_INGEST_DATE_GRACE_DAYS or 31)"),
-    ] = None,
-    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    encoding: Encoding = None,
+    rejects: RejectsDir = None,
+    warnings: WarningsDir = None,
+    date_grace_days: DateGraceDays = None,
+    progress: ShowProgress = True,
 ) -> None:
     """Validate a folder of bureau exports and load it into the configured store."""
     from graph.factory import open_store
@@ -60,20 +67,11 @@ def neo4j_import(
     ] = None,
     database: Annotated[str, typer.Option(help="the database to build")] = "neo4j",
     overwrite: Annotated[bool, typer.Option(help="replace an existing database of that name")] = False,
-    encoding: Annotated[
-        str | None, typer.Option(help="CSV text encoding (utf-8 or gb18030); detected when not given")
-    ] = None,
-    rejects: Annotated[
-        Path | None, typer.Option(help="folder for the rejects files (default: IN_DIR/_rejects)")
-    ] = None,
-    warnings: Annotated[
-        Path | None, typer.Option(help="folder for the warnings files (default: IN_DIR/_warnings)")
-    ] = None,
-    date_grace_days: Annotated[
-        int | None,
-        typer.Option(help="days after today a date may lie (default: MEDFRAUD_INGEST_DATE_GRACE_DAYS or 31)"),
-    ] = None,
-    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    encoding: Encoding = None,
+    rejects: RejectsDir = None,
+    warnings: WarningsDir = None,
+    date_grace_days: DateGraceDays = None,
+    progress: ShowProgress = True,
 ) -> None:
     """First load into an empty Neo4j through its offline bulk importer (much faster than ingest).
 

@@ -90,8 +90,9 @@ with open_store(settings) as store:
     summary = run_detection(store, engine=sys.argv[1])
     seconds = time.perf_counter() - started
     write_export(Path(sys.argv[2]), summary.result.rings, summary.result.findings, run_id=summary.run_id)
-print(json.dumps({"seconds": seconds, "phases": summary.seconds,
-                  "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": seconds, "phases": summary.seconds, "cpu_s": usage.ru_utime + usage.ru_stime,
+                  "rss_gb": usage.ru_maxrss / 2**20}))
 """
 
 

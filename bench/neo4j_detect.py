@@ -29,26 +29,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from algorithms.parity import compare_exports, format_parity
-from bench.both_stores import _INGEST, _child, _city, _cpu_seconds, _load
+from bench.both_stores import _DETECT, _INGEST, _child, _city, _cpu_seconds, _load
 from bench.city import OUT
-
-_DETECT = """
-import json, resource, sys, time
-from pathlib import Path
-from graph.settings import load_settings
-from graph.factory import open_store
-from algorithms.job import run_detection
-from algorithms.export import write_export
-settings = load_settings()
-with open_store(settings) as store:
-    started = time.perf_counter()
-    summary = run_detection(store, engine=sys.argv[1])
-    seconds = time.perf_counter() - started
-    write_export(Path(sys.argv[2]), summary.result.rings, summary.result.findings, run_id=summary.run_id)
-usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"seconds": seconds, "phases": summary.seconds, "cpu_s": usage.ru_utime + usage.ru_stime,
-                  "rss_gb": usage.ru_maxrss / 2**20}))
-"""
 
 
 def _load_once(marker: Path, env: dict[str, str], raw: Path, scratch: Path, name: str) -> None:

@@ -2,9 +2,10 @@
 
 It builds ``CALL endpoint($a, $b) YIELD ...`` exactly as the client's Neo4j runner does, records
 every statement with its parameters, keeps the projections it was asked to create, and answers
-``gds.leiden.stream`` / ``gds.wcc.stream`` with the connected components of the projected edge
-list (enough to check how results map back; it is no stand-in for Leiden's quality). ``fail_on``
-makes the named endpoint raise, to check that projections are dropped on error.
+``gds.leiden.stream`` / ``gds.wcc.stream`` (as the engine's collected-lists queries) with the
+connected components of the projected edge list (enough to check how results map back; it is no
+stand-in for Leiden's quality). ``fail_on`` makes the named endpoint raise, to check that
+projections are dropped on error.
 """
 
 from __future__ import annotations
@@ -61,7 +62,10 @@ class RecordingQueryRunner(QueryRunner):
     ) -> pd.DataFrame:
         self._record(query, params)
         if "gds.graph.project(" in query and params is not None:
-            rels = list(params["relationships"])
+            rels = [
+                {"source": s, "target": t, "weight": w}
+                for s, t, w in zip(params["sources"], params["targets"], params["weights"], strict=True)
+            ]
             self.graphs[params["graph_name"]] = rels
             nodes = {r["source"] for r in rels} | {r["target"] for r in rels}
             return pd.DataFrame(
@@ -78,6 +82,9 @@ class RecordingQueryRunner(QueryRunner):
                     }
                 ]
             )
+        if ("gds.leiden.stream(" in query or "gds.wcc.stream(" in query) and params is not None:
+            comps = sorted(_components(self.graphs[params["graph_name"]]).items())
+            return pd.DataFrame([{"nodes": [n for n, _ in comps], "labels": [c for _, c in comps]}])
         return pd.DataFrame()
 
     def run_retryable_cypher(
@@ -112,10 +119,6 @@ class RecordingQueryRunner(QueryRunner):
                 self.dropped.append(name)
                 self.graphs.pop(name, None)
             return pd.DataFrame()
-        if endpoint in ("gds.leiden.stream", "gds.wcc.stream"):
-            column = "communityId" if "leiden" in endpoint else "componentId"
-            comps = _components(self.graphs[params["graph_name"]])
-            return pd.DataFrame([{"nodeId": n, column: c} for n, c in sorted(comps.items())])
         return pd.DataFrame()
 
     def call_function(

@@ -49,7 +49,11 @@ def test_leiden_is_weighted_seeded_single_threaded_with_the_mapped_resolution() 
     engine_with(runner).communities(TWO_TRIANGLES, resolution=0.5, seed=42)
     (project,) = _calls(runner, "gds.graph.project(")
     assert project.statement == PROJECT_QUERY
-    rels = project.parameters["relationships"]
+    params = project.parameters
+    rels = [
+        {"source": s, "target": t, "weight": w}
+        for s, t, w in zip(params["sources"], params["targets"], params["weights"], strict=True)
+    ]
     assert rels[0] == {"source": 0, "target": 1, "weight": 3.0}  # integer ids, P1 -> 0, P2 -> 1
     (leiden,) = _calls(runner, "gds.leiden.stream")
     config = leiden.parameters["config"]
@@ -238,7 +242,7 @@ def test_the_projection_does_not_depend_on_the_order_edges_arrive_in() -> None:
         runner = RecordingQueryRunner()
         engine_with(runner).communities(frame, resolution=0.5, seed=42)
         (project,) = _calls(runner, "gds.graph.project(")
-        sent.append(project.parameters["relationships"])
+        sent.append({k: project.parameters[k] for k in ("sources", "targets", "weights")})
     assert sent[0] == sent[1]
 
 

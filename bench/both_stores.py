@@ -189,7 +189,7 @@ def _api_p95(env: dict[str, str], embedded_db: Path, samples: int) -> dict[str, 
     from bench.api import AUDIT_KEY, SECRET, Workload, pct, pick_workload, running, server_side
     from graph.duckdb.store import DuckDBStore
     from graph.factory import open_store
-    from graph.settings import load_settings
+    from graph.settings import Settings, load_settings
 
     picker = DuckDBStore(embedded_db, read_only=True)
     try:
@@ -199,7 +199,7 @@ def _api_p95(env: dict[str, str], embedded_db: Path, samples: int) -> dict[str, 
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        settings = load_settings(env="prod", secret=SECRET)
+        settings: Settings = load_settings(env="prod", secret=SECRET)
     finally:
         for k, v in old.items():
             if v is None:
@@ -290,8 +290,9 @@ def main() -> int:
             print(f"       {'':<16} " + ", ".join(f"{k} {v:.1f} s" for k, v in phases), flush=True)
         base = detect["embedded-igraph"]["seconds"]
         print(f"detect gds on Neo4j / embedded: first run after the start "
-              f"{detect['neo4j-gds']['seconds'] / base:.2f}x, warm server "
-              f"{detect['neo4j-gds-warm']['seconds'] / base:.2f}x (target <= 3x)")
+              f"{detect['neo4j-gds']['seconds'] / base:.2f}x, second run "
+              f"{detect['neo4j-gds-warm']['seconds'] / base:.2f}x (target <= 3x; more warm rounds: "
+              "bench/neo4j_detect.py --repeat N)")
 
         exports = {n: json.loads((work / f"{n}.json").read_text(encoding="utf-8")) for n in detect}
         for other in ("neo4j-gds", "neo4j-igraph"):

@@ -121,6 +121,31 @@ def test_each_run_uses_its_own_projection_name() -> None:
     assert len(set(names)) == 2
 
 
+class _GarbledAnswers(RecordingQueryRunner):
+    """Answers the algorithm with the lists given instead of the projected graph's components."""
+
+    def __init__(self, nodes: list[int], labels: list[int]) -> None:
+        super().__init__()
+        self.answer = pd.DataFrame([{"nodes": nodes, "labels": labels}])
+
+    def run_cypher(self, query: str, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        answer = super().run_cypher(query, *args, **kwargs)
+        return self.answer if "gds.wcc.stream(" in query else answer
+
+
+@pytest.mark.parametrize(
+    ("nodes", "labels", "message"),
+    [([0, 1, 2], [0, 0], "different lengths"), ([0, 1, 99], [0, 0, 1], "outside the projected")],
+)
+def test_an_answer_that_does_not_fit_the_projection_is_refused(
+    nodes: list[int], labels: list[int], message: str
+) -> None:
+    runner = _GarbledAnswers(nodes, labels)
+    with pytest.raises(StoreError, match=message):
+        engine_with(runner).components(TWO_TRIANGLES)
+    assert runner.graphs == {}  # dropped all the same
+
+
 def test_empty_and_invalid_edge_lists() -> None:
     runner = RecordingQueryRunner()
     engine = engine_with(runner)

@@ -139,7 +139,7 @@ class _IndexedEdges:
         return {
             "sources": self.source.tolist(),
             "targets": self.target.tolist(),
-            "weights": self.weight.astype(float).tolist(),
+            "weights": self.weight.tolist(),  # float64 already: _IndexedEdges casts on entry
         }
 
     def map_back(self, answer: pd.DataFrame, name: str) -> pd.Series:

@@ -33,13 +33,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from algorithms.evaluate import evaluate_files
 from algorithms.parity import compare_exports, format_parity
 from bench.city import OUT
+
+if TYPE_CHECKING:
+    from tests.neo4j_live import Neo4jServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -135,10 +138,24 @@ def _print_ingest(name: str, r: dict[str, Any], server_cpu: float | None, load_b
               flush=True)
 
 
+def _schema_over_import(server: Neo4jServer) -> tuple[float, int]:
+    """Build the constraints and indexes over a bulk-imported database (the importer cannot):
+    seconds taken, and the graph records the store then holds."""
+    from graph.neo4j.store import Neo4jStore
+    from graph.settings import load_settings
+
+    t = time.perf_counter()
+    with Neo4jStore.from_settings(load_settings(store="neo4j", neo4j_uri=server.uri, neo4j_user=server.user,
+                                                neo4j_password=server.password)) as store:
+        store.apply_schema()
+        seconds = time.perf_counter() - t
+        records = sum(store.count_nodes().values()) + sum(store.count_relationships().values())
+    return seconds, records
+
+
 def _bulk_import(raw: Path, work: Path, base_env: dict[str, str]) -> tuple[Any, Any]:
     """The first load through the bulk importer, end to end: ``medfraud neo4j-import``, the server's
     start on the folder, and the constraints and indexes built over the imported data."""
-    from graph.settings import load_settings
     from tests.neo4j_live import LocalNeo4j
 
     data, load_before = work / "neo4j-import", _load()
@@ -147,14 +164,7 @@ def _bulk_import(raw: Path, work: Path, base_env: dict[str, str]) -> tuple[Any, 
     local = LocalNeo4j(data, work / "neo4j-import.log")
     server = local.wait_ready()
     started = time.perf_counter() - t
-    t = time.perf_counter()
-    from graph.neo4j.store import Neo4jStore
-
-    with Neo4jStore.from_settings(load_settings(store="neo4j", neo4j_uri=server.uri, neo4j_user=server.user,
-                                                neo4j_password=server.password)) as store:
-        store.apply_schema()
-        schema = time.perf_counter() - t
-        records = sum(store.count_nodes().values()) + sum(store.count_relationships().values())
+    schema, records = _schema_over_import(server)
     total = r["seconds"] + started + schema
     if records != r["records"]:
         raise SystemExit(f"the importer wrote {r['records']:,} records, the store holds {records:,}")

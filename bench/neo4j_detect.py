@@ -34,13 +34,25 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from algorithms.parity import compare_exports, format_parity
-from bench.both_stores import _BULK, _DETECT, _INGEST, _child, _city, _cpu_seconds, _load
+from bench.both_stores import (
+    _BULK,
+    _DETECT,
+    _INGEST,
+    _child,
+    _city,
+    _cpu_seconds,
+    _load,
+    _schema_over_import,
+)
 from bench.city import OUT
+
+if TYPE_CHECKING:
+    from tests.neo4j_live import Neo4jServer
 
 
 def _load_embedded(marker: Path, env: dict[str, str], raw: Path, scratch: Path) -> None:
@@ -64,19 +76,11 @@ def _import_neo4j(marker: Path, env: dict[str, str], raw: Path, scratch: Path, t
     print(f"imported into Neo4j: {r['records']:,} records in {r['seconds']:.1f} s", flush=True)
 
 
-def _apply_schema(marker: Path, server_env: dict[str, str]) -> None:
+def _apply_schema(marker: Path, server: Neo4jServer) -> None:
     if marker.exists():
         return
-    from graph.neo4j.store import Neo4jStore
-    from graph.settings import Settings, load_settings
-
-    t = time.perf_counter()
-    settings: Settings = load_settings(store="neo4j", neo4j_uri=server_env["MEDFRAUD_NEO4J_URI"],
-                             neo4j_user=server_env["MEDFRAUD_NEO4J_USER"],
-                             neo4j_password=server_env["MEDFRAUD_NEO4J_PASSWORD"])
-    with Neo4jStore.from_settings(settings) as store:
-        store.apply_schema()
-    print(f"constraints and indexes: {time.perf_counter() - t:.1f} s", flush=True)
+    seconds, records = _schema_over_import(server)
+    print(f"constraints and indexes: {seconds:.1f} s ({records:,} records)", flush=True)
     marker.write_text("ok")
 
 
@@ -120,7 +124,7 @@ def main() -> int:
     try:
         server = local.wait_ready()
         neo_env = {**base_env, **server.env()}
-        _apply_schema(data / "neo4j.loaded", neo_env)
+        _apply_schema(data / "neo4j.loaded", server)
         print(f"city: {args.persons:,} persons, seed {args.seed}; Neo4j heap {args.heap}, "
               f"page cache {args.pagecache_mb} MB; {_load()}", flush=True)
         runs = [("embedded-igraph", duck_env, "igraph")]

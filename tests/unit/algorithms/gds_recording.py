@@ -62,10 +62,7 @@ class RecordingQueryRunner(QueryRunner):
     ) -> pd.DataFrame:
         self._record(query, params)
         if "gds.graph.project(" in query and params is not None:
-            rels = [
-                {"source": s, "target": t, "weight": w}
-                for s, t, w in zip(params["sources"], params["targets"], params["weights"], strict=True)
-            ]
+            rels = projected_relationships(params)
             self.graphs[params["graph_name"]] = rels
             nodes = {r["source"] for r in rels} | {r["target"] for r in rels}
             return pd.DataFrame(
@@ -172,6 +169,14 @@ class RecordingQueryRunner(QueryRunner):
 
     def statements(self) -> list[str]:
         return [c.statement for c in self.calls]
+
+
+def projected_relationships(params: dict[str, Any] | CallParameters) -> list[dict[str, Any]]:
+    """The relationships a projection's parallel ``sources``/``targets``/``weights`` lists describe."""
+    return [
+        {"source": s, "target": t, "weight": w}
+        for s, t, w in zip(params["sources"], params["targets"], params["weights"], strict=True)
+    ]
 
 
 def _components(rels: list[dict[str, Any]]) -> dict[int, int]:

@@ -15,7 +15,7 @@ from neo4j.exceptions import ServiceUnavailable
 
 from algorithms.gds_engine import PROJECT_QUERY, GdsEngine
 from graph.errors import ConfigError, InvalidRequest, StoreError, StoreUnavailable
-from tests.unit.algorithms.gds_recording import RecordingQueryRunner
+from tests.unit.algorithms.gds_recording import RecordingQueryRunner, projected_relationships
 from tests.unit.graph.neo4j_recording import neo4j_error
 
 TWO_TRIANGLES = pd.DataFrame(
@@ -49,11 +49,7 @@ def test_leiden_is_weighted_seeded_single_threaded_with_the_mapped_resolution() 
     engine_with(runner).communities(TWO_TRIANGLES, resolution=0.5, seed=42)
     (project,) = _calls(runner, "gds.graph.project(")
     assert project.statement == PROJECT_QUERY
-    params = project.parameters
-    rels = [
-        {"source": s, "target": t, "weight": w}
-        for s, t, w in zip(params["sources"], params["targets"], params["weights"], strict=True)
-    ]
+    rels = projected_relationships(project.parameters)
     assert rels[0] == {"source": 0, "target": 1, "weight": 3.0}  # integer ids, P1 -> 0, P2 -> 1
     (leiden,) = _calls(runner, "gds.leiden.stream")
     config = leiden.parameters["config"]
